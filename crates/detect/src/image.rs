@@ -1,0 +1,1 @@
+//! Image detection: safe decoding, PDQ hashing, robust matching, Hamming index.

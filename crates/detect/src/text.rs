@@ -1,0 +1,1 @@
+//! Text detection: folding with a span map, matching, fuzzy, class gating.

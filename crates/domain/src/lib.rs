@@ -1,0 +1,15 @@
+//! The rules of rightsguard, as pure functions.
+//!
+//! This crate decides; it does no I/O. There is no async, no database and no
+//! clock here: every rule that depends on time takes `now` as a parameter, and
+//! every state change is a function `(state, command, actor, now, policy) ->
+//! Result<Transition, RuleError>` whose transition carries the new state and the
+//! audit events it must be stored with. The app layer loads, applies and stores
+//! in one transaction; tests and property tests drive the same functions with
+//! no database and a clock they control.
+//!
+//! All numbers (deadlines, thresholds, caps) come from versioned policy
+//! profiles ([`policy`]); deadlines are counted in business days on a
+//! per-jurisdiction [`calendar`].
+
+pub mod calendar;
