@@ -12,4 +12,11 @@
 //! profiles ([`policy`]); deadlines are counted in business days on a
 //! per-jurisdiction [`calendar`].
 
+pub mod actor;
 pub mod calendar;
+pub mod complaint;
+pub mod event;
+pub mod ids;
+pub mod policy;
+pub mod right;
+pub mod rule;

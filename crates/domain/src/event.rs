@@ -1,0 +1,258 @@
+//! Domain events: what happened, by whom, when — the content of the audit log.
+//!
+//! Every transition returns the events it caused; the app layer writes them in
+//! the same transaction as the new state, hash-chained. Events are past tense
+//! and carry what a reader of the log (or a regulator) needs without looking
+//! anything else up.
+
+use jiff::Timestamp;
+use serde::{Deserialize, Serialize};
+
+use crate::actor::{Actor, Role};
+use crate::ids::{ComplaintId, ListingId, OrgId, RightId, Sha256, UserId};
+
+/// One audit event.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DomainEvent {
+    /// When it happened.
+    pub at: Timestamp,
+    /// In which role the actor acted.
+    pub actor_role: Role,
+    /// The actor's organisation.
+    pub actor_org: OrgId,
+    /// The person, if a person acted.
+    pub actor_user: Option<UserId>,
+    /// What the event is about.
+    pub subject: Subject,
+    /// What happened.
+    pub kind: EventKind,
+}
+
+/// What an event is about.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Subject {
+    /// A right.
+    Right {
+        /// The right.
+        right: RightId,
+    },
+    /// A complaint, or one listing of it.
+    Complaint {
+        /// The complaint.
+        complaint: ComplaintId,
+        /// The listing, for per-listing events.
+        listing: Option<ListingId>,
+    },
+    /// A notifier's standing (good faith, Art. 23).
+    Notifier {
+        /// The notifier.
+        notifier: OrgId,
+    },
+}
+
+/// How a counter-notice answered by the rights holder was escalated.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EscalationKind {
+    /// A complaint to the local market-regulation bureau.
+    AdministrativeComplaint,
+    /// A lawsuit before a court.
+    Lawsuit,
+}
+
+/// Who filed an internal complaint.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Party {
+    /// The complainant (rights holder or agent).
+    Complainant,
+    /// The seller whose listing is concerned.
+    Seller,
+}
+
+/// What happened.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "event", rename_all = "snake_case")]
+pub enum EventKind {
+    /// A right was verified.
+    RightVerified,
+    /// A right was rejected.
+    RightRejected {
+        /// Why.
+        reason: String,
+    },
+    /// A right was revoked.
+    RightRevoked {
+        /// Why.
+        reason: String,
+    },
+    /// A right expired.
+    RightExpired,
+    /// A complaint was submitted.
+    ComplaintSubmitted {
+        /// The right it rests on.
+        right: RightId,
+        /// The reason code.
+        reason_code: String,
+        /// Listings named.
+        listings: usize,
+        /// Review due by.
+        review_due: Timestamp,
+    },
+    /// A listing of a complaint failed the scope check.
+    ItemOutOfScope {
+        /// Why.
+        reason: String,
+    },
+    /// A reviewer upheld the complaint for a listing; the listing is down.
+    ItemUpheld {
+        /// Counter-notice due by.
+        counter_notice_due: Timestamp,
+    },
+    /// A reviewer rejected the complaint for a listing.
+    ItemRejected {
+        /// Why.
+        reason: String,
+        /// The reviewer found the notice manifestly unfounded (DSA Art. 23).
+        manifestly_unfounded: bool,
+    },
+    /// The complainant supplemented evidence and resubmitted a rejected listing.
+    EvidenceSupplemented {
+        /// Evidence added.
+        evidence: Vec<Sha256>,
+        /// Review due by.
+        review_due: Timestamp,
+    },
+    /// The complainant withdrew the complaint for a listing.
+    ItemWithdrawn {
+        /// Whether a counter-notice had been filed before (a withdrawal after appeal).
+        after_counter_notice: bool,
+    },
+    /// A seller filed a counter-notice.
+    CounterNoticeSubmitted {
+        /// The round (1-based).
+        round: u8,
+        /// Evidence given.
+        evidence: Vec<Sha256>,
+    },
+    /// A reviewer found the counter-notice valid and forwarded it to the rights holder.
+    CounterNoticeForwarded {
+        /// The round.
+        round: u8,
+    },
+    /// The counter-notice was delivered; the escalation window runs from here.
+    CounterNoticeDelivered {
+        /// Escalation due by.
+        escalation_due: Timestamp,
+    },
+    /// A reviewer found the counter-notice invalid.
+    CounterNoticeRejected {
+        /// The round.
+        round: u8,
+        /// Why.
+        reason: String,
+        /// Next round due by, if another round remains.
+        next_round_due: Option<Timestamp>,
+    },
+    /// The rights holder showed a lawsuit or administrative complaint.
+    EscalationRecorded {
+        /// Which.
+        kind: EscalationKind,
+        /// Case number or filing reference.
+        reference: String,
+    },
+    /// The outcome of an escalation was recorded.
+    EscalationOutcomeRecorded {
+        /// Whether infringement was found.
+        infringement_found: bool,
+    },
+    /// The complaint became established for a listing: it counts against the seller.
+    ComplaintEstablished,
+    /// The listing was put back online.
+    ListingReinstated {
+        /// Why.
+        reason: String,
+    },
+    /// A deadline passed and the system acted on it.
+    WindowExpired {
+        /// Which window.
+        window: String,
+    },
+    /// An internal complaint against a decision was filed (DSA Art. 20).
+    InternalComplaintFiled {
+        /// By whom.
+        by: Party,
+        /// The grounds.
+        grounds: String,
+    },
+    /// An internal complaint was decided.
+    InternalComplaintDecided {
+        /// Whether the decision was reversed.
+        reversed: bool,
+        /// Why.
+        reason: String,
+    },
+    /// A notifier joined the good-faith programme.
+    GoodFaithGranted,
+    /// A notifier dropped out of the good-faith programme.
+    GoodFaithRevoked {
+        /// Barred from re-entry until.
+        barred_until: Timestamp,
+    },
+    /// A notifier was warned under DSA Art. 23.
+    NotifierWarned {
+        /// Share of manifestly unfounded notices that triggered it.
+        unfounded_rate: f64,
+    },
+    /// A notifier's case was put before a human decision.
+    NotifierReferredForDecision,
+    /// A notifier was suspended under DSA Art. 23.
+    NotifierSuspended {
+        /// Until when.
+        until: Timestamp,
+        /// Why.
+        reason: String,
+    },
+    /// A reviewer or admin decided not to suspend.
+    NotifierCaseDismissed {
+        /// Why.
+        reason: String,
+    },
+    /// A suspension ended.
+    NotifierSuspensionEnded,
+}
+
+impl DomainEvent {
+    fn new(actor: &Actor, at: Timestamp, subject: Subject, kind: EventKind) -> Self {
+        Self {
+            at,
+            actor_role: actor.role,
+            actor_org: actor.org.clone(),
+            actor_user: actor.user.clone(),
+            subject,
+            kind,
+        }
+    }
+
+    /// An event about a right.
+    pub fn right(right: RightId, actor: &Actor, at: Timestamp, kind: EventKind) -> Self {
+        Self::new(actor, at, Subject::Right { right }, kind)
+    }
+
+    /// An event about a complaint or one of its listings.
+    pub fn complaint(
+        complaint: ComplaintId,
+        listing: Option<ListingId>,
+        actor: &Actor,
+        at: Timestamp,
+        kind: EventKind,
+    ) -> Self {
+        Self::new(actor, at, Subject::Complaint { complaint, listing }, kind)
+    }
+
+    /// An event about a notifier.
+    pub fn notifier(notifier: OrgId, actor: &Actor, at: Timestamp, kind: EventKind) -> Self {
+        Self::new(actor, at, Subject::Notifier { notifier }, kind)
+    }
+}
