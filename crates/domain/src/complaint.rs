@@ -355,6 +355,9 @@ pub struct Item {
     pub decided_at: Option<Timestamp>,
     /// Who took it.
     pub decided_by: Option<UserId>,
+    /// When the complaint became established for this listing (it then
+    /// counts against the seller); cleared if a later decision reverses it.
+    pub established_at: Option<Timestamp>,
     /// How often it was supplemented and resubmitted.
     pub resubmissions: u32,
     /// Counter-notices filed, all rounds.
@@ -506,6 +509,7 @@ impl Complaint {
                 review_due,
                 decided_at: None,
                 decided_by: None,
+                established_at: None,
                 resubmissions: 0,
                 counter_notices: 0,
                 appeals: Vec::new(),
@@ -749,6 +753,7 @@ impl Complaint {
                     }));
                 } else {
                     item.state = ItemState::Established;
+                    item.established_at = Some(now);
                     events.push(ev(EventKind::CounterNoticeRejected {
                         round,
                         reason,
@@ -813,6 +818,7 @@ impl Complaint {
                 }));
                 if *infringement_found {
                     item.state = ItemState::Established;
+                    item.established_at = Some(now);
                     events.push(ev(EventKind::ComplaintEstablished));
                 } else {
                     let reason = "escalation found no infringement".to_owned();
@@ -833,6 +839,7 @@ impl Complaint {
                 match item.state {
                     ItemState::Upheld { round, .. } => {
                         item.state = ItemState::Established;
+                        item.established_at = Some(now);
                         events.push(ev(EventKind::WindowExpired {
                             window: format!("counter_notice_round_{round}"),
                         }));
@@ -948,6 +955,7 @@ impl Complaint {
                             item.state = ItemState::Reinstated {
                                 reason: format!("internal complaint upheld: {reason}"),
                             };
+                            item.established_at = None;
                             events.push(ev(EventKind::ListingReinstated {
                                 reason: "internal complaint upheld".into(),
                             }));

@@ -17,6 +17,8 @@ pub mod calendar;
 pub mod complaint;
 pub mod event;
 pub mod ids;
+pub mod notifier;
+pub mod penalty;
 pub mod policy;
 pub mod right;
 pub mod rule;

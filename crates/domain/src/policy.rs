@@ -204,6 +204,9 @@ pub struct NotifierPolicy {
     pub abuse_min_notices: u32,
     /// Share of manifestly unfounded notices that triggers Art. 23 steps (0..=1).
     pub abuse_unfounded_rate: f64,
+    /// Length of a suspension of an abusive notifier, in days (the `dsa`
+    /// overlay's `art23_suspension_days` takes precedence).
+    pub abuse_suspension_days: u32,
 }
 
 /// EU DSA duties.
@@ -411,6 +414,12 @@ impl Policy {
             if !(0.0..=1.0).contains(&v) {
                 return bad(key, "must be between 0 and 1");
             }
+        }
+        if n.abuse_suspension_days == 0 {
+            return bad(
+                "notifiers.abuse_suspension_days",
+                "a suspension needs an end: at least 1 day",
+            );
         }
         if n.window_days == 0 {
             return bad("notifiers.window_days", "must be at least 1");
