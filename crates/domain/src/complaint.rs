@@ -650,6 +650,15 @@ impl Complaint {
                 if !matches!(item.state, ItemState::Rejected { .. }) {
                     return Err(wrong_state(item));
                 }
+                // One route at a time: resubmitting while the rejection is under
+                // internal complaint would let a stale appeal decision reopen a
+                // listing that was decided again meanwhile.
+                if item.pending_appeal().is_some() {
+                    return Err(RuleError::WrongState {
+                        command: cmd.name(),
+                        state: "internal_complaint_pending".into(),
+                    });
+                }
                 if evidence.is_empty() {
                     return Err(RuleError::Invalid(
                         "supplementing needs new evidence".into(),

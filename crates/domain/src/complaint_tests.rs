@@ -743,3 +743,33 @@ fn a_command_for_a_listing_not_in_the_complaint_is_refused() {
         Err(RuleError::Invalid(_))
     ));
 }
+
+#[test]
+fn supplementing_is_refused_while_the_rejection_is_under_internal_complaint() {
+    // Found by the property test: a pending appeal against a rejection, then a
+    // resubmission and a takedown, then the stale appeal reversed -> the item
+    // went back to review while its listing was down.
+    let w = World::new("taobao");
+    let c = submit(&w, vec![listing(1, &[25])]).unwrap().state;
+    let reject = ComplaintCommand::Decide {
+        listing: lid(1),
+        decision: Decision::Reject {
+            reason: "unclear".into(),
+            manifestly_unfounded: false,
+        },
+    };
+    let c = apply(&w, &c, reject, &reviewer("reza"), t0()).unwrap();
+    let appeal = ComplaintCommand::FileInternalComplaint {
+        listing: lid(1),
+        grounds: "clear copy".into(),
+    };
+    let c = apply(&w, &c, appeal, &holder(), t0()).unwrap();
+    let supplement = ComplaintCommand::Supplement {
+        listing: lid(1),
+        evidence: evidence(),
+    };
+    assert!(matches!(
+        apply(&w, &c, supplement, &holder(), t0()),
+        Err(RuleError::WrongState { .. })
+    ));
+}
