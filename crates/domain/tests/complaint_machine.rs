@@ -12,6 +12,8 @@
 //!   (so never while a counter-notice is pending);
 //! - nothing changes after a final state.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // a test crate
+
 use std::collections::BTreeSet;
 
 use jiff::{Timestamp, ToSpan};
