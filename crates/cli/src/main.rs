@@ -9,6 +9,8 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 mod deadline;
+mod demo;
+mod policy;
 
 /// rightsguard: IP protection for online marketplaces — notice and takedown,
 /// counter-notices, penalties, detection of infringing listings.
@@ -23,12 +25,18 @@ struct Cli {
 enum Command {
     /// Compute a deadline on a business-day calendar and print it as JSON.
     Deadline(deadline::Args),
+    /// Walk a complaint through its whole life on the rules and print the timeline.
+    Demo(demo::Args),
+    /// Show the policy profiles (deadlines, limits, thresholds) sites can use.
+    Policy(policy::Args),
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Deadline(args) => deadline::run(args),
+        Command::Policy(args) => policy::run(args),
+        Command::Demo(args) => demo::run(args),
     };
     match result {
         Ok(code) => code,

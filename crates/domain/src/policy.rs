@@ -257,21 +257,28 @@ impl Policy {
     ) -> Result<Policy, PolicyError> {
         let mut b: toml::Table = toml::from_str(base).map_err(|e| syntax(name, e))?;
         let o: toml::Table = toml::from_str(overlay).map_err(|e| syntax(name, e))?;
-        let base_name = b
-            .get("name")
-            .and_then(|v| v.as_str())
-            .unwrap_or("base")
-            .to_owned();
-        let overlay_name = o
-            .get("name")
-            .and_then(|v| v.as_str())
-            .unwrap_or("overlay")
-            .to_owned();
-        merge(&mut b, o);
-        b.insert(
-            "name".into(),
-            toml::Value::String(format!("{base_name}+{overlay_name}")),
+        // Name, version and description speak of both layers; all else merges.
+        let field = |t: &toml::Table, key: &str| {
+            t.get(key)
+                .and_then(|v| v.as_str())
+                .unwrap_or("?")
+                .to_owned()
+        };
+        let name_v = format!("{}+{}", field(&b, "name"), field(&o, "name"));
+        let version_v = format!("{}+{}", field(&b, "version"), field(&o, "version"));
+        let description_v = format!(
+            "{} Overlay: {}",
+            field(&b, "description"),
+            field(&o, "description")
         );
+        merge(&mut b, o);
+        for (k, v) in [
+            ("name", name_v),
+            ("version", version_v),
+            ("description", description_v),
+        ] {
+            b.insert(k.to_owned(), toml::Value::String(v));
+        }
         let p: Policy = toml::Value::Table(b)
             .try_into()
             .map_err(|e| syntax(name, e))?;
