@@ -8,6 +8,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+mod calendar;
 mod deadline;
 
 /// rightsguard: IP protection for online marketplaces — notice and takedown,
@@ -23,12 +24,17 @@ struct Cli {
 enum Command {
     /// Compute a deadline on a business-day calendar and print it as JSON.
     Deadline(deadline::Args),
+    /// Inspect the business-day calendars: years with holiday data, one
+    /// year's holidays and make-up working days.
+    #[command(subcommand)]
+    Calendar(calendar::Command),
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Deadline(args) => deadline::run(args),
+        Command::Calendar(command) => calendar::run(command),
     };
     match result {
         Ok(code) => code,
