@@ -20,7 +20,10 @@
 //! rule itself, not an approximation awaiting data. Flagging every EU deadline
 //! provisional would make the flag always true there and hide the real gaps
 //! (a missing China year). A weekend-only count is never later than one that
-//! also skips holidays, so it errs on the platform's side.
+//! also skips national holidays: it keeps the platform's own service levels
+//! on the safe side. Windows *granted to users* on EU sites (e.g. the
+//! six-month appeal window of DSA Art. 20) are calendar-based and should not
+//! be counted in business days at all.
 //!
 //! # Counting
 //!
@@ -182,6 +185,20 @@ pub enum DayKind<'a> {
 
 /// A business-day calendar: a time zone, a data policy and per-year data.
 /// Cheap to clone (the year data is shared).
+///
+/// ```
+/// use rightsguard_domain::calendar::Calendar;
+///
+/// let cn = Calendar::builtin("CN")?;
+/// // Monday 30 September 2024; 1–7 October is the National Day break.
+/// let from: jiff::Timestamp = "2024-09-30T10:00:00+08:00".parse()?;
+/// let d = cn.add_business_days(from, 2);
+/// assert_eq!(d.due_date.to_string(), "2024-10-09");
+/// assert_eq!(d.due_at_rfc3339(), "2024-10-10T00:00:00+08:00");
+/// assert!(!d.provisional);
+/// assert!(!d.is_overdue("2024-10-09T23:59:59+08:00".parse()?));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Clone)]
 pub struct Calendar {
     id: String,
