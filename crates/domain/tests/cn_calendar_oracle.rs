@@ -1,6 +1,7 @@
 //! The embedded China calendar agrees with PyPI `chinesecalendar` (the pinned
 //! version in scripts/requirements-test.txt) on every day of 2019–2026: working
-//! or not, and the holiday or make-up name. One Python call dumps all days.
+//! or not, the holiday or make-up day's name (English and Chinese), and the
+//! in-lieu flag. One Python call dumps all days.
 
 use std::process::Command;
 
@@ -17,7 +18,8 @@ first, last = int(sys.argv[1]), int(sys.argv[2])
 d, end, out = datetime.date(first, 1, 1), datetime.date(last, 12, 31), {}
 while d <= end:
     holiday, name = cc.get_holiday_detail(d)
-    out[d.isoformat()] = [cc.is_workday(d), name]
+    zh = cc.Holiday(name).chinese if name else None
+    out[d.isoformat()] = [cc.is_workday(d), name, zh, cc.is_in_lieu(d)]
     d += datetime.timedelta(days=1)
 print(json.dumps({"version": cc.__version__, "days": out}))
 "#;
@@ -57,15 +59,21 @@ fn cn_calendar_matches_chinesecalendar_every_day_2019_2026() {
     while d.year() <= LAST {
         let want = &days[&d.to_string()];
         let want_working = want[0].as_bool().unwrap();
-        let want_name = want[1].as_str();
-        let got_name = match cal.day_kind(d) {
-            DayKind::Holiday(h) | DayKind::MakeupWorkingDay(h) => Some(h.name.as_str()),
-            DayKind::Workday | DayKind::Weekend => None,
+        let want_day = (
+            want[1].as_str(),
+            want[2].as_str(),
+            want[3].as_bool().unwrap(),
+        );
+        let got_day = match cal.day_kind(d) {
+            DayKind::Holiday(h) | DayKind::MakeupWorkingDay(h) => {
+                (Some(h.name.as_str()), h.name_zh.as_deref(), h.in_lieu)
+            }
+            DayKind::Workday | DayKind::Weekend => (None, None, false),
         };
-        if cal.is_working_day(d) != want_working || got_name != want_name {
+        let got_working = cal.is_working_day(d);
+        if got_working != want_working || got_day != want_day {
             mismatches.push(format!(
-                "{d}: ours working={} {got_name:?}, chinesecalendar working={want_working} {want_name:?}",
-                cal.is_working_day(d)
+                "{d}: ours working={got_working} {got_day:?}, chinesecalendar working={want_working} {want_day:?}"
             ));
         }
         checked += 1;
