@@ -314,6 +314,12 @@ impl Calendar {
             && !self.years.get(&year).is_some_and(YearData::is_published)
     }
 
+    /// The years of `years` whose deadlines would be provisional, ascending:
+    /// what an admin must fill in (e.g. `this_year..=this_year + 1`).
+    pub fn years_without_data(&self, years: std::ops::RangeInclusive<i16>) -> Vec<i16> {
+        years.filter(|&y| self.is_provisional_year(y)).collect()
+    }
+
     /// The data of `year`, if any.
     pub fn year_data(&self, year: i16) -> Option<&YearData> {
         self.years.get(&year)

@@ -114,6 +114,16 @@ fn a_day_in_a_year_without_data_is_provisional() {
     assert!(cal.is_provisional_year(2027));
     assert!(cal.is_provisional_year(2018));
     assert!(!cal.is_provisional_year(2026));
+    assert_eq!(
+        cal.years_without_data(2017..=2028),
+        vec![2017, 2018, 2027, 2028]
+    );
+    assert!(
+        Calendar::builtin("EU")
+            .unwrap()
+            .years_without_data(2017..=2028)
+            .is_empty()
+    );
     let d = cal.add_business_days(noon_cn(date(2027, 3, 1)), 3);
     assert!(d.provisional);
     assert_eq!(d.due_date, date(2027, 3, 4), "weekends-only arithmetic");
