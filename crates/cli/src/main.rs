@@ -8,6 +8,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+mod calendar;
 mod deadline;
 mod demo;
 mod policy;
@@ -29,6 +30,10 @@ enum Command {
     Demo(demo::Args),
     /// Show the policy profiles (deadlines, limits, thresholds) sites can use.
     Policy(policy::Args),
+    /// Inspect the business-day calendars: years with holiday data, one
+    /// year's holidays and make-up working days.
+    #[command(subcommand)]
+    Calendar(calendar::Command),
 }
 
 fn main() -> ExitCode {
@@ -37,6 +42,7 @@ fn main() -> ExitCode {
         Command::Deadline(args) => deadline::run(args),
         Command::Policy(args) => policy::run(args),
         Command::Demo(args) => demo::run(args),
+        Command::Calendar(command) => calendar::run(command),
     };
     match result {
         Ok(code) => code,

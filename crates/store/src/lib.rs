@@ -241,7 +241,7 @@ pub struct SqlStore {
 
 const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
 /// Advisory lock key that serialises audit appends on PostgreSQL.
-const AUDIT_LOCK: i64 = 0x7267_6175_6469_74; // "rgaudit"
+const AUDIT_LOCK: i64 = 0x0072_6761_7564_6974; // "rgaudit"
 
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
 static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
