@@ -1,7 +1,6 @@
 //! `rightsguard calendar`: what the built-in business-day calendars contain,
 //! so admins can see which years have holiday data and which are provisional.
 
-use std::io::Write;
 use std::process::ExitCode;
 
 use rightsguard_domain::calendar::{BUILTIN_IDS, Calendar, DataPolicy, NamedDay};
@@ -102,10 +101,7 @@ pub fn run(command: Command) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// Writes `line` to stdout; a closed pipe (`| head`) is not an error.
+/// Writes `line` to stdout; a closed pipe ends the command quietly in `main`.
 pub(crate) fn print_line(line: &str) -> std::io::Result<()> {
-    match writeln!(std::io::stdout().lock(), "{line}") {
-        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
-        other => other,
-    }
+    outln!("{line}")
 }

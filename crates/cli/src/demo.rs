@@ -178,19 +178,19 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let standing = assess(&violations_of(&c, &shop1), end, &policy, &calendar);
     if args.json {
         for e in &log {
-            println!("{}", serde_json::to_string(e)?);
+            outln!("{}", serde_json::to_string(e)?)?;
         }
-        println!(
+        outln!(
             "{}",
             serde_json::json!({"seller": shop1, "standing": standing})
-        );
+        )?;
     } else {
         let tz = calendar.time_zone().clone();
-        println!(
+        outln!(
             "rightsguard demo — site policy {} (calendar {})\n",
             policy.name,
             calendar.id()
-        );
+        )?;
         for e in &log {
             let subject = match &e.subject {
                 rightsguard_domain::event::Subject::Complaint { complaint, listing } => {
@@ -206,25 +206,25 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
                 rightsguard_domain::event::Subject::Notifier { notifier } => notifier.to_string(),
             };
             let kind = serde_json::to_value(&e.kind)?;
-            println!(
+            outln!(
                 "{}  {:<13} {:<16} {}",
                 e.at.to_zoned(tz.clone()).strftime("%Y-%m-%d %H:%M %Z"),
                 format!("{:?}", e.actor_role),
                 subject,
                 kind
-            );
+            )?;
         }
-        println!(
+        outln!(
             "\nseller shop-1 standing: {}",
             serde_json::to_string(&standing)?
-        );
+        )?;
         for i in &c.items {
-            println!(
+            outln!(
                 "listing {}: {} (down: {})",
                 i.listing,
                 i.state.name(),
                 i.state.listing_down()
-            );
+            )?;
         }
     }
     Ok(ExitCode::SUCCESS)

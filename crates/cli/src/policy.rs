@@ -40,17 +40,17 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         Command::List => {
             for name in Policy::names() {
                 let p = Policy::builtin(name)?;
-                println!("{name:<12} {}  {}", p.version, p.description);
+                outln!("{name:<12} {}  {}", p.version, p.description)?;
             }
             for (name, _) in OVERLAYS {
-                println!("+{name:<11} overlay: apply as e.g. aliexpress+{name}");
+                outln!("+{name:<11} overlay: apply as e.g. aliexpress+{name}")?;
             }
         }
         Command::Show { name, format } => {
             let p = Policy::builtin(&name)?;
             match format {
-                Format::Toml => print!("{}", p.to_toml()),
-                Format::Json => println!("{}", serde_json::to_string_pretty(&p)?),
+                Format::Toml => out!("{}", p.to_toml())?,
+                Format::Json => outln!("{}", serde_json::to_string_pretty(&p)?)?,
             }
         }
     }
