@@ -1,0 +1,667 @@
+//! The storage conformance suite: every test runs on SQLite and on
+//! PostgreSQL, each on a fresh database.
+//!
+//! PostgreSQL comes from `RG_TEST_POSTGRES_URL` (an admin URL such as
+//! `postgres://postgres@127.0.0.1:5432/postgres`; `.ci/run` sets it). Without
+//! it the PostgreSQL half is skipped with a loud message — except under CI,
+//! where a missing database is a failure.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // a test crate
+
+use std::collections::BTreeSet;
+
+use jiff::{SignedDuration, Timestamp, ToSpan};
+use rightsguard_domain::actor::Actor;
+use rightsguard_domain::calendar::Calendar;
+use rightsguard_domain::complaint::{
+    Complaint, ComplaintCommand, Ctx, Decision, ListingRef, ReasonCode, SubmitComplaint,
+};
+use rightsguard_domain::event::Subject;
+use rightsguard_domain::ids::{
+    ComplaintId, Jurisdiction, ListingId, NiceClass, OrgId, RegistrationNumber, RightId, Sha256,
+    UserId,
+};
+use rightsguard_domain::policy::Policy;
+use rightsguard_domain::right::{Right, RightCommand, RightKind, RightState};
+use rightsguard_store::{NewJob, SqlStore, Store, StoreError};
+
+struct Db {
+    store: SqlStore,
+    _dir: Option<tempfile::TempDir>,
+    drop_pg: Option<(String, String)>,
+}
+
+impl Db {
+    async fn sqlite() -> Db {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite:{}", dir.path().join("rg.sqlite").display());
+        Db {
+            store: SqlStore::connect(&url).await.unwrap(),
+            _dir: Some(dir),
+            drop_pg: None,
+        }
+    }
+
+    async fn postgres() -> Option<Db> {
+        let Ok(admin) = std::env::var("RG_TEST_POSTGRES_URL") else {
+            if std::env::var_os("CI").is_some() {
+                panic!(
+                    "RG_TEST_POSTGRES_URL is not set under CI: PostgreSQL tests must not be skipped"
+                );
+            }
+            eprintln!(
+                "SKIPPED: PostgreSQL half of the storage suite — set RG_TEST_POSTGRES_URL (scripts/test does)"
+            );
+            return None;
+        };
+        use sqlx::Connection;
+        sqlx::any::install_default_drivers();
+        let name = format!("rg_test_{}_{}", std::process::id(), unique());
+        let mut conn = sqlx::AnyConnection::connect(&admin).await.unwrap();
+        sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+            .execute(&mut conn)
+            .await
+            .unwrap();
+        conn.close().await.unwrap();
+        let (base, _) = admin.rsplit_once('/').unwrap();
+        let url = format!("{base}/{name}");
+        Some(Db {
+            store: SqlStore::connect(&url).await.unwrap(),
+            _dir: None,
+            drop_pg: Some((admin, name)),
+        })
+    }
+
+    async fn finish(self) {
+        self.store.close().await;
+        if let Some((admin, name)) = self.drop_pg {
+            use sqlx::Connection;
+            let mut conn = sqlx::AnyConnection::connect(&admin).await.unwrap();
+            sqlx::query(sqlx::AssertSqlSafe(format!(
+                "DROP DATABASE IF EXISTS {name}"
+            )))
+            .execute(&mut conn)
+            .await
+            .unwrap();
+        }
+    }
+}
+
+fn unique() -> u64 {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static N: AtomicU64 = AtomicU64::new(0);
+    N.fetch_add(1, Ordering::Relaxed)
+}
+
+macro_rules! conformance {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    let db = super::Db::sqlite().await;
+                    super::$name(&db.store).await;
+                    db.finish().await;
+                }
+            )*
+        }
+        mod postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    let Some(db) = super::Db::postgres().await else { return };
+                    super::$name(&db.store).await;
+                    db.finish().await;
+                }
+            )*
+        }
+    };
+}
+
+conformance!(
+    rights_round_trip_with_optimistic_versions,
+    a_certificate_is_found_across_owners,
+    complaints_round_trip_and_feed_the_queue,
+    the_audit_chain_verifies_and_catches_edits_and_deletions,
+    a_failed_save_writes_nothing,
+    jobs_are_idempotent_leased_and_retried,
+    concurrent_claimers_never_share_a_job,
+    concurrent_writers_keep_the_audit_chain_intact,
+);
+
+fn t0() -> Timestamp {
+    "2026-03-10T02:00:00Z".parse().unwrap()
+}
+fn org(s: &str) -> OrgId {
+    OrgId::parse(s).unwrap()
+}
+fn reviewer() -> Actor {
+    Actor::reviewer(org("platform"), UserId::parse("rita").unwrap())
+}
+fn holder() -> Actor {
+    Actor::rights_holder(org("acme"), UserId::parse("alice").unwrap())
+}
+
+fn right(id: &str, owner: &str, cert: u8) -> Right {
+    Right {
+        id: RightId::parse(id).unwrap(),
+        owner: org(owner),
+        kind: RightKind::Trademark,
+        jurisdiction: Jurisdiction::CN,
+        registration_number: RegistrationNumber::parse("123").unwrap(),
+        nice_classes: [NiceClass::new(25).unwrap()].into(),
+        valid_from: jiff::civil::date(2020, 1, 1),
+        valid_until: None,
+        certificates: [Sha256::from_bytes([cert; 32])].into(),
+        cn_extension_certificate: None,
+        state: RightState::Pending,
+    }
+}
+
+struct Rules {
+    policy: Policy,
+    calendar: Calendar,
+}
+
+impl Rules {
+    fn new() -> Self {
+        let policy = Policy::builtin("aliexpress").unwrap();
+        let calendar = Calendar::builtin(&policy.calendar).unwrap();
+        Rules { policy, calendar }
+    }
+    fn ctx(&self) -> Ctx<'_> {
+        Ctx {
+            policy: &self.policy,
+            calendar: &self.calendar,
+        }
+    }
+}
+
+async fn verified_right(store: &SqlStore, id: &str) -> Right {
+    let r = right(id, "acme", 1);
+    store.create_right(&r, &[]).await.unwrap();
+    let t = r
+        .apply(
+            &RightCommand::Verify,
+            &reviewer(),
+            t0(),
+            jiff::civil::date(2026, 3, 10),
+        )
+        .unwrap();
+    store.save_right(&t.state, 1, &t.events).await.unwrap();
+    t.state
+}
+
+fn submission(id: &str, listings: &[(&str, &str)]) -> SubmitComplaint {
+    SubmitComplaint {
+        id: ComplaintId::parse(id).unwrap(),
+        reason: ReasonCode::Counterfeit,
+        listings: listings
+            .iter()
+            .map(|(l, s)| ListingRef {
+                id: ListingId::parse(l).unwrap(),
+                seller: org(s),
+                category_classes: [NiceClass::new(25).unwrap()].into(),
+            })
+            .collect(),
+        evidence: vec![Sha256::from_bytes([9; 32])],
+    }
+}
+
+async fn rights_round_trip_with_optimistic_versions(store: &SqlStore) {
+    let r = right("r1", "acme", 1);
+    assert_eq!(store.create_right(&r, &[]).await.unwrap(), 1);
+    assert!(matches!(
+        store.create_right(&r, &[]).await,
+        Err(StoreError::Duplicate(_))
+    ));
+    let loaded = store.right(&r.id).await.unwrap().unwrap();
+    assert_eq!((loaded.value.clone(), loaded.version), (r.clone(), 1));
+    let t = r
+        .apply(
+            &RightCommand::Verify,
+            &reviewer(),
+            t0(),
+            jiff::civil::date(2026, 3, 10),
+        )
+        .unwrap();
+    assert_eq!(store.save_right(&t.state, 1, &t.events).await.unwrap(), 2);
+    // A second writer that loaded version 1 loses.
+    assert!(matches!(
+        store.save_right(&t.state, 1, &t.events).await,
+        Err(StoreError::Conflict(_))
+    ));
+    assert_eq!(
+        store.right(&r.id).await.unwrap().unwrap().value.state,
+        RightState::Verified
+    );
+    assert_eq!(store.rights_of(&org("acme")).await.unwrap().len(), 1);
+    assert!(store.rights_of(&org("other")).await.unwrap().is_empty());
+    assert!(
+        store
+            .right(&RightId::parse("nope").unwrap())
+            .await
+            .unwrap()
+            .is_none()
+    );
+    let audit = store
+        .audit_of(&Subject::Right {
+            right: r.id.clone(),
+        })
+        .await
+        .unwrap();
+    assert_eq!(audit.len(), 1, "exactly the verification was audited");
+}
+
+async fn a_certificate_is_found_across_owners(store: &SqlStore) {
+    store
+        .create_right(&right("r1", "acme", 7), &[])
+        .await
+        .unwrap();
+    store
+        .create_right(&right("r2", "copycat", 7), &[])
+        .await
+        .unwrap();
+    store
+        .create_right(&right("r3", "acme", 8), &[])
+        .await
+        .unwrap();
+    let found = store
+        .rights_with_certificate(&Sha256::from_bytes([7; 32]))
+        .await
+        .unwrap();
+    let owners: BTreeSet<_> = found.iter().map(|r| r.owner.as_str().to_owned()).collect();
+    assert_eq!(owners, ["acme".to_owned(), "copycat".to_owned()].into());
+}
+
+async fn complaints_round_trip_and_feed_the_queue(store: &SqlStore) {
+    let rules = Rules::new();
+    let r = verified_right(store, "r1").await;
+    let a = Complaint::submit(
+        submission("C1", &[("L1", "shop1"), ("L2", "shop2")]),
+        &r,
+        &holder(),
+        t0(),
+        rules.ctx(),
+    )
+    .unwrap();
+    assert_eq!(
+        store
+            .save_complaint(&a.state, None, &a.events, &[])
+            .await
+            .unwrap(),
+        1
+    );
+    let b = Complaint::submit(
+        submission("C2", &[("L3", "shop1")]),
+        &r,
+        &holder(),
+        t0() - 48.hours(),
+        rules.ctx(),
+    )
+    .unwrap();
+    store
+        .save_complaint(&b.state, None, &b.events, &[])
+        .await
+        .unwrap();
+    assert!(matches!(
+        store.save_complaint(&b.state, None, &b.events, &[]).await,
+        Err(StoreError::Duplicate(_))
+    ));
+
+    let queue = store.review_queue(10).await.unwrap();
+    assert_eq!(queue.len(), 3);
+    assert_eq!(queue[0].complaint.as_str(), "C2", "earliest due first");
+
+    let loaded = store.complaint(&a.state.id).await.unwrap().unwrap();
+    assert_eq!(loaded.value, a.state);
+    let cmd = ComplaintCommand::Decide {
+        listing: ListingId::parse("L1").unwrap(),
+        decision: Decision::Uphold,
+    };
+    let t = loaded
+        .value
+        .apply(&cmd, &reviewer(), t0(), rules.ctx())
+        .unwrap();
+    assert_eq!(
+        store
+            .save_complaint(&t.state, Some(1), &t.events, &[])
+            .await
+            .unwrap(),
+        2
+    );
+    assert!(matches!(
+        store
+            .save_complaint(&t.state, Some(1), &t.events, &[])
+            .await,
+        Err(StoreError::Conflict(_))
+    ));
+    assert_eq!(
+        store.review_queue(10).await.unwrap().len(),
+        2,
+        "the upheld listing left the queue"
+    );
+
+    let against: Vec<_> = store
+        .complaints_against(&org("shop1"))
+        .await
+        .unwrap()
+        .iter()
+        .map(|c| c.as_str().to_owned())
+        .collect();
+    assert_eq!(against, ["C1", "C2"]);
+    assert_eq!(
+        store.complaints_against(&org("shop2")).await.unwrap().len(),
+        1
+    );
+    let audit = store
+        .audit_of(&Subject::Complaint {
+            complaint: a.state.id.clone(),
+            listing: None,
+        })
+        .await
+        .unwrap();
+    assert_eq!(audit.len(), 2, "submission and the decision on L1");
+}
+
+async fn the_audit_chain_verifies_and_catches_edits_and_deletions(store: &SqlStore) {
+    let rules = Rules::new();
+    let r = verified_right(store, "r1").await;
+    for n in 0..5 {
+        let t = Complaint::submit(
+            submission(&format!("C{n}"), &[("L1", "shop1")]),
+            &r,
+            &holder(),
+            t0(),
+            rules.ctx(),
+        )
+        .unwrap();
+        store
+            .save_complaint(&t.state, None, &t.events, &[])
+            .await
+            .unwrap();
+    }
+    let report = store.verify_audit().await.unwrap();
+    assert!(report.ok(), "{report:?}");
+    assert_eq!(report.records, 6);
+    assert_eq!(report.head.as_ref().map(|h| h.0), Some(6));
+
+    // Edit one record's content directly in the database.
+    sqlx::query(
+        "UPDATE audit_log SET event = REPLACE(event, 'counterfeit', 'design') WHERE seq = 3",
+    )
+    .execute(store.pool())
+    .await
+    .unwrap();
+    let report = store.verify_audit().await.unwrap();
+    assert_eq!(
+        report.first_bad.as_ref().map(|b| b.0),
+        Some(3),
+        "{report:?}"
+    );
+    assert_eq!(report.records, 2);
+
+    // Recomputing that record's hash does not help: the next link breaks.
+    let row: (i64, String, String, String) = {
+        use sqlx::Row;
+        let r = sqlx::query("SELECT at, subject, event, prev_hash FROM audit_log WHERE seq = 3")
+            .fetch_one(store.pool())
+            .await
+            .unwrap();
+        (r.get(0), r.get(1), r.get(2), r.get(3))
+    };
+    let forged = rightsguard_store::chain_hash(&row.3, 3, row.0, &row.1, &row.2);
+    sqlx::query("UPDATE audit_log SET hash = $1 WHERE seq = 3")
+        .bind(&forged)
+        .execute(store.pool())
+        .await
+        .unwrap();
+    let report = store.verify_audit().await.unwrap();
+    assert_eq!(
+        report.first_bad.as_ref().map(|b| b.0),
+        Some(4),
+        "{report:?}"
+    );
+
+    // A deleted record is missing from the sequence.
+    sqlx::query("DELETE FROM audit_log WHERE seq = 2")
+        .execute(store.pool())
+        .await
+        .unwrap();
+    let report = store.verify_audit().await.unwrap();
+    assert_eq!(
+        report.first_bad.as_ref().map(|b| b.0),
+        Some(2),
+        "{report:?}"
+    );
+}
+
+async fn a_failed_save_writes_nothing(store: &SqlStore) {
+    let rules = Rules::new();
+    let r = verified_right(store, "r1").await;
+    let mut t = Complaint::submit(
+        submission("C1", &[("L1", "shop1"), ("L2", "shop1")]),
+        &r,
+        &holder(),
+        t0(),
+        rules.ctx(),
+    )
+    .unwrap();
+    // Two items with one listing id violate the items' primary key half-way
+    // through the transaction, after the complaint row and before the audit.
+    t.state.items[1].listing = t.state.items[0].listing.clone();
+    let job = NewJob {
+        key: "k1".into(),
+        kind: "expire_window".into(),
+        payload: serde_json::json!({}),
+        due_at: t0(),
+    };
+    assert!(
+        store
+            .save_complaint(&t.state, None, &t.events, &[job])
+            .await
+            .is_err()
+    );
+    assert!(store.complaint(&t.state.id).await.unwrap().is_none());
+    assert_eq!(
+        store.verify_audit().await.unwrap().records,
+        1,
+        "only the right's verification"
+    );
+    assert!(
+        store
+            .claim_due_jobs(t0() + 1.hour(), "w", SignedDuration::from_secs(60), 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+}
+
+async fn jobs_are_idempotent_leased_and_retried(store: &SqlStore) {
+    let rules = Rules::new();
+    let r = verified_right(store, "r1").await;
+    let t = Complaint::submit(
+        submission("C1", &[("L1", "shop1")]),
+        &r,
+        &holder(),
+        t0(),
+        rules.ctx(),
+    )
+    .unwrap();
+    let job = |k: &str, due: Timestamp| NewJob {
+        key: k.into(),
+        kind: "expire_window".into(),
+        payload: serde_json::json!({"listing": k}),
+        due_at: due,
+    };
+    let jobs = [
+        job("a", t0() + 1.hour()),
+        job("b", t0() + 2.hours()),
+        job("a", t0() + 9.hours()),
+    ];
+    store
+        .save_complaint(&t.state, None, &t.events, &jobs)
+        .await
+        .unwrap();
+    let lease = SignedDuration::from_secs(300);
+
+    assert!(
+        store
+            .claim_due_jobs(t0(), "w1", lease, 10)
+            .await
+            .unwrap()
+            .is_empty(),
+        "nothing due yet"
+    );
+    let got = store
+        .claim_due_jobs(t0() + 3.hours(), "w1", lease, 10)
+        .await
+        .unwrap();
+    assert_eq!(
+        got.iter().map(|j| j.key.as_str()).collect::<Vec<_>>(),
+        ["a", "b"],
+        "the duplicate key was scheduled once"
+    );
+    assert_eq!(got[0].due_at, t0() + 1.hour());
+    // Leased: nobody else gets them until the lease runs out.
+    assert!(
+        store
+            .claim_due_jobs(t0() + 3.hours(), "w2", lease, 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert!(
+        store
+            .complete_job(got[0].id, "w1", t0() + 3.hours())
+            .await
+            .unwrap()
+    );
+    assert!(
+        !store
+            .complete_job(got[1].id, "w2", t0() + 3.hours())
+            .await
+            .unwrap(),
+        "not w2's lease"
+    );
+    // w1 dies holding b; after the lease, w2 claims it again.
+    let later = t0() + 3.hours() + 301.seconds();
+    let again = store.claim_due_jobs(later, "w2", lease, 10).await.unwrap();
+    assert_eq!(
+        again
+            .iter()
+            .map(|j| (j.key.as_str(), j.attempts))
+            .collect::<Vec<_>>(),
+        [("b", 2)]
+    );
+    // A failure releases it for a retry later.
+    assert!(
+        store
+            .fail_job(again[0].id, "w2", "boom", later + 1.hour())
+            .await
+            .unwrap()
+    );
+    assert!(
+        store
+            .claim_due_jobs(later, "w2", lease, 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    let retry = store
+        .claim_due_jobs(later + 1.hour(), "w3", lease, 10)
+        .await
+        .unwrap();
+    assert_eq!(retry.len(), 1);
+    assert!(
+        store
+            .complete_job(retry[0].id, "w3", later + 1.hour())
+            .await
+            .unwrap()
+    );
+    assert!(
+        store
+            .claim_due_jobs(later + 1000.hours(), "w4", lease, 10)
+            .await
+            .unwrap()
+            .is_empty(),
+        "done jobs never return"
+    );
+}
+
+async fn concurrent_claimers_never_share_a_job(store: &SqlStore) {
+    let rules = Rules::new();
+    let r = verified_right(store, "r1").await;
+    let t = Complaint::submit(
+        submission("C1", &[("L1", "shop1")]),
+        &r,
+        &holder(),
+        t0(),
+        rules.ctx(),
+    )
+    .unwrap();
+    let jobs: Vec<_> = (0..200)
+        .map(|i| NewJob {
+            key: format!("j{i}"),
+            kind: "x".into(),
+            payload: serde_json::json!(i),
+            due_at: t0(),
+        })
+        .collect();
+    store
+        .save_complaint(&t.state, None, &t.events, &jobs)
+        .await
+        .unwrap();
+    let mut tasks = Vec::new();
+    for w in 0..8 {
+        let s = store.clone();
+        tasks.push(tokio::spawn(async move {
+            let mut mine = Vec::new();
+            loop {
+                let got = s
+                    .claim_due_jobs(t0(), &format!("w{w}"), SignedDuration::from_secs(600), 7)
+                    .await
+                    .unwrap();
+                if got.is_empty() {
+                    break mine;
+                }
+                mine.extend(got.into_iter().map(|j| j.key));
+            }
+        }));
+    }
+    let mut all = Vec::new();
+    for t in tasks {
+        all.extend(t.await.unwrap());
+    }
+    let distinct: BTreeSet<_> = all.iter().cloned().collect();
+    assert_eq!(all.len(), 200, "every job claimed once");
+    assert_eq!(distinct.len(), 200);
+}
+
+async fn concurrent_writers_keep_the_audit_chain_intact(store: &SqlStore) {
+    let rules = std::sync::Arc::new(Rules::new());
+    let r = verified_right(store, "r1").await;
+    let mut tasks = Vec::new();
+    for n in 0..40 {
+        let (s, r, rules) = (store.clone(), r.clone(), rules.clone());
+        tasks.push(tokio::spawn(async move {
+            let t = Complaint::submit(
+                submission(&format!("C{n}"), &[("L1", "shop1")]),
+                &r,
+                &holder(),
+                t0(),
+                rules.ctx(),
+            )
+            .unwrap();
+            s.save_complaint(&t.state, None, &t.events, &[])
+                .await
+                .unwrap();
+        }));
+    }
+    for t in tasks {
+        t.await.unwrap();
+    }
+    let report = store.verify_audit().await.unwrap();
+    assert!(report.ok(), "{report:?}");
+    assert_eq!(report.records, 41);
+}
