@@ -93,6 +93,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     };
     let submit = SubmitComplaint {
         id: ComplaintId::parse("C-0001")?,
+        right: right.id.clone(),
         reason: ReasonCode::Counterfeit,
         listings: vec![listing("L-100", &shop1)?, listing("L-200", &shop2)?],
         evidence: vec![Sha256::from_bytes([0xE1; 32])],

@@ -92,6 +92,8 @@ pub struct ListingRef {
 pub struct SubmitComplaint {
     /// Id for the new complaint.
     pub id: ComplaintId,
+    /// The right it rests on.
+    pub right: RightId,
     /// The ground.
     pub reason: ReasonCode,
     /// Listings named.
@@ -456,6 +458,12 @@ impl Complaint {
         }
         if cmd.evidence.is_empty() {
             return Err(RuleError::Invalid("a complaint needs evidence".into()));
+        }
+        if cmd.right != right.id {
+            return Err(RuleError::Invalid(format!(
+                "the complaint names right {} but right {} was given",
+                cmd.right, right.id
+            )));
         }
         if cmd.reason.right_kind() != right.kind {
             return Err(RuleError::Invalid(format!(

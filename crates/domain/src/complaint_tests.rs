@@ -78,6 +78,7 @@ pub(crate) fn submit(
 ) -> Result<Transition<Complaint>, RuleError> {
     let cmd = SubmitComplaint {
         id: id(ComplaintId::parse, "C1"),
+        right: w.right.id.clone(),
         reason: ReasonCode::Counterfeit,
         listings,
         evidence: evidence(),
@@ -149,6 +150,7 @@ fn only_the_owner_or_its_agent_may_submit() {
     let w = World::new("aliexpress");
     let cmd = |n| SubmitComplaint {
         id: id(ComplaintId::parse, &format!("C{n}")),
+        right: w.right.id.clone(),
         reason: ReasonCode::Counterfeit,
         listings: vec![listing(1, &[25])],
         evidence: evidence(),
@@ -196,6 +198,7 @@ fn a_complaint_without_evidence_is_refused() {
     let w = World::new("aliexpress");
     let cmd = SubmitComplaint {
         id: id(ComplaintId::parse, "C1"),
+        right: w.right.id.clone(),
         reason: ReasonCode::Counterfeit,
         listings: vec![listing(1, &[25])],
         evidence: vec![],
@@ -260,6 +263,7 @@ fn patents_are_not_class_bound_but_the_reason_must_fit_the_right() {
     ));
     let cmd = SubmitComplaint {
         id: id(ComplaintId::parse, "C1"),
+        right: w.right.id.clone(),
         reason: ReasonCode::Patent,
         listings: vec![listing(1, &[29])],
         evidence: evidence(),
@@ -771,5 +775,23 @@ fn supplementing_is_refused_while_the_rejection_is_under_internal_complaint() {
     assert!(matches!(
         apply(&w, &c, supplement, &holder(), t0()),
         Err(RuleError::WrongState { .. })
+    ));
+}
+
+#[test]
+fn a_submission_naming_another_right_is_refused() {
+    let w = World::new("aliexpress");
+    let mut other = w.right.clone();
+    other.id = id(RightId::parse, "r2");
+    let cmd = SubmitComplaint {
+        id: id(ComplaintId::parse, "C1"),
+        right: w.right.id.clone(),
+        reason: ReasonCode::Counterfeit,
+        listings: vec![listing(1, &[25])],
+        evidence: evidence(),
+    };
+    assert!(matches!(
+        Complaint::submit(cmd, &other, &holder(), t0(), w.ctx()),
+        Err(RuleError::Invalid(_))
     ));
 }

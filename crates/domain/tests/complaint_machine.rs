@@ -415,6 +415,7 @@ proptest! {
         let mut now: Timestamp = "2022-01-01T00:00:00Z".parse::<Timestamp>().unwrap() + start_hours.hours();
         let submit = SubmitComplaint {
             id: ComplaintId::parse("C1").unwrap(),
+            right: right.id.clone(),
             reason: ReasonCode::Counterfeit,
             listings: vec![ListingRef { id: ListingId::parse("L1").unwrap(), seller: org("shop1"), category_classes: [NiceClass::new(25).unwrap()].into() }],
             evidence: vec![Sha256::from_bytes([1; 32])],

@@ -195,6 +195,7 @@ async fn verified_right(store: &SqlStore, id: &str) -> Right {
 fn submission(id: &str, listings: &[(&str, &str)]) -> SubmitComplaint {
     SubmitComplaint {
         id: ComplaintId::parse(id).unwrap(),
+        right: RightId::parse("r1").unwrap(),
         reason: ReasonCode::Counterfeit,
         listings: listings
             .iter()

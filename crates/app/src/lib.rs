@@ -1,0 +1,373 @@
+//! Use cases: the one place where the rules meet storage and time.
+//!
+//! Every use case has the same shape: load the object, ask the rules
+//! ([`rightsguard_domain`]) for a transition with `now` from the injected
+//! [`Clock`], then store the new state, its audit events and the deadline jobs
+//! it implies in **one transaction**. A lost race (someone saved the object
+//! in between) reloads and re-applies, so the rules always judge the latest
+//! state. HTTP handlers, the CLI and workers all call these functions; none of
+//! them talks to the store or the rules on its own.
+//!
+//! Deadlines are durable jobs. Whenever a complaint is saved, each listing's
+//! next deadline becomes a job keyed by complaint, listing and due time, so
+//! re-scheduling is idempotent. [`App::run_due_jobs`] claims due jobs with a
+//! lease and sends `ExpireWindow` as the system. A worker that dies mid-job
+//! leaves its lease to run out; the next worker re-runs the job, and the rules
+//! refuse a second expiry of the same window, so an effect is never doubled
+//! and never lost.
+
+use std::sync::{Arc, Mutex};
+
+use jiff::{SignedDuration, Timestamp};
+use rightsguard_domain::actor::{Actor, Role};
+use rightsguard_domain::calendar::Calendar;
+use rightsguard_domain::complaint::{Complaint, ComplaintCommand, Ctx, SubmitComplaint};
+use rightsguard_domain::ids::{ComplaintId, ListingId, OrgId, RightId};
+use rightsguard_domain::penalty::{Standing, assess, violations_of};
+use rightsguard_domain::policy::Policy;
+use rightsguard_domain::right::{Right, RightCommand, RightState, certificate_conflicts};
+use rightsguard_domain::rule::RuleError;
+use rightsguard_store::{NewJob, Store, StoreError};
+
+/// Where the current time comes from.
+pub trait Clock: Send + Sync + std::fmt::Debug {
+    /// The current instant.
+    fn now(&self) -> Timestamp;
+}
+
+/// The real clock.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct SystemClock;
+
+impl Clock for SystemClock {
+    #[allow(clippy::disallowed_methods)] // the one sanctioned read of the wall clock
+    fn now(&self) -> Timestamp {
+        Timestamp::now()
+    }
+}
+
+/// A clock that moves only when told: for tests, demos and `--clock manual`.
+#[derive(Debug)]
+pub struct ManualClock(Mutex<Timestamp>);
+
+impl ManualClock {
+    /// A clock standing at `at`.
+    pub fn new(at: Timestamp) -> Self {
+        Self(Mutex::new(at))
+    }
+
+    /// Moves the clock forward (a negative span is refused: time does not go back).
+    pub fn advance(&self, by: SignedDuration) -> Timestamp {
+        let mut t = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        if by.is_positive() {
+            *t = t.checked_add(by).unwrap_or(Timestamp::MAX);
+        }
+        *t
+    }
+
+    /// Sets the clock to `at` if that is not in the past.
+    pub fn set(&self, at: Timestamp) -> Timestamp {
+        let mut t = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        *t = (*t).max(at);
+        *t
+    }
+}
+
+impl Clock for ManualClock {
+    fn now(&self) -> Timestamp {
+        *self.0.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+/// Why a use case failed.
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    /// The rules refused the command.
+    #[error(transparent)]
+    Rule(#[from] RuleError),
+    /// No such object, or not visible to the actor (the same answer, on purpose).
+    #[error("not found: {0}")]
+    NotFound(String),
+    /// The object kept changing under us.
+    #[error("busy: {0} changed concurrently too often; try again")]
+    Busy(String),
+    /// Storage failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// Shorthand.
+pub type Result<T, E = AppError> = std::result::Result<T, E>;
+
+/// The kind of job that expires a complaint listing's window.
+pub const EXPIRE_WINDOW: &str = "expire_window";
+
+/// How often a use case re-applies after losing a race.
+const RETRIES: usize = 5;
+
+/// The application: a store, a clock, and one site's policy and calendar.
+#[derive(Debug, Clone)]
+pub struct App<S> {
+    store: S,
+    clock: Arc<dyn Clock>,
+    policy: Arc<Policy>,
+    calendar: Calendar,
+    platform: OrgId,
+}
+
+impl<S: Store> App<S> {
+    /// Builds the application for one site.
+    pub fn new(store: S, clock: Arc<dyn Clock>, policy: Policy, platform: OrgId) -> Result<Self> {
+        let calendar = Calendar::builtin(&policy.calendar)
+            .map_err(|e| AppError::NotFound(format!("calendar of policy {}: {e}", policy.name)))?;
+        Ok(Self {
+            store,
+            clock,
+            policy: Arc::new(policy),
+            calendar,
+            platform,
+        })
+    }
+
+    /// The store.
+    pub fn store(&self) -> &S {
+        &self.store
+    }
+
+    /// The current time.
+    pub fn now(&self) -> Timestamp {
+        self.clock.now()
+    }
+
+    /// The site's policy.
+    pub fn policy(&self) -> &Policy {
+        &self.policy
+    }
+
+    /// The site's calendar.
+    pub fn calendar(&self) -> &Calendar {
+        &self.calendar
+    }
+
+    fn ctx(&self) -> Ctx<'_> {
+        Ctx {
+            policy: &self.policy,
+            calendar: &self.calendar,
+        }
+    }
+
+    /// Registers a right, pending verification. A certificate another owner
+    /// already registered is refused.
+    pub async fn register_right(&self, actor: &Actor, mut right: Right) -> Result<Right> {
+        if !matches!(actor.role, Role::RightsHolder | Role::Agent)
+            || !actor.acts_for_rights_holder(&right.owner)
+        {
+            return Err(RuleError::Forbidden {
+                role: actor.role,
+                command: "register a right for this owner",
+            }
+            .into());
+        }
+        right.state = RightState::Pending;
+        for c in right
+            .certificates
+            .iter()
+            .chain(right.cn_extension_certificate.iter())
+        {
+            let others = self.store.rights_with_certificate(c).await?;
+            if let Some(conflict) = certificate_conflicts(&right, &others).first() {
+                return Err(RuleError::Invalid(format!(
+                    "certificate {} is already registered by another owner (right {})",
+                    conflict.certificate, conflict.other_right
+                ))
+                .into());
+            }
+        }
+        self.store.create_right(&right, &[]).await?;
+        Ok(right)
+    }
+
+    /// Verifies, rejects, revokes or expires a right.
+    pub async fn act_on_right(
+        &self,
+        actor: &Actor,
+        id: &RightId,
+        cmd: &RightCommand,
+    ) -> Result<Right> {
+        for _ in 0..RETRIES {
+            let loaded = self
+                .store
+                .right(id)
+                .await?
+                .ok_or_else(|| AppError::NotFound(format!("right {id}")))?;
+            let now = self.now();
+            let t = loaded
+                .value
+                .apply(cmd, actor, now, self.calendar.local_date(now))?;
+            match self
+                .store
+                .save_right(&t.state, loaded.version, &t.events)
+                .await
+            {
+                Ok(_) => return Ok(t.state),
+                Err(StoreError::Conflict(_)) => continue,
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Err(AppError::Busy(format!("right {id}")))
+    }
+
+    /// Submits a complaint on a right; schedules nothing yet (review has an
+    /// SLA clock, not a state-changing deadline).
+    pub async fn submit_complaint(&self, actor: &Actor, cmd: SubmitComplaint) -> Result<Complaint> {
+        let right = self.store.right(&cmd.right).await?;
+        let right = right
+            .ok_or_else(|| AppError::NotFound(format!("right {}", cmd.right)))?
+            .value;
+        let t = Complaint::submit(cmd, &right, actor, self.now(), self.ctx())?;
+        self.store
+            .save_complaint(&t.state, None, &t.events, &deadline_jobs(&t.state))
+            .await?;
+        Ok(t.state)
+    }
+
+    /// Applies a command to one listing of a complaint.
+    pub async fn act_on_complaint(
+        &self,
+        actor: &Actor,
+        id: &ComplaintId,
+        cmd: &ComplaintCommand,
+    ) -> Result<Complaint> {
+        for _ in 0..RETRIES {
+            let loaded = self.complaint_visible_to(actor, id).await?;
+            let t = loaded.value.apply(cmd, actor, self.now(), self.ctx())?;
+            match self
+                .store
+                .save_complaint(
+                    &t.state,
+                    Some(loaded.version),
+                    &t.events,
+                    &deadline_jobs(&t.state),
+                )
+                .await
+            {
+                Ok(_) => return Ok(t.state),
+                Err(StoreError::Conflict(_)) => continue,
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Err(AppError::Busy(format!("complaint {id}")))
+    }
+
+    /// Loads a complaint if the actor may see it: staff and the system see all,
+    /// the complainant (or its agent) its own, a seller those naming its
+    /// listings. Anyone else gets `NotFound`, as if it did not exist.
+    pub async fn complaint_visible_to(
+        &self,
+        actor: &Actor,
+        id: &ComplaintId,
+    ) -> Result<rightsguard_store::Versioned<Complaint>> {
+        let not_found = || AppError::NotFound(format!("complaint {id}"));
+        let loaded = self.store.complaint(id).await?.ok_or_else(not_found)?;
+        let c = &loaded.value;
+        let visible = match actor.role {
+            Role::Reviewer | Role::Admin | Role::System => true,
+            Role::RightsHolder | Role::Agent => actor.acts_for_rights_holder(&c.complainant),
+            Role::Seller => c.items.iter().any(|i| i.seller == actor.org),
+        };
+        if visible {
+            Ok(loaded)
+        } else {
+            Err(not_found())
+        }
+    }
+
+    /// Runs due deadline jobs as worker `worker`, up to `limit`; returns how
+    /// many it finished. Jobs whose window is already gone (the listing moved
+    /// on) finish as no-ops. Call it from a timer loop or, in tests, directly.
+    pub async fn run_due_jobs(&self, worker: &str, limit: i64) -> Result<usize> {
+        let now = self.now();
+        let lease = SignedDuration::from_secs(300);
+        let jobs = self.store.claim_due_jobs(now, worker, lease, limit).await?;
+        let system = Actor::system(self.platform.clone());
+        let mut done = 0;
+        for job in jobs {
+            let outcome = match job.kind.as_str() {
+                EXPIRE_WINDOW => self.expire_window(&system, &job.payload).await,
+                other => Err(AppError::NotFound(format!("job kind {other}"))),
+            };
+            match outcome {
+                Ok(()) | Err(AppError::Rule(_)) | Err(AppError::NotFound(_)) => {
+                    // Applied, or moot: the rules refused because the window
+                    // is no longer open (already expired, or the case moved on).
+                    if self.store.complete_job(job.id, worker, now).await? {
+                        done += 1;
+                    }
+                }
+                Err(e) => {
+                    let retry = now
+                        .checked_add(SignedDuration::from_secs(60))
+                        .unwrap_or(now);
+                    self.store
+                        .fail_job(job.id, worker, &e.to_string(), retry)
+                        .await?;
+                }
+            }
+        }
+        Ok(done)
+    }
+
+    async fn expire_window(&self, system: &Actor, payload: &serde_json::Value) -> Result<()> {
+        let field = |k: &str| {
+            payload
+                .get(k)
+                .and_then(|v| v.as_str())
+                .unwrap_or_default()
+                .to_owned()
+        };
+        let id = ComplaintId::parse(&field("complaint"))
+            .map_err(|e| AppError::NotFound(e.to_string()))?;
+        let listing =
+            ListingId::parse(&field("listing")).map_err(|e| AppError::NotFound(e.to_string()))?;
+        self.act_on_complaint(system, &id, &ComplaintCommand::ExpireWindow { listing })
+            .await
+            .map(|_| ())
+    }
+
+    /// A seller's penalty standing now, from every complaint against it.
+    pub async fn seller_standing(&self, seller: &OrgId) -> Result<Standing> {
+        let mut violations = Vec::new();
+        for id in self.store.complaints_against(seller).await? {
+            if let Some(c) = self.store.complaint(&id).await? {
+                violations.extend(violations_of(&c.value, seller));
+            }
+        }
+        Ok(assess(
+            &violations,
+            self.now(),
+            &self.policy,
+            &self.calendar,
+        ))
+    }
+}
+
+/// The jobs a saved complaint needs: one per listing with an open window,
+/// keyed so that saving again never schedules twice.
+pub fn deadline_jobs(c: &Complaint) -> Vec<NewJob> {
+    c.items
+        .iter()
+        .filter_map(|i| {
+            i.next_deadline().map(|due| NewJob {
+                key: format!(
+                    "{EXPIRE_WINDOW}:{}:{}:{}",
+                    c.id,
+                    i.listing,
+                    due.as_microsecond()
+                ),
+                kind: EXPIRE_WINDOW.to_owned(),
+                payload: serde_json::json!({"complaint": c.id, "listing": i.listing}),
+                due_at: due,
+            })
+        })
+        .collect()
+}
