@@ -198,7 +198,7 @@ async fn silence_establishes_on_the_timer_and_the_seller_is_penalised(e: &Env) {
         standing.status,
         StoreStatus::Active | StoreStatus::Frozen { .. }
     ));
-    assert!(e.app.store().verify_audit().await.unwrap().ok());
+    assert!(e.app.store().verify_audit(None).await.unwrap().ok());
     assert_eq!(
         e.app.run_due_jobs("w1", 10).await.unwrap(),
         0,

@@ -26,6 +26,7 @@ macro_rules! out {
 }
 
 mod calendar;
+mod db;
 mod deadline;
 mod demo;
 mod policy;
@@ -45,6 +46,10 @@ enum Command {
     Deadline(deadline::Args),
     /// Walk a complaint through its whole life on the rules and print the timeline.
     Demo(demo::Args),
+    /// Create or upgrade the database schema.
+    Migrate(db::DbArgs),
+    /// Verify the tamper-evident audit log.
+    Audit(db::AuditArgs),
     /// Show the policy profiles (deadlines, limits, thresholds) sites can use.
     Policy(policy::Args),
     /// Inspect the business-day calendars: years with holiday data, one
@@ -59,6 +64,8 @@ fn main() -> ExitCode {
         Command::Deadline(args) => deadline::run(args),
         Command::Policy(args) => policy::run(args),
         Command::Demo(args) => demo::run(args),
+        Command::Migrate(args) => db::migrate(args),
+        Command::Audit(args) => db::audit(args),
         Command::Calendar(command) => calendar::run(command),
     };
     match result {

@@ -195,8 +195,13 @@ pub trait Store: Send + Sync {
     ) -> impl Future<Output = Result<Vec<ComplaintId>>> + Send;
     /// The audit records about one subject, in order.
     fn audit_of(&self, subject: &Subject) -> impl Future<Output = Result<Vec<AuditRecord>>> + Send;
-    /// Checks the whole audit chain.
-    fn verify_audit(&self) -> impl Future<Output = Result<AuditReport>> + Send;
+    /// Checks the whole audit chain; with an `anchor` (a head `(seq, hash)`
+    /// recorded earlier, e.g. printed by a previous check) it also proves the
+    /// log was not truncated or rewritten up to that point.
+    fn verify_audit(
+        &self,
+        anchor: Option<(i64, String)>,
+    ) -> impl Future<Output = Result<AuditReport>> + Send;
     /// Claims up to `limit` due jobs for `owner` for `lease`; a job whose lease
     /// ran out (its worker died) is claimed again.
     fn claim_due_jobs(
@@ -682,7 +687,7 @@ impl Store for SqlStore {
         rows.iter().map(audit_row).collect()
     }
 
-    async fn verify_audit(&self) -> Result<AuditReport> {
+    async fn verify_audit(&self, anchor: Option<(i64, String)>) -> Result<AuditReport> {
         // Streamed in pages so a long log is checked in bounded memory.
         let mut prev = GENESIS.to_owned();
         let mut expected_seq = 1i64;
@@ -709,6 +714,11 @@ impl Store for SqlStore {
                     Some(format!(
                         "expected record {expected_seq}, found {seq}: records missing"
                     ))
+                } else if anchor
+                    .as_ref()
+                    .is_some_and(|(s, h)| *s == seq && *h != hash)
+                {
+                    Some("does not carry the recorded head hash: the log was rewritten".to_owned())
                 } else if stored_prev != prev {
                     Some("previous-hash link broken".to_owned())
                 } else if chain_hash(&prev, seq, at, &subject, &event) != hash {
@@ -728,6 +738,18 @@ impl Store for SqlStore {
                 head = Some((seq, hash.clone()));
                 prev = hash;
             }
+        }
+        if let Some((s, _)) = anchor
+            && s > records
+        {
+            let why = format!(
+                "the log ends at record {records}, before the recorded head {s}: truncated"
+            );
+            return Ok(AuditReport {
+                records,
+                head,
+                first_bad: Some((records + 1, why)),
+            });
         }
         Ok(AuditReport {
             records,

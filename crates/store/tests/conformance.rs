@@ -127,6 +127,7 @@ conformance!(
     jobs_are_idempotent_leased_and_retried,
     concurrent_claimers_never_share_a_job,
     concurrent_writers_keep_the_audit_chain_intact,
+    an_anchor_catches_truncation_and_rewrites,
 );
 
 fn t0() -> Timestamp {
@@ -382,7 +383,7 @@ async fn the_audit_chain_verifies_and_catches_edits_and_deletions(store: &SqlSto
             .await
             .unwrap();
     }
-    let report = store.verify_audit().await.unwrap();
+    let report = store.verify_audit(None).await.unwrap();
     assert!(report.ok(), "{report:?}");
     assert_eq!(report.records, 6);
     assert_eq!(report.head.as_ref().map(|h| h.0), Some(6));
@@ -394,7 +395,7 @@ async fn the_audit_chain_verifies_and_catches_edits_and_deletions(store: &SqlSto
     .execute(store.pool())
     .await
     .unwrap();
-    let report = store.verify_audit().await.unwrap();
+    let report = store.verify_audit(None).await.unwrap();
     assert_eq!(
         report.first_bad.as_ref().map(|b| b.0),
         Some(3),
@@ -417,7 +418,7 @@ async fn the_audit_chain_verifies_and_catches_edits_and_deletions(store: &SqlSto
         .execute(store.pool())
         .await
         .unwrap();
-    let report = store.verify_audit().await.unwrap();
+    let report = store.verify_audit(None).await.unwrap();
     assert_eq!(
         report.first_bad.as_ref().map(|b| b.0),
         Some(4),
@@ -429,7 +430,7 @@ async fn the_audit_chain_verifies_and_catches_edits_and_deletions(store: &SqlSto
         .execute(store.pool())
         .await
         .unwrap();
-    let report = store.verify_audit().await.unwrap();
+    let report = store.verify_audit(None).await.unwrap();
     assert_eq!(
         report.first_bad.as_ref().map(|b| b.0),
         Some(2),
@@ -465,7 +466,7 @@ async fn a_failed_save_writes_nothing(store: &SqlStore) {
     );
     assert!(store.complaint(&t.state.id).await.unwrap().is_none());
     assert_eq!(
-        store.verify_audit().await.unwrap().records,
+        store.verify_audit(None).await.unwrap().records,
         1,
         "only the right's verification"
     );
@@ -662,7 +663,47 @@ async fn concurrent_writers_keep_the_audit_chain_intact(store: &SqlStore) {
     for t in tasks {
         t.await.unwrap();
     }
-    let report = store.verify_audit().await.unwrap();
+    let report = store.verify_audit(None).await.unwrap();
     assert!(report.ok(), "{report:?}");
     assert_eq!(report.records, 41);
+}
+
+async fn an_anchor_catches_truncation_and_rewrites(store: &SqlStore) {
+    let rules = Rules::new();
+    let r = verified_right(store, "r1").await;
+    for n in 0..3 {
+        let t = Complaint::submit(
+            submission(&format!("C{n}"), &[("L1", "shop1")]),
+            &r,
+            &holder(),
+            t0(),
+            rules.ctx(),
+        )
+        .unwrap();
+        store
+            .save_complaint(&t.state, None, &t.events, &[])
+            .await
+            .unwrap();
+    }
+    let head = store.verify_audit(None).await.unwrap().head.unwrap();
+    assert_eq!(head.0, 4);
+    assert!(store.verify_audit(Some(head.clone())).await.unwrap().ok());
+    // Dropping the tail leaves a chain that verifies on its own, but not against the anchor.
+    sqlx::query("DELETE FROM audit_log WHERE seq = 4")
+        .execute(store.pool())
+        .await
+        .unwrap();
+    assert!(store.verify_audit(None).await.unwrap().ok());
+    let report = store.verify_audit(Some(head.clone())).await.unwrap();
+    assert_eq!(report.first_bad.map(|b| b.0), Some(4));
+    let wrong = (3, "0".repeat(64));
+    assert_eq!(
+        store
+            .verify_audit(Some(wrong))
+            .await
+            .unwrap()
+            .first_bad
+            .map(|b| b.0),
+        Some(3)
+    );
 }
