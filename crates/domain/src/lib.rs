@@ -13,6 +13,7 @@
 //! per-jurisdiction [`calendar`].
 
 pub mod actor;
+pub mod blocklist;
 pub mod calendar;
 pub mod complaint;
 pub mod event;
