@@ -25,6 +25,8 @@
 //! ([`Store::verify_audit`]). Truncating the tail is only visible against a
 //! head hash recorded elsewhere; `verify_audit` reports the head for that.
 
+pub mod evidence;
+
 use std::future::Future;
 use std::str::FromStr;
 
