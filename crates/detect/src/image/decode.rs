@@ -236,7 +236,11 @@ pub fn looks_like_svg(bytes: &[u8]) -> bool {
         && head.windows(4).any(|w| w == b"<svg")
 }
 
-/// Renders an SVG to fit a `svg_render_side` square, on white. External
+/// Margin around a rendered SVG, as a fraction of the render side.
+const SVG_MARGIN: f32 = 0.02;
+
+/// Renders an SVG to fit a `svg_render_side` square, on white, with a
+/// margin. External
 /// files and embedded rasters are refused (the resolvers answer nothing), and
 /// fonts are not loaded: text in a logo is drawn only if it was converted to
 /// paths, which logo files normally do.
@@ -259,14 +263,19 @@ pub fn render_svg(bytes: &[u8], limits: &Limits) -> Result<LumaImage, ImageError
         .map_err(|e| ImageError::Svg(e.to_string()))?;
     let size = tree.size();
     let side = limits.svg_render_side.max(1) as f32;
-    let scale = side / size.width().max(size.height());
-    let width = ((size.width() * scale).round() as u32).clamp(1, limits.svg_render_side.max(1));
-    let height = ((size.height() * scale).round() as u32).clamp(1, limits.svg_render_side.max(1));
+    // The drawing gets a white margin of SVG_MARGIN of the side: a logo that
+    // fills its view box (a dark tile with a light mark) then shows on white
+    // as it does in a listing, not as a light mark on a dark background.
+    let scale = side * (1.0 - 2.0 * SVG_MARGIN) / size.width().max(size.height());
+    let pad = side * SVG_MARGIN;
+    let fit =
+        |v: f32| ((v * scale + 2.0 * pad).round() as u32).clamp(1, limits.svg_render_side.max(1));
+    let (width, height) = (fit(size.width()), fit(size.height()));
     let mut pixmap = resvg::tiny_skia::Pixmap::new(width, height)
         .ok_or_else(|| ImageError::Svg(format!("cannot allocate {width}x{height}")))?;
     resvg::render(
         &tree,
-        resvg::tiny_skia::Transform::from_scale(scale, scale),
+        resvg::tiny_skia::Transform::from_row(scale, 0.0, 0.0, scale, pad, pad),
         &mut pixmap.as_mut(),
     );
     // tiny-skia stores premultiplied RGBA: over white is `c + (255 - a)`.

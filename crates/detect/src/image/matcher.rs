@@ -2,23 +2,32 @@
 //!
 //! A single global PDQ hash survives re-encoding, resizing, blur and colour
 //! changes, but not geometry: a logo cropped by 6 % or turned by 5 degrees
-//! moves 40–70 bits away. Rather than a heavier descriptor, we spend the
-//! work once, on the reference side, where images are few:
+//! moves 40–80 bits away. Rather than a heavier descriptor, we spend the
+//! work once, on the reference side, where images are few, and keep the
+//! listing side to three hashes (three index look-ups):
 //!
-//! * every image is first **normalised to its content box**: the uniform
-//!   background around the mark is trimmed, so padding, canvas size and
-//!   position stop mattering; a full-width **banner** touching the top or
-//!   bottom edge (the "SALE -50 %" strip sellers add) is cut off first;
-//! * each reference is hashed as it is, trimmed, **rotated** by small angles
-//!   and **cropped** by a few percent on each side, and in its 8 dihedral
-//!   forms (mirrored copies);
-//! * a listing image is hashed only as it is, trimmed, and banner-stripped:
-//!   three hashes, so checking a listing costs three index look-ups.
+//! * **Normal form.** Every image is trimmed to its **content box** (the
+//!   uniform background around the mark goes), resampled to 64×64 with an
+//!   area filter, softened, and its difference from the background weighed
+//!   by a fixed asymmetric ramp before PDQ's DCT. Trimming makes padding,
+//!   canvas size and position irrelevant; area resampling makes the input
+//!   size irrelevant; the ramp keeps symmetric marks (half of all logos)
+//!   from having half their bits decided by noise (see `weigh`).
+//! * **Listing side**: the plain PDQ hash (exact re-uploads of photos), the
+//!   normal form, and the normal form after cutting off a full-width
+//!   **banner** at the top or bottom edge.
+//! * **Reference side**: the plain hash; the normal form and its 8 dihedral
+//!   forms (mirrored copies); the normal form of the mark **rotated** every
+//!   1.5° up to ±7.5°; **cut** by 2.5 % or 5 % on every combination of sides
+//!   and by 7.5–15 % at the top or bottom (under a banner); and shrunk to
+//!   thumbnail sizes — 109 hashes per reference image.
 //!
 //! All reference hashes go into one [`HammingIndex`]; a hit within the radius
 //! (PDQ's advised 31) names the right, the reference image, the variant that
 //! matched and the distance. Hashes of quality under 50 are ignored on both
-//! sides, as ThreatExchange advises: flat images collide.
+//! sides, as ThreatExchange advises: flat images collide. The normal-form
+//! hashes are PDQ's DCT and median bits on our own 64×64 input, so they are
+//! compared only with each other; the plain hash stays true PDQ.
 
 use serde::Serialize;
 
@@ -40,6 +49,8 @@ pub struct Transform {
     pub rotation_deg: f32,
     /// Fractions cut from the left, top, right and bottom of the content box.
     pub crop: [f32; 4],
+    /// Scale applied before normalising (under 1 for thumbnails).
+    pub scale: f32,
 }
 
 impl Transform {
@@ -50,6 +61,7 @@ impl Transform {
         banner_removed: false,
         rotation_deg: 0.0,
         crop: [0.0; 4],
+        scale: 1.0,
     };
 }
 
@@ -83,18 +95,28 @@ impl ImageHashes {
 pub struct RobustConfig {
     /// Small rotations (degrees) of the trimmed reference.
     pub rotations: Vec<f32>,
-    /// Fraction cut from one side, or two opposite sides, of the content box.
-    pub crops: Vec<f32>,
+    /// Fractions that may be cut from each side of the content box: every
+    /// combination over the four sides (with 0) is hashed.
+    pub crop_steps: Vec<f32>,
+    /// Deeper cuts of the top or the bottom alone, where banners go.
+    pub band_cuts: Vec<f32>,
+    /// Longest sides (pixels) the content is shrunk to before normalising,
+    /// so that thumbnails' blur is matched too.
+    pub small_sides: Vec<usize>,
     /// Whether to add the 8 dihedral hashes (mirrored copies).
     pub dihedral: bool,
 }
 
 impl Default for RobustConfig {
-    /// Rotations ±2°, ±4°, ±6°; crops of 4 % and 8 % per side; dihedral on.
+    /// Rotations every 1.5° up to ±7.5°; cuts of 2.5 % and 5 % on any
+    /// combination of sides (80 crops); top or bottom cuts of 7.5–15 %;
+    /// thumbnails of 96 and 160 pixels; dihedral on: 109 hashes a reference.
     fn default() -> Self {
         RobustConfig {
-            rotations: vec![-6.0, -4.0, -2.0, 2.0, 4.0, 6.0],
-            crops: vec![0.04, 0.08],
+            rotations: vec![-7.5, -6.0, -4.5, -3.0, -1.5, 1.5, 3.0, 4.5, 6.0, 7.5],
+            crop_steps: vec![0.025, 0.05],
+            band_cuts: vec![0.075, 0.10, 0.125, 0.15],
+            small_sides: vec![96, 160],
             dihedral: true,
         }
     }
@@ -127,106 +149,297 @@ fn variant(image: &LumaImage, transform: Transform) -> HashVariant {
     }
 }
 
-/// Hashes a listing image: as it is, trimmed, and with a banner cut off.
+/// A rectangle in pixel coordinates with fractional edges.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct Rect {
+    x0: f32,
+    y0: f32,
+    x1: f32,
+    y1: f32,
+}
+
+impl Rect {
+    fn of_box(b: BoxPx) -> Rect {
+        Rect {
+            x0: b.x0 as f32,
+            y0: b.y0 as f32,
+            x1: b.x1 as f32,
+            y1: b.y1 as f32,
+        }
+    }
+
+    fn whole(image: &LumaImage) -> Rect {
+        Rect {
+            x0: 0.0,
+            y0: 0.0,
+            x1: image.width() as f32,
+            y1: image.height() as f32,
+        }
+    }
+
+    /// Cuts fractions of the width and height from the left, top, right and
+    /// bottom.
+    fn cut(self, crop: [f32; 4]) -> Rect {
+        let (w, h) = (self.x1 - self.x0, self.y1 - self.y0);
+        Rect {
+            x0: self.x0 + crop[0] * w,
+            y0: self.y0 + crop[1] * h,
+            x1: self.x1 - crop[2] * w,
+            y1: self.y1 - crop[3] * h,
+        }
+    }
+}
+
+/// Side of the normalised image hashed for trimmed variants.
+const NORMAL: usize = 64;
+
+/// For each of `n` output cells over `[a, b)`, the input indices and the
+/// weights of their overlap with the cell (an area filter; a cell narrower
+/// than a pixel takes the pixel under it).
+fn area_weights(a: f32, b: f32, len: usize, n: usize) -> Vec<Vec<(usize, f32)>> {
+    let step = (b - a) / n as f32;
+    (0..n)
+        .map(|i| {
+            let lo = a + i as f32 * step;
+            let hi = lo + step;
+            let first = (lo.floor().max(0.0) as usize).min(len.saturating_sub(1));
+            let last = (hi.ceil().max(1.0) as usize).min(len);
+            let mut w: Vec<(usize, f32)> = (first..last.max(first + 1))
+                .map(|k| {
+                    let overlap = (hi.min(k as f32 + 1.0) - lo.max(k as f32)).max(0.0);
+                    (k, overlap)
+                })
+                .filter(|&(_, o)| o > 0.0)
+                .collect();
+            if w.is_empty() {
+                w.push((first, 1.0));
+            }
+            let total: f32 = w.iter().map(|&(_, o)| o).sum();
+            w.iter_mut().for_each(|(_, o)| *o /= total);
+            w
+        })
+        .collect()
+}
+
+/// Resamples a rectangle of `image` to [`NORMAL`]² with an area filter: the
+/// normal form that makes trimmed hashes independent of the input's size.
+fn normalise(image: &LumaImage, r: Rect, bg: f32) -> LumaImage {
+    weigh(&normal_form(image, r), bg)
+}
+
+/// The resampled, softened rectangle, before [`weigh`].
+fn normal_form(image: &LumaImage, r: Rect) -> LumaImage {
+    let mut out = resample(image, r, NORMAL, NORMAL);
+    if out.width() == NORMAL && out.height() == NORMAL {
+        let mut data = out.data().to_vec();
+        soften(&mut data);
+        out = LumaImage::new(NORMAL, NORMAL, data).unwrap_or_default();
+    }
+    out
+}
+
+/// Weighs the difference from the background by a fixed asymmetric ramp
+/// (1 at the top-left corner, 2 at the right, 1.5 at the bottom). A
+/// symmetric mark has half its DCT coefficients at zero, and PDQ's bits for
+/// them, taken against a median that sits among them, are noise: two copies
+/// of one symmetric logo then differ by 40 bits. The ramp turns those
+/// coefficients into deterministic functions of the mark, the same on both
+/// sides of a comparison, while the background stays flat so unrelated
+/// marks gain nothing in common.
+fn weigh(normal: &LumaImage, bg: f32) -> LumaImage {
+    let n = normal.width().max(1) as f32;
+    let data = normal
+        .data()
+        .iter()
+        .enumerate()
+        .map(|(k, &v)| {
+            let (x, y) = (
+                (k % normal.width().max(1)) as f32,
+                (k / normal.width().max(1)) as f32,
+            );
+            bg + (v - bg) * (1.0 + RAMP_X * x / n + RAMP_Y * y / n)
+        })
+        .collect();
+    LumaImage::new(normal.width(), normal.height(), data).unwrap_or_default()
+}
+
+const RAMP_X: f32 = 1.0;
+const RAMP_Y: f32 = 0.5;
+
+/// Resamples a rectangle of `image` to `nw` × `nh` with an area filter.
+fn resample(image: &LumaImage, r: Rect, nw: usize, nh: usize) -> LumaImage {
+    let (w, h) = (image.width(), image.height());
+    if w == 0 || h == 0 || nw == 0 || nh == 0 || r.x1 <= r.x0 || r.y1 <= r.y0 {
+        return LumaImage::default();
+    }
+    let wx = area_weights(r.x0, r.x1, w, nw);
+    let wy = area_weights(r.y0, r.y1, h, nh);
+    // Rows first: only the rows some output cell reads.
+    let mut rows: Vec<Option<Vec<f32>>> = vec![None; h];
+    let mut out = vec![0f32; nw * nh];
+    for (oy, ys) in wy.iter().enumerate() {
+        for &(y, wyv) in ys {
+            let row = rows[y].get_or_insert_with(|| {
+                let src = &image.data()[y * w..(y + 1) * w];
+                wx.iter()
+                    .map(|xs| xs.iter().map(|&(x, wxv)| src[x] * wxv).sum())
+                    .collect()
+            });
+            for (o, v) in out[oy * nw..(oy + 1) * nw].iter_mut().zip(row.iter()) {
+                *o += wyv * v;
+            }
+        }
+    }
+    LumaImage::new(nw, nh, out).unwrap_or_default()
+}
+
+/// A binomial blur `[1 4 6 4 1] / 16` (σ ≈ 1 pixel) along rows and columns
+/// of the normal form, edges clamped: it takes out the resampling noise
+/// that moves DCT coefficients across the median on smooth, symmetric
+/// marks.
+fn soften(img: &mut [f32]) {
+    const K: [f32; 5] = [1.0 / 16.0, 4.0 / 16.0, 6.0 / 16.0, 4.0 / 16.0, 1.0 / 16.0];
+    let n = NORMAL as isize;
+    let at = |i: isize| i.clamp(0, n - 1) as usize;
+    let mut tmp = vec![0f32; img.len()];
+    for y in 0..NORMAL {
+        for x in 0..n {
+            tmp[y * NORMAL + x as usize] = (0..5)
+                .map(|k| K[k] * img[y * NORMAL + at(x + k as isize - 2)])
+                .sum();
+        }
+    }
+    for y in 0..n {
+        for x in 0..NORMAL {
+            img[y as usize * NORMAL + x] = (0..5)
+                .map(|k| K[k] * tmp[at(y + k as isize - 2) * NORMAL + x])
+                .sum();
+        }
+    }
+}
+
+/// The content box of `image` as a rectangle, or the whole image.
+fn trimmed_rect(image: &LumaImage, bg: f32) -> Rect {
+    content_box(image, bg).map_or_else(|| Rect::whole(image), Rect::of_box)
+}
+
+/// Hashes a listing image: as it is, normalised to its content box, and
+/// with a banner cut off.
 pub fn query_hashes(image: &LumaImage) -> ImageHashes {
     let mut variants = vec![variant(image, Transform::IDENTITY)];
     let bg = background(image);
-    if let Some(trimmed) = content_box(image, bg).map(|b| crop_to(image, b)) {
-        variants.push(variant(
-            &trimmed,
-            Transform {
-                trimmed: true,
-                ..Transform::IDENTITY
-            },
-        ));
-    }
+    let trimmed = Transform {
+        trimmed: true,
+        ..Transform::IDENTITY
+    };
+    variants.push(variant(
+        &normalise(image, trimmed_rect(image, bg), bg),
+        trimmed,
+    ));
     if let Some(stripped) = strip_banner(image, bg) {
-        let trimmed = content_box(&stripped, bg)
-            .map(|b| crop_to(&stripped, b))
-            .unwrap_or(stripped);
         variants.push(variant(
-            &trimmed,
+            &normalise(&stripped, trimmed_rect(&stripped, bg), bg),
             Transform {
-                trimmed: true,
                 banner_removed: true,
-                ..Transform::IDENTITY
+                ..trimmed
             },
         ));
     }
     ImageHashes { variants }
 }
 
-/// Hashes a reference image with the variants of `config`.
+/// Hashes a reference image: as it is; normalised to its content box, with
+/// its dihedral forms; rotated by each of `config.rotations`; and cut by
+/// every combination of `config.crop_steps` on its four sides.
 pub fn reference_hashes(image: &LumaImage, config: &RobustConfig) -> ImageHashes {
-    let first = hash_luma(image);
-    let mut variants = vec![HashVariant {
-        hash: first.hash,
-        quality: first.quality,
-        transform: Transform::IDENTITY,
-    }];
+    let mut variants = vec![variant(image, Transform::IDENTITY)];
     let bg = background(image);
-    let base = content_box(image, bg).map(|b| crop_to(image, b));
-    let trimmed_flag = base.is_some();
-    let base = base.unwrap_or_else(|| image.clone());
+    let rect = trimmed_rect(image, bg);
     let trimmed = Transform {
-        trimmed: trimmed_flag,
+        trimmed: true,
         ..Transform::IDENTITY
     };
-    let base_out = hash_luma(&base);
-    if trimmed_flag {
-        variants.push(HashVariant {
-            hash: base_out.hash,
-            quality: base_out.quality,
-            transform: trimmed,
-        });
-    }
+    let normal = normal_form(image, rect);
+    variants.push(variant(&weigh(&normal, bg), trimmed));
     if config.dihedral {
+        // The ramp is not symmetric: mirror the pixels, then weigh.
         for d in Dihedral::ALL.into_iter().skip(1) {
-            variants.push(HashVariant {
-                hash: base_out.dihedral(d),
-                quality: base_out.quality,
-                transform: Transform {
+            variants.push(variant(
+                &weigh(&normal.transformed(d), bg),
+                Transform {
                     dihedral: d,
                     ..trimmed
                 },
-            });
+            ));
         }
     }
+    // Rotate the content with some room around it, then trim again.
+    let pad = |v: f32, n: usize| v.clamp(0.0, n as f32);
+    let room = BoxPx {
+        x0: pad(rect.x0 - 2.0, image.width()) as usize,
+        y0: pad(rect.y0 - 2.0, image.height()) as usize,
+        x1: pad(rect.x1 + 2.0, image.width()) as usize,
+        y1: pad(rect.y1 + 2.0, image.height()) as usize,
+    };
+    let content = crop_to(image, room);
     for &deg in &config.rotations {
-        let rotated = rotate(&base, deg, bg);
-        let rotated = content_box(&rotated, bg)
-            .map(|b| crop_to(&rotated, b))
-            .unwrap_or(rotated);
+        let rotated = rotate(&content, deg, bg);
         variants.push(variant(
-            &rotated,
+            &normalise(&rotated, trimmed_rect(&rotated, bg), bg),
             Transform {
                 rotation_deg: deg,
                 ..trimmed
             },
         ));
     }
-    for &f in &config.crops {
-        let sides: [[f32; 4]; 6] = [
-            [f, 0.0, 0.0, 0.0],
-            [0.0, f, 0.0, 0.0],
-            [0.0, 0.0, f, 0.0],
-            [0.0, 0.0, 0.0, f],
-            [f / 2.0, f / 2.0, f / 2.0, f / 2.0],
-            [f, f, f, f],
-        ];
-        for crop in sides {
-            let (w, h) = (base.width() as f32, base.height() as f32);
-            let b = BoxPx {
-                x0: (crop[0] * w) as usize,
-                y0: (crop[1] * h) as usize,
-                x1: base.width() - (crop[2] * w) as usize,
-                y1: base.height() - (crop[3] * h) as usize,
-            };
-            if b.x1 <= b.x0 + 4 || b.y1 <= b.y0 + 4 {
-                continue;
+    let mut steps = vec![0.0];
+    steps.extend(
+        config
+            .crop_steps
+            .iter()
+            .copied()
+            .filter(|&f| f > 0.0 && f < 0.4),
+    );
+    for &l in &steps {
+        for &t in &steps {
+            for &r in &steps {
+                for &b in &steps {
+                    let crop = [l, t, r, b];
+                    if crop == [0.0; 4] {
+                        continue;
+                    }
+                    variants.push(variant(
+                        &normalise(image, rect.cut(crop), bg),
+                        Transform { crop, ..trimmed },
+                    ));
+                }
             }
-            variants.push(variant(&crop_to(&base, b), Transform { crop, ..trimmed }));
         }
+    }
+    for &f in &config.band_cuts {
+        for crop in [[0.0, f, 0.0, 0.0], [0.0, 0.0, 0.0, f]] {
+            variants.push(variant(
+                &normalise(image, rect.cut(crop), bg),
+                Transform { crop, ..trimmed },
+            ));
+        }
+    }
+    for &side in &config.small_sides {
+        let longest = (rect.x1 - rect.x0).max(rect.y1 - rect.y0);
+        if longest <= side as f32 {
+            continue;
+        }
+        let scale = side as f32 / longest;
+        let small = resample(
+            image,
+            rect,
+            ((rect.x1 - rect.x0) * scale).round().max(1.0) as usize,
+            ((rect.y1 - rect.y0) * scale).round().max(1.0) as usize,
+        );
+        variants.push(variant(
+            &normalise(&small, Rect::whole(&small), bg),
+            Transform { scale, ..trimmed },
+        ));
     }
     ImageHashes { variants }
 }
@@ -392,7 +605,7 @@ pub fn background(image: &LumaImage) -> f32 {
 
 /// The bounding box of the content: rows and columns where more than 0.5 %
 /// of the pixels differ from `bg` by more than [`CONTENT_DELTA`]. `None` when
-/// the image is uniform, or when the box is (nearly) the whole image.
+/// the image is uniform, or when the box is the whole image.
 pub fn content_box(image: &LumaImage, bg: f32) -> Option<BoxPx> {
     let (w, h) = (image.width(), image.height());
     if w < 8 || h < 8 {
@@ -417,9 +630,7 @@ pub fn content_box(image: &LumaImage, bg: f32) -> Option<BoxPx> {
     if x1 - x0 < 8 || y1 - y0 < 8 {
         return None;
     }
-    // A box that leaves under 2 % on every side is the image itself.
-    let margin = |lo: usize, hi: usize, n: usize| lo.max(n - hi) * 50 >= n;
-    if !margin(x0, x1, w) && !margin(y0, y1, h) {
+    if (x0, y0, x1, y1) == (0, 0, w, h) {
         return None;
     }
     Some(BoxPx { x0, y0, x1, y1 })
@@ -434,24 +645,36 @@ pub fn crop_to(image: &LumaImage, b: BoxPx) -> LumaImage {
     LumaImage::new(b.x1 - b.x0, b.y1 - b.y0, data).unwrap_or_default()
 }
 
-/// Cuts off a band at the top or bottom edge whose rows are at least 85 %
-/// non-background and that covers 5–35 % of the height: the banner sellers
-/// paste over product images. `None` if there is no such band.
+/// Cuts off a band at the top or bottom edge, the banner sellers paste over
+/// product images: the edge row must be at least 85 % non-background, its
+/// median is the band's colour, and the band goes on while at least 30 % of a
+/// row has that colour (text on the band may take the rest). `None` unless
+/// such a band covers 5–35 % of the height.
 pub fn strip_banner(image: &LumaImage, bg: f32) -> Option<LumaImage> {
     let (w, h) = (image.width(), image.height());
     if w < 8 || h < 8 {
         return None;
     }
-    let full = |y: usize| {
-        let row = &image.data()[y * w..(y + 1) * w];
-        row.iter()
+    let row = |y: usize| &image.data()[y * w..(y + 1) * w];
+    let band_rows = |edge: usize, rows: &mut dyn Iterator<Item = usize>| -> usize {
+        let first = row(edge);
+        let far = first
+            .iter()
             .filter(|&&v| (v - bg).abs() > CONTENT_DELTA)
-            .count()
-            * 100
-            >= w * 85
+            .count();
+        if far * 100 < w * 85 {
+            return 0;
+        }
+        let mut sorted = first.to_vec();
+        let (_, band, _) = sorted.select_nth_unstable_by(w / 2, f32::total_cmp);
+        let band = *band;
+        rows.take_while(|&y| {
+            row(y).iter().filter(|&&v| (v - band).abs() <= 20.0).count() * 100 >= w * 30
+        })
+        .count()
     };
-    let bottom = (0..h).rev().take_while(|&y| full(y)).count();
-    let top = (0..h).take_while(|&y| full(y)).count();
+    let bottom = band_rows(h - 1, &mut (0..h).rev());
+    let top = band_rows(0, &mut (0..h));
     let ok = |n: usize| n * 20 >= h && n * 100 <= h * 35;
     let (y0, y1) = match (ok(top), ok(bottom)) {
         (_, true) => (0, h - bottom),

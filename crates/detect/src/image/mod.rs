@@ -11,11 +11,13 @@
 //!
 //! The module does no I/O: callers hand in bytes ([`decode`] checks sizes
 //! before allocating and refuses hostile files with an [`ImageError`]).
+//! [`testset`] generates the logo test set used to measure robust matching.
 
 pub mod decode;
 pub mod index;
 pub mod matcher;
 pub mod pdq;
+pub mod testset;
 
 pub use decode::{ImageError, Limits, decode_luma};
 pub use index::{HammingIndex, IndexHit};

@@ -235,6 +235,35 @@ impl LumaImage {
     pub fn get(&self, x: usize, y: usize) -> f32 {
         self.data[y * self.width + x]
     }
+
+    /// The image rotated or mirrored by `d`, in pixels.
+    pub fn transformed(&self, d: Dihedral) -> LumaImage {
+        let img = self;
+        let (w, h) = (img.width, img.height);
+        let transposed = matches!(
+            d,
+            Dihedral::Rotate90 | Dihedral::Rotate270 | Dihedral::FlipPlus1 | Dihedral::FlipMinus1
+        );
+        let (nw, nh) = if transposed { (h, w) } else { (w, h) };
+        let mut data = vec![0f32; w * h];
+        for y in 0..nh {
+            for x in 0..nw {
+                // Source pixel of output (x, y).
+                let (sx, sy) = match d {
+                    Dihedral::Original => (x, y),
+                    Dihedral::Rotate90 => (w - 1 - y, x),
+                    Dihedral::Rotate180 => (w - 1 - x, h - 1 - y),
+                    Dihedral::Rotate270 => (y, h - 1 - x),
+                    Dihedral::FlipX => (x, h - 1 - y),
+                    Dihedral::FlipY => (w - 1 - x, y),
+                    Dihedral::FlipPlus1 => (y, x),
+                    Dihedral::FlipMinus1 => (w - 1 - y, h - 1 - x),
+                };
+                data[y * nw + x] = img.get(sx, sy);
+            }
+        }
+        LumaImage::new(nw, nh, data).unwrap_or_default()
+    }
 }
 
 /// The reference's luma: `0.299 R + 0.587 G + 0.114 B`, in `f32`, summed left
@@ -597,33 +626,6 @@ mod tests {
         assert!((100..=128).contains(&out.hash.count_ones()));
     }
 
-    fn transform(img: &LumaImage, d: Dihedral) -> LumaImage {
-        let (w, h) = (img.width, img.height);
-        let transposed = matches!(
-            d,
-            Dihedral::Rotate90 | Dihedral::Rotate270 | Dihedral::FlipPlus1 | Dihedral::FlipMinus1
-        );
-        let (nw, nh) = if transposed { (h, w) } else { (w, h) };
-        let mut data = vec![0f32; w * h];
-        for y in 0..nh {
-            for x in 0..nw {
-                // Source pixel of output (x, y).
-                let (sx, sy) = match d {
-                    Dihedral::Original => (x, y),
-                    Dihedral::Rotate90 => (w - 1 - y, x),
-                    Dihedral::Rotate180 => (w - 1 - x, h - 1 - y),
-                    Dihedral::Rotate270 => (y, h - 1 - x),
-                    Dihedral::FlipX => (x, h - 1 - y),
-                    Dihedral::FlipY => (w - 1 - x, y),
-                    Dihedral::FlipPlus1 => (y, x),
-                    Dihedral::FlipMinus1 => (w - 1 - y, h - 1 - x),
-                };
-                data[y * nw + x] = img.get(sx, sy);
-            }
-        }
-        LumaImage::new(nw, nh, data).unwrap()
-    }
-
     #[test]
     fn dihedral_hashes_equal_hashes_of_transformed_pixels() {
         // At 64x64 the hasher skips the filter, so transformed pixels give
@@ -640,7 +642,7 @@ mod tests {
         let img = LumaImage::new(64, 64, data).unwrap();
         let out = hash_luma(&img);
         for d in Dihedral::ALL {
-            let direct = hash_luma(&transform(&img, d)).hash;
+            let direct = hash_luma(&img.transformed(d)).hash;
             let derived = out.dihedral(d);
             assert!(
                 direct.distance(&derived) <= 2,
