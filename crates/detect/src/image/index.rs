@@ -2,30 +2,29 @@
 //!
 //! Two strategies, both exact (every hash within the radius is returned):
 //!
-//! * **Multi-index hashing** (Norouzi et al.): the 256 bits are cut into 16
-//!   chunks of 16 bits and each chunk gets a table from its value to the ids
-//!   holding it (a counting-sort layout: one offsets array of 65,537 entries
-//!   and one id array per table, no hashing, no pointers). By the pigeonhole
-//!   principle, two hashes within distance `r` agree to within `⌊r/16⌋` bits
-//!   on at least one chunk, so probing each table at the query's chunk and its
-//!   neighbours within `⌊r/16⌋` bits finds every answer; candidates are then
-//!   checked on all 256 bits. At PDQ's match radius 31 that is 16 × 17
-//!   probes touching about `272 · n / 65536` candidates: 0.4 % of a scan.
-//!   A candidate is kept only from the first table where it qualifies, so no
-//!   answer is reported twice and no per-query set is needed.
-//! * **Batched linear scan**: for wide radii (`⌊r/16⌋ > 2`), where probing
-//!   would cost more than reading, the hashes are streamed once per batch of
-//!   queries in cache-sized blocks, so memory bandwidth is shared by the batch.
+//! * **Multi-index hashing** (Norouzi, Punjani and Fleet): the 256 bits are
+//!   cut into `m` chunks and each chunk gets a table from its value to the
+//!   ids holding it (a counting-sort layout: an offsets array of `2^bits + 1`
+//!   entries and an id array per table; no hashing, no pointers). By the
+//!   pigeonhole principle two hashes within distance `r` agree to within
+//!   `⌊r/m⌋` bits on at least one chunk, so probing each table at the query's
+//!   chunk and its neighbours within `⌊r/m⌋` bits finds every answer, and
+//!   candidates are then checked on all 256 bits. `m` follows the paper's
+//!   advice, chunks of about `log2(n)` bits, so a bucket holds about one
+//!   hash: at 10 M hashes, 12 chunks of 21–22 bits probed within 2 bits,
+//!   about 3,000 probes and 12,000 candidates per query where a scan reads
+//!   10 million. A candidate is kept only from the first table where it
+//!   qualifies, so no answer is reported twice and no per-query set is
+//!   needed.
+//! * **Batched linear scan**: for radii where probing would cost more than
+//!   reading (`⌊r/m⌋ > 2`), the hashes are streamed once per batch of queries
+//!   in cache-sized blocks, so memory bandwidth is shared by the batch.
 //!
 //! The popcounts are plain `u64::count_ones`; built with a `target-cpu` that
 //! has `popcnt` (or AVX-512 VPOPCNTDQ) they become single instructions.
 
 use super::pdq::PdqHash;
 
-/// Chunks per hash for multi-index hashing.
-const CHUNKS: usize = 16;
-/// Buckets per chunk table.
-const BUCKETS: usize = 1 << 16;
 /// Hashes per block of the batched scan (32 KiB of hashes: fits in L1/L2).
 const SCAN_BLOCK: usize = 1024;
 
@@ -38,26 +37,47 @@ pub struct IndexHit {
     pub distance: u32,
 }
 
-/// The 16-bit chunk `c` (0..16) of a hash.
-#[inline]
-fn chunk(h: &PdqHash, c: usize) -> u16 {
-    (h.0[c >> 2] >> ((c & 3) * 16)) as u16
+/// Where one chunk lies in the 256 bits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Chunk {
+    start: u32,
+    len: u32,
+}
+
+impl Chunk {
+    /// The chunk's bits of `h`, as an integer.
+    #[inline]
+    fn of(self, h: &PdqHash) -> u32 {
+        let limb = (self.start / 64) as usize;
+        let shift = self.start % 64;
+        let mut v = h.0[limb] >> shift;
+        if shift + self.len > 64 && limb + 1 < 4 {
+            v |= h.0[limb + 1] << (64 - shift);
+        }
+        (v & ((1u64 << self.len) - 1)) as u32
+    }
+}
+
+/// One table: ids sorted by the chunk's value, and where each value starts.
+#[derive(Clone)]
+struct Table {
+    chunk: Chunk,
+    offsets: Vec<u32>,
+    ids: Vec<u32>,
 }
 
 /// An immutable index of 256-bit hashes with exact radius search.
 #[derive(Clone)]
 pub struct HammingIndex {
     hashes: Vec<PdqHash>,
-    /// Per chunk: `BUCKETS + 1` offsets into `ids`.
-    offsets: Vec<Vec<u32>>,
-    /// Per chunk: ids sorted by that chunk's value.
-    ids: Vec<Vec<u32>>,
+    tables: Vec<Table>,
 }
 
 impl std::fmt::Debug for HammingIndex {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("HammingIndex")
             .field("len", &self.hashes.len())
+            .field("chunks", &self.tables.len())
             .field("bytes", &self.memory_bytes())
             .finish()
     }
@@ -69,40 +89,64 @@ pub enum IndexError {
     /// Ids are `u32`.
     #[error("too many hashes for one index: {0} (limit {max})", max = u32::MAX)]
     TooMany(usize),
+    /// Chunks must be 1 to 24 bits, so 11 to 256 of them.
+    #[error("cannot cut 256 bits into {0} chunks (11 to 64)")]
+    Chunks(usize),
+}
+
+/// The chunk count for `n` hashes: chunks of about `log2(n)` bits (at least
+/// 8, at most 24 bits long), so buckets hold about one hash.
+fn chunks_for(n: usize) -> usize {
+    let bits = (n.max(2) as f64).log2().round().clamp(8.0, 24.0);
+    (256.0 / bits).ceil() as usize
 }
 
 impl HammingIndex {
-    /// Builds the tables: two counting-sort passes per chunk, O(16 n).
+    /// Builds the tables with the chunk count suited to the number of hashes.
     pub fn build(hashes: Vec<PdqHash>) -> Result<Self, IndexError> {
+        let m = chunks_for(hashes.len());
+        Self::with_chunks(hashes, m)
+    }
+
+    /// Builds the tables with `m` chunks (11 to 64): two counting-sort passes
+    /// per chunk, O(m n).
+    pub fn with_chunks(hashes: Vec<PdqHash>, m: usize) -> Result<Self, IndexError> {
         let n = hashes.len();
         if u32::try_from(n).is_err() {
             return Err(IndexError::TooMany(n));
         }
-        let mut offsets = Vec::with_capacity(CHUNKS);
-        let mut ids = Vec::with_capacity(CHUNKS);
-        for c in 0..CHUNKS {
-            let mut off = vec![0u32; BUCKETS + 1];
+        if !(11..=64).contains(&m) {
+            return Err(IndexError::Chunks(m));
+        }
+        let mut tables = Vec::with_capacity(m);
+        let mut start = 0u32;
+        for c in 0..m {
+            // Spread the remainder over the first chunks.
+            let len = (256 / m + usize::from(c < 256 % m)) as u32;
+            let chunk = Chunk { start, len };
+            start += len;
+            let buckets = 1usize << len;
+            let mut offsets = vec![0u32; buckets + 1];
             for h in &hashes {
-                off[chunk(h, c) as usize + 1] += 1;
+                offsets[chunk.of(h) as usize + 1] += 1;
             }
-            for b in 0..BUCKETS {
-                off[b + 1] += off[b];
+            for b in 0..buckets {
+                offsets[b + 1] += offsets[b];
             }
-            let mut next = off.clone();
-            let mut table = vec![0u32; n];
+            let mut next = offsets.clone();
+            let mut ids = vec![0u32; n];
             for (id, h) in hashes.iter().enumerate() {
-                let slot = &mut next[chunk(h, c) as usize];
-                table[*slot as usize] = id as u32;
+                let slot = &mut next[chunk.of(h) as usize];
+                ids[*slot as usize] = id as u32;
                 *slot += 1;
             }
-            offsets.push(off);
-            ids.push(table);
+            tables.push(Table {
+                chunk,
+                offsets,
+                ids,
+            });
         }
-        Ok(HammingIndex {
-            hashes,
-            offsets,
-            ids,
-        })
+        Ok(HammingIndex { hashes, tables })
     }
 
     /// Number of stored hashes.
@@ -120,18 +164,26 @@ impl HammingIndex {
         &self.hashes
     }
 
-    /// Approximate heap size: 32 bytes per hash plus 64 bytes per hash and
-    /// 4 MiB of offsets for the tables.
+    /// Number of chunks (tables).
+    pub fn chunks(&self) -> usize {
+        self.tables.len()
+    }
+
+    /// Heap size: 32 bytes per hash, plus per table 4 bytes per hash and 4
+    /// bytes per bucket.
     pub fn memory_bytes(&self) -> usize {
         self.hashes.len() * 32
-            + self.offsets.iter().map(|o| o.len() * 4).sum::<usize>()
-            + self.ids.iter().map(|i| i.len() * 4).sum::<usize>()
+            + self
+                .tables
+                .iter()
+                .map(|t| (t.offsets.len() + t.ids.len()) * 4)
+                .sum::<usize>()
     }
 
     /// Every stored hash within `radius` of `query`, sorted by distance then
     /// id.
     pub fn search(&self, query: &PdqHash, radius: u32) -> Vec<IndexHit> {
-        let per_chunk = radius as usize / CHUNKS;
+        let per_chunk = radius as usize / self.tables.len().max(1);
         let mut hits = if per_chunk > 2 {
             let mut out = vec![Vec::new()];
             scan_batch(&self.hashes, std::slice::from_ref(query), radius, &mut out);
@@ -150,33 +202,40 @@ impl HammingIndex {
 
     fn probe(&self, query: &PdqHash, radius: u32, per_chunk: u32) -> Vec<IndexHit> {
         let mut hits = Vec::new();
-        let qchunks: [u16; CHUNKS] = std::array::from_fn(|c| chunk(query, c));
-        let visit = |c: usize, key: u16, hits: &mut Vec<IndexHit>| {
-            let off = &self.offsets[c];
-            let (lo, hi) = (off[key as usize] as usize, off[key as usize + 1] as usize);
-            for &id in &self.ids[c][lo..hi] {
+        let qchunks: Vec<u32> = self.tables.iter().map(|t| t.chunk.of(query)).collect();
+        let visit = |c: usize, key: u32, hits: &mut Vec<IndexHit>| {
+            let table = &self.tables[c];
+            let (lo, hi) = (
+                table.offsets[key as usize] as usize,
+                table.offsets[key as usize + 1] as usize,
+            );
+            for &id in &table.ids[lo..hi] {
                 let h = &self.hashes[id as usize];
-                // Keep only from the first chunk where it qualifies.
-                let first = (0..c).all(|p| (chunk(h, p) ^ qchunks[p]).count_ones() > per_chunk);
-                if !first {
+                let d = h.distance(query);
+                if d > radius {
                     continue;
                 }
-                let d = h.distance(query);
-                if d <= radius {
+                // Keep only from the first chunk where it qualifies.
+                let first = self.tables[..c]
+                    .iter()
+                    .zip(&qchunks)
+                    .all(|(t, &q)| (t.chunk.of(h) ^ q).count_ones() > per_chunk);
+                if first {
                     hits.push(IndexHit { id, distance: d });
                 }
             }
         };
         for (c, &q) in qchunks.iter().enumerate() {
+            let len = self.tables[c].chunk.len;
             visit(c, q, &mut hits);
             if per_chunk >= 1 {
-                for b in 0..16 {
+                for b in 0..len {
                     visit(c, q ^ (1 << b), &mut hits);
                 }
             }
             if per_chunk >= 2 {
-                for b1 in 0..16 {
-                    for b2 in b1 + 1..16 {
+                for b1 in 0..len {
+                    for b2 in b1 + 1..len {
                         visit(c, q ^ (1 << b1) ^ (1 << b2), &mut hits);
                     }
                 }
@@ -286,18 +345,39 @@ mod tests {
     }
 
     #[test]
-    fn index_equals_brute_force_at_every_radius_it_probes() {
+    fn index_equals_brute_force_at_every_radius_and_chunk_count() {
         let (hashes, queries) = corpus();
-        let index = HammingIndex::build(hashes.clone()).unwrap();
-        for radius in [0, 1, 15, 16, 31, 32, 47, 50, 64] {
-            for q in &queries {
-                assert_eq!(
-                    index.search(q, radius),
-                    naive_search(&hashes, q, radius),
-                    "radius {radius}"
-                );
+        for m in [None, Some(11), Some(16), Some(32)] {
+            let index = match m {
+                None => HammingIndex::build(hashes.clone()).unwrap(),
+                Some(m) => HammingIndex::with_chunks(hashes.clone(), m).unwrap(),
+            };
+            for radius in [0, 1, 15, 16, 22, 31, 32, 47, 50, 64] {
+                for q in &queries {
+                    assert_eq!(
+                        index.search(q, radius),
+                        naive_search(&hashes, q, radius),
+                        "{} chunks, radius {radius}",
+                        index.chunks()
+                    );
+                }
             }
         }
+    }
+
+    #[test]
+    fn chunks_follow_log2_n_and_cover_256_bits() {
+        assert_eq!(chunks_for(1_000), 26);
+        assert_eq!(chunks_for(10_000_000), 12);
+        let index = HammingIndex::with_chunks(Vec::new(), 11).unwrap();
+        let total: u32 = index.tables.iter().map(|t| t.chunk.len).sum();
+        assert_eq!(total, 256);
+        assert!(HammingIndex::with_chunks(Vec::new(), 10).is_err());
+        let mut h = PdqHash::default();
+        h.0[0] = 1 << 63;
+        h.0[1] = 1;
+        let straddling = Chunk { start: 63, len: 2 };
+        assert_eq!(straddling.of(&h), 0b11);
     }
 
     #[test]

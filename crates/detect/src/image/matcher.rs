@@ -604,7 +604,7 @@ pub fn background(image: &LumaImage) -> f32 {
 }
 
 /// The bounding box of the content: rows and columns where more than 0.5 %
-/// of the pixels differ from `bg` by more than [`CONTENT_DELTA`]. `None` when
+/// of the pixels differ from `bg` by more than 28 levels. `None` when
 /// the image is uniform, or when the box is the whole image.
 pub fn content_box(image: &LumaImage, bg: f32) -> Option<BoxPx> {
     let (w, h) = (image.width(), image.height());
