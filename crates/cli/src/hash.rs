@@ -4,12 +4,13 @@
 //! are still hashed: one hostile image never stops a batch. The exit status
 //! is 1 when any file failed, so scripts can tell.
 
+use std::collections::BTreeMap;
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use rightsguard_detect::image::{Dihedral, Limits, hash_bytes};
-use serde_json::{Map, Value, json};
+use serde::Serialize;
 
 /// Arguments of `rightsguard hash`.
 #[derive(Debug, clap::Args)]
@@ -22,6 +23,20 @@ pub struct Args {
     dihedral: bool,
 }
 
+/// One output line; absent fields are left out.
+#[derive(Debug, Serialize)]
+struct Line {
+    path: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pdq: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    quality: Option<u8>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    dihedral: Option<BTreeMap<String, String>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    error: Option<String>,
+}
+
 /// Prints `{"path","pdq","quality"}` or `{"path","error"}` per file.
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let limits = Limits::default();
@@ -29,34 +44,40 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let mut out = stdout.lock();
     let mut failed = false;
     for path in &args.files {
-        let mut line = Map::new();
-        line.insert("path".into(), json!(path.display().to_string()));
+        let mut line = Line {
+            path: path.display().to_string(),
+            pdq: None,
+            quality: None,
+            dihedral: None,
+            error: None,
+        };
         match read_limited(path, limits.max_bytes)
             .and_then(|bytes| hash_bytes(&bytes, &limits).map_err(|e| e.to_string()))
         {
             Ok(digest) => {
-                line.insert("pdq".into(), json!(digest.hash.to_string()));
-                line.insert("quality".into(), json!(digest.quality));
+                line.pdq = Some(digest.hash.to_string());
+                line.quality = Some(digest.quality);
                 if args.dihedral {
-                    let all: Map<String, Value> = Dihedral::ALL
-                        .iter()
-                        .map(|&d| {
-                            let name = serde_json::to_value(d)
-                                .ok()
-                                .and_then(|v| v.as_str().map(str::to_owned))
-                                .unwrap_or_default();
-                            (name, json!(digest.output.dihedral(d).to_string()))
-                        })
-                        .collect();
-                    line.insert("dihedral".into(), Value::Object(all));
+                    line.dihedral = Some(
+                        Dihedral::ALL
+                            .iter()
+                            .map(|&d| {
+                                let name = serde_json::to_value(d)
+                                    .ok()
+                                    .and_then(|v| v.as_str().map(str::to_owned))
+                                    .unwrap_or_default();
+                                (name, digest.output.dihedral(d).to_string())
+                            })
+                            .collect(),
+                    );
                 }
             }
             Err(err) => {
                 failed = true;
-                line.insert("error".into(), json!(err));
+                line.error = Some(err);
             }
         }
-        writeln!(out, "{}", Value::Object(line))?;
+        writeln!(out, "{}", serde_json::to_string(&line)?)?;
     }
     Ok(if failed {
         ExitCode::FAILURE
