@@ -102,11 +102,21 @@ pub enum ImageError {
     /// The SVG could not be parsed or has no drawable size.
     #[error("cannot render SVG: {0}")]
     Svg(String),
+    /// A decoder panicked on this input (a bug in it, caught so that one
+    /// hostile file cannot stop a scan).
+    #[error("the image decoder crashed on this file")]
+    DecoderPanic,
 }
 
 /// Decodes `bytes` (JPEG, PNG, WebP, GIF or SVG) into a luma plane, applying
-/// EXIF orientation and compositing transparency over white.
+/// EXIF orientation and compositing transparency over white. A panic inside
+/// a decoder is caught and reported as [`ImageError::DecoderPanic`].
 pub fn decode_luma(bytes: &[u8], limits: &Limits) -> Result<LumaImage, ImageError> {
+    std::panic::catch_unwind(|| decode_luma_inner(bytes, limits))
+        .unwrap_or(Err(ImageError::DecoderPanic))
+}
+
+fn decode_luma_inner(bytes: &[u8], limits: &Limits) -> Result<LumaImage, ImageError> {
     if bytes.len() > limits.max_bytes {
         return Err(ImageError::TooManyBytes {
             size: bytes.len(),
