@@ -29,6 +29,7 @@ mod calendar;
 mod db;
 mod deadline;
 mod demo;
+mod hash;
 mod policy;
 
 /// rightsguard: IP protection for online marketplaces — notice and takedown,
@@ -56,6 +57,8 @@ enum Command {
     /// year's holidays and make-up working days.
     #[command(subcommand)]
     Calendar(calendar::Command),
+    /// Print the PDQ perceptual hash and quality of image files, one JSON line each.
+    Hash(hash::Args),
 }
 
 fn main() -> ExitCode {
@@ -67,6 +70,7 @@ fn main() -> ExitCode {
         Command::Migrate(args) => db::migrate(args),
         Command::Audit(args) => db::audit(args),
         Command::Calendar(command) => calendar::run(command),
+        Command::Hash(args) => hash::run(args),
     };
     match result {
         Ok(code) => code,

@@ -1,1 +1,0 @@
-//! Image detection: safe decoding, PDQ hashing, robust matching, Hamming index.
