@@ -39,7 +39,8 @@ impl Calendar {
         match id {
             "CN" => Ok(Calendar {
                 id: id.to_owned(),
-                tz: TimeZone::get("Asia/Shanghai").map_err(|_| CalendarError::Unknown(id.into()))?,
+                tz: TimeZone::get("Asia/Shanghai")
+                    .map_err(|_| CalendarError::Unknown(id.into()))?,
             }),
             _ => Err(CalendarError::Unknown(id.to_owned())),
         }
@@ -52,7 +53,10 @@ impl Calendar {
 
     /// Whether `date` is a working day.
     pub fn is_working_day(&self, date: Date) -> bool {
-        !matches!(date.weekday(), jiff::civil::Weekday::Saturday | jiff::civil::Weekday::Sunday)
+        !matches!(
+            date.weekday(),
+            jiff::civil::Weekday::Saturday | jiff::civil::Weekday::Sunday
+        )
     }
 
     /// N business days after `from`: the Nth working day after its local date,
@@ -87,6 +91,10 @@ impl Calendar {
             .and_then(|t| t.to_zoned(self.tz.clone()).ok())
             .map(|z| z.timestamp())
             .unwrap_or(Timestamp::MAX);
-        Deadline { due_date: d, due_at: end, provisional }
+        Deadline {
+            due_date: d,
+            due_at: end,
+            provisional,
+        }
     }
 }
