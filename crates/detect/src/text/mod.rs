@@ -351,6 +351,13 @@ impl TextIndex {
                 if joined != plain {
                     add(&joined, true);
                 }
+                // "Dolce & Gabbana" is also written "DolceGabbana".
+                if plain.contains(" and ") {
+                    let bare: String = plain.split(' ').filter(|w| *w != "and").collect();
+                    if bare.len() >= 5 {
+                        add(&bare, true);
+                    }
+                }
                 if !cjk && letters >= 5 && joined.bytes().all(|b| b.is_ascii_lowercase()) {
                     fuzzy_pairs |= plain.contains(' ');
                     fuzzy_terms.push((term, joined.into_bytes().into_boxed_slice()));
@@ -452,10 +459,19 @@ impl TextIndex {
                 if !right.classes.meets(*classes) {
                     continue;
                 }
+                let mut plural = false;
                 let embedded = if term.cjk || whole {
                     false
                 } else if term.short {
-                    continue;
+                    // A plural that is not itself a word: "Nikes", "Legos" (not "doves").
+                    plural = f.starts_word(ms)
+                        && f.out.get(me) == Some(&b's')
+                        && f.ends_word(me + 1)
+                        && !dict::is_word(&f.out[ms..me + 1]);
+                    if !plural {
+                        continue;
+                    }
+                    false
                 } else {
                     let in_word = *dict_checked.get_or_insert_with(|| {
                         let (ts, te) = f.token_around(ms, me);
@@ -468,6 +484,7 @@ impl TextIndex {
                 };
                 // Glued to other letters ("NikeAirMax"): joined, even at a case change.
                 let glued = !term.cjk
+                    && !plural
                     && (ms > 0 && f.out[ms - 1].is_ascii_lowercase()
                         || f.out.get(me).is_some_and(|b| b.is_ascii_lowercase()));
                 let original = text_of(f, text, ms, me);
@@ -644,28 +661,34 @@ fn explain(f: &Folded, fs: usize, fe: usize, original: &str, term: &str, joined:
         Method::Spaced
     } else if joined {
         Method::Joined
+    } else if same_words(original, term) {
+        Method::Exact
     } else if flags & F_HOMOGLYPH != 0 {
         Method::Homoglyph
     } else if flags & F_LEET != 0 {
         Method::Leet
-    } else if flags & F_FOLDED != 0 {
+    } else if flags & F_FOLDED != 0 || !term.is_ascii() {
+        // The listing has the compatibility form or diacritic, or the mark
+        // has one the listing dropped ("Hermes" for HERMÈS).
         Method::Folded
-    } else if same_words(original, term) {
-        Method::Exact
     } else {
         // Only the i/l merge is left: "NlKE" for NIKE.
         Method::Homoglyph
     }
 }
 
-/// Equal ignoring case, punctuation and "&" versus "and".
+/// Equal ignoring case, spaces, punctuation and "&" versus "and"; invisible
+/// characters and compatibility forms still count as differences.
 fn same_words(a: &str, b: &str) -> bool {
     fn chars(s: &str) -> impl Iterator<Item = char> + '_ {
         s.chars().flat_map(|c| {
             let amp = c == '&';
-            let keep = c.is_alphanumeric();
-            let lower = c.to_lowercase();
-            (amp.then_some("and".chars()).into_iter().flatten()).chain(lower.filter(move |_| keep))
+            let keep = !amp
+                && !c.is_whitespace()
+                && !c.is_ascii_punctuation()
+                && !matches!(c, '\u{2010}'..='\u{2015}');
+            (amp.then_some("and".chars()).into_iter().flatten())
+                .chain(c.to_lowercase().filter(move |_| keep))
         })
     }
     chars(a).eq(chars(b))
@@ -794,6 +817,8 @@ mod tests {
         assert!(hits(&ix, "Legolas figure").is_empty());
         assert_eq!(one(&ix, "Dove soap"), t("dove", "exact", "Dove"));
         assert_eq!(one(&ix, "LEGO bricks"), t("lego", "exact", "LEGO"));
+        assert_eq!(one(&ix, "Legos for kids"), t("lego", "exact", "Lego"));
+        assert!(hits(&ix, "two doves").is_empty());
     }
 
     #[test]
