@@ -9,6 +9,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 mod deadline;
+mod scan;
 
 /// rightsguard: IP protection for online marketplaces — notice and takedown,
 /// counter-notices, penalties, detection of infringing listings.
@@ -23,12 +24,15 @@ struct Cli {
 enum Command {
     /// Compute a deadline on a business-day calendar and print it as JSON.
     Deadline(deadline::Args),
+    /// Scan listings against rights (text evasions, class gating); print findings as JSON lines.
+    Scan(scan::Args),
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Deadline(args) => deadline::run(args),
+        Command::Scan(args) => scan::run(args),
     };
     match result {
         Ok(code) => code,
