@@ -12,26 +12,46 @@
 
 use std::sync::OnceLock;
 
-use rustc_hash::FxHashSet;
+use std::hash::Hasher;
+
+use rustc_hash::{FxHashSet, FxHasher};
 
 use super::fold::fold_ascii_letter;
 
 static WORDS: &str = include_str!("../../data/words.txt");
 
-/// The folded dictionary, built once per process (about 63k words).
-pub(crate) fn words() -> &'static FxHashSet<Box<[u8]>> {
-    static SET: OnceLock<FxHashSet<Box<[u8]>>> = OnceLock::new();
+/// The folded dictionary as a set of 64-bit hashes, built once per process
+/// (about 63k words). Keeping hashes rather than words makes a lookup one
+/// probe with no string comparison; a false "is a word" needs a 64-bit
+/// collision among 63k entries (odds about 1 in 10^14 per token).
+pub(crate) fn words() -> &'static FxHashSet<u64> {
+    static SET: OnceLock<FxHashSet<u64>> = OnceLock::new();
     SET.get_or_init(|| {
+        let mut buf = Vec::new();
         WORDS
             .lines()
-            .map(|w| w.bytes().map(fold_ascii_letter).collect::<Box<[u8]>>())
+            .map(|w| {
+                buf.clear();
+                buf.extend(w.bytes().map(fold_ascii_letter));
+                hash(&buf)
+            })
             .collect()
     })
 }
 
+fn hash(bytes: &[u8]) -> u64 {
+    let mut h = FxHasher::default();
+    h.write(bytes);
+    // FxHasher is weak on short inputs: mix in the length and finish well.
+    let x = h.finish() ^ (bytes.len() as u64).rotate_left(32);
+    let x = (x ^ (x >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    let x = (x ^ (x >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    x ^ (x >> 31)
+}
+
 /// Whether a folded token is an ordinary English word.
 pub(crate) fn is_word(folded: &[u8]) -> bool {
-    folded.len() >= 4 && words().contains(folded)
+    folded.len() >= 4 && words().contains(&hash(folded))
 }
 
 #[cfg(test)]

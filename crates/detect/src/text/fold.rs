@@ -75,19 +75,26 @@ struct Unit {
     fold_len: u32,
 }
 
+/// Where a folded byte came from.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct Meta {
+    /// Start of the original character.
+    pub start: u32,
+    /// End of the original character.
+    pub end: u32,
+    /// `F_*` flags.
+    pub flags: u8,
+    /// A soft word boundary lies just before this byte.
+    pub soft: bool,
+}
+
 /// Folded text and its map back to the original, reused between calls.
 #[derive(Debug, Default)]
 pub(crate) struct Folded {
     /// The folded text (UTF-8; mostly ASCII).
     pub out: Vec<u8>,
-    /// Per folded byte: start of the original character it came from.
-    pub src_start: Vec<u32>,
-    /// Per folded byte: end of the original character it came from.
-    pub src_end: Vec<u32>,
-    /// Per folded byte: `F_*` flags.
-    pub flags: Vec<u8>,
-    /// Per folded byte: a soft word boundary lies just before it.
-    pub soft: Vec<bool>,
+    /// Per folded byte: its origin.
+    pub meta: Vec<Meta>,
     units: Vec<Unit>,
     intl: Vec<u8>,
     tokens: Vec<(u32, u32)>,
@@ -193,13 +200,20 @@ impl Folded {
     /// Folds `text` (only its first 4 GiB: spans are 32-bit).
     pub(crate) fn fold(&mut self, text: &str) {
         self.out.clear();
-        self.src_start.clear();
-        self.src_end.clear();
-        self.flags.clear();
-        self.soft.clear();
+        self.meta.clear();
+        let text = truncate(text);
+        if text.is_ascii() && self.fold_plain_ascii(text.as_bytes()) {
+            return;
+        }
+        self.fold_general(text);
+    }
+
+    /// The general path: units, spelt-out letters, leet, then emission.
+    fn fold_general(&mut self, text: &str) {
+        self.out.clear();
+        self.meta.clear();
         self.units.clear();
         self.intl.clear();
-        let text = truncate(text);
         let (has_leet, has_single) = self.build_units(text);
         if has_single {
             self.join_spelt_out();
@@ -485,30 +499,105 @@ impl Folded {
     fn space_if(&mut self, pending: bool, u: Unit) {
         if pending && !self.out.is_empty() {
             self.out.push(b' ');
-            self.src_start.push(u.start);
-            self.src_end.push(u.start);
-            self.flags.push(0);
-            self.soft.push(false);
+            self.meta.push(Meta {
+                start: u.start,
+                end: u.start,
+                flags: 0,
+                soft: false,
+            });
         }
     }
 
     fn push(&mut self, b: u8, u: Unit, flags: u8, soft: bool) {
         self.out.push(b);
-        self.src_start.push(u.start);
-        self.src_end.push(u.end);
-        self.flags.push(flags);
-        self.soft.push(soft);
+        self.meta.push(Meta {
+            start: u.start,
+            end: u.end,
+            flags,
+            soft,
+        });
+    }
+
+    /// The fast path for plain ASCII text: one loop over the bytes with a
+    /// class table. It gives up (returns false, leaving the general path to
+    /// redo the text) at the first sign of an evasion it does not handle: a
+    /// leet candidate touching a letter, or two one-letter words in a row.
+    fn fold_plain_ascii(&mut self, t: &[u8]) -> bool {
+        let n = t.len();
+        let mut pending_space = false;
+        // Byte index of the last byte of the previous word, and its length.
+        let mut prev_word_len = 0usize;
+        let mut word_len = 0usize;
+        let mut last: Option<usize> = None;
+        for i in 0..n {
+            let b = t[i];
+            match ascii_kind(b) {
+                Kind::Letter | Kind::Digit => {
+                    if b.is_ascii_digit() && leet_letter(b as char).is_some() {
+                        let touches =
+                            |j: Option<usize>| j.is_some_and(|j: usize| t[j].is_ascii_alphabetic());
+                        if touches(i.checked_sub(1)) || touches(Some(i + 1).filter(|&j| j < n)) {
+                            return false;
+                        }
+                    }
+                    if pending_space && !self.out.is_empty() {
+                        self.out.push(b' ');
+                        self.meta.push(Meta {
+                            start: i as u32,
+                            end: i as u32,
+                            flags: 0,
+                            soft: false,
+                        });
+                    }
+                    pending_space = false;
+                    let soft = last.is_some_and(|p| p + 1 == i && ascii_soft(t, p, i));
+                    let folded = if b.is_ascii_alphabetic() {
+                        fold_ascii_letter(b)
+                    } else {
+                        b
+                    };
+                    self.out.push(folded);
+                    self.meta.push(Meta {
+                        start: i as u32,
+                        end: i as u32 + 1,
+                        flags: 0,
+                        soft,
+                    });
+                    last = Some(i);
+                    word_len += 1;
+                }
+                Kind::Sym => {
+                    let near = |j: usize| j < n && t[j].is_ascii_alphanumeric();
+                    if (i > 0 && near(i - 1)) || near(i + 1) {
+                        return false;
+                    }
+                    pending_space = true;
+                }
+                Kind::Amp => return false,
+                _ => {
+                    if word_len > 0 {
+                        if word_len == 1 && prev_word_len == 1 {
+                            return false;
+                        }
+                        prev_word_len = word_len;
+                        word_len = 0;
+                    }
+                    pending_space = true;
+                }
+            }
+        }
+        !(word_len == 1 && prev_word_len == 1)
     }
 
     /// Whether a match may start at folded byte `s`: at the start, after a
     /// space, or at a soft boundary.
     pub(crate) fn starts_word(&self, s: usize) -> bool {
-        s == 0 || self.out[s - 1] == b' ' || self.soft.get(s).copied().unwrap_or(false)
+        s == 0 || self.out[s - 1] == b' ' || self.meta.get(s).is_some_and(|m| m.soft)
     }
 
     /// Whether a match may end just before folded byte `e`.
     pub(crate) fn ends_word(&self, e: usize) -> bool {
-        e >= self.out.len() || self.out[e] == b' ' || self.soft[e]
+        e >= self.out.len() || self.out[e] == b' ' || self.meta[e].soft
     }
 
     /// The space-delimited token around folded bytes `[s, e)`.
@@ -523,6 +612,21 @@ impl Folded {
             .map_or(self.out.len(), |p| e + p);
         (ts, te)
     }
+}
+
+/// Soft boundary between adjacent ASCII word bytes `p` and `i = p + 1`
+/// (the fast path's version of `soft_between`).
+fn ascii_soft(t: &[u8], p: usize, i: usize) -> bool {
+    let (a, b) = (t[p], t[i]);
+    if a.is_ascii_alphabetic() != b.is_ascii_alphabetic() {
+        return true;
+    }
+    if b.is_ascii_uppercase() && a.is_ascii_lowercase() {
+        return true;
+    }
+    b.is_ascii_uppercase()
+        && a.is_ascii_uppercase()
+        && t.get(i + 1).is_some_and(|c| c.is_ascii_lowercase())
 }
 
 fn ascii_kind(b: u8) -> Kind {
@@ -557,9 +661,36 @@ pub(crate) fn fold_str(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// The ASCII fast path, where it does not give up, folds exactly as
+        /// the general path does.
+        #[test]
+        fn ascii_fast_path_agrees_with_the_general_path(text in "[a-zA-Z0-9 .,&@$!|_-]{0,40}") {
+            let mut fast = Folded::default();
+            let mut general = Folded::default();
+            general.fold_general(&text);
+            if fast.fold_plain_ascii(text.as_bytes()) {
+                prop_assert_eq!(&fast.out, &general.out);
+                prop_assert_eq!(&fast.meta, &general.meta);
+            }
+        }
+    }
 
     fn folded(s: &str) -> String {
         fold_str(s)
+    }
+
+    #[test]
+    fn plain_ascii_takes_the_fast_path_and_evasions_do_not() {
+        let mut f = Folded::default();
+        assert!(f.fold_plain_ascii(b"NikeAirMax 2024 shoes, size-10 a bag"));
+        assert_eq!(f.out, b"nlkealrmax 2024 shoes slze 10 a bag");
+        assert!(!f.fold_plain_ascii(b"N1ke"));
+        assert!(!f.fold_plain_ascii(b"N I K E"));
+        assert!(!f.fold_plain_ascii(b"Ch@nel"));
+        assert!(!f.fold_plain_ascii(b"D&G"));
     }
 
     #[test]
@@ -626,11 +757,11 @@ mod tests {
         f.fold(text);
         assert_eq!(f.out, b"nlke");
         let spans: Vec<&str> = (0..f.out.len())
-            .map(|k| &text[f.src_start[k] as usize..f.src_end[k] as usize])
+            .map(|k| &text[f.meta[k].start as usize..f.meta[k].end as usize])
             .collect();
         assert_eq!(spans, ["Ｎ", "i", "k", "é"]);
         assert_ne!(
-            f.flags[2] & F_FOLDED,
+            f.meta[2].flags & F_FOLDED,
             0,
             "the zero-width space marks the next letter"
         );
@@ -641,10 +772,10 @@ mod tests {
         let mut f = Folded::default();
         f.fold("NikeAirMax");
         assert_eq!(f.out, b"nlkealrmax");
-        let soft: Vec<usize> = (0..f.out.len()).filter(|&k| f.soft[k]).collect();
+        let soft: Vec<usize> = (0..f.out.len()).filter(|&k| f.meta[k].soft).collect();
         assert_eq!(soft, [4, 7]);
         f.fold("NIKEAir");
-        assert!(f.soft[4]);
+        assert!(f.meta[4].soft);
         f.fold("正品Nike鞋");
         assert!(f.starts_word(6) && f.ends_word(10));
     }

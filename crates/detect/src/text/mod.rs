@@ -257,6 +257,8 @@ pub struct TextIndex {
     rights: Vec<Right>,
     terms: Vec<Term>,
     ac: Option<AhoCorasick>,
+    /// Whole-word-only patterns (short marks), by packed key.
+    short: FxHashMap<u64, u32>,
     /// `refs[ref_at[p]..ref_at[p + 1]]` are pattern `p`'s terms.
     ref_at: Vec<u32>,
     refs: Vec<PatternRef>,
@@ -365,20 +367,44 @@ impl TextIndex {
             }
         }
 
-        let ac = if patterns.is_empty() {
+        // Patterns of short marks only go to the word map, the rest to the
+        // automaton. The reference table is laid out in automaton order
+        // (automaton pattern k is entry k), then the short patterns.
+        let mut order: Vec<usize> = Vec::with_capacity(patterns.len());
+        let mut long: Vec<&str> = Vec::new();
+        let mut short_pats: Vec<(u64, usize)> = Vec::new();
+        for (id, p) in patterns.iter().enumerate() {
+            let all_short = pattern_refs[id].iter().all(|r| {
+                let t = &terms[r.term as usize];
+                t.short && !t.cjk
+            });
+            match short_key(p.as_bytes()) {
+                Some(k) if all_short && !p.contains(' ') => short_pats.push((k, id)),
+                _ => {
+                    long.push(p);
+                    order.push(id);
+                }
+            }
+        }
+        let mut short = FxHashMap::default();
+        for (k, id) in short_pats {
+            short.insert(k, order.len() as u32);
+            order.push(id);
+        }
+        let ac = if long.is_empty() {
             None
         } else {
             Some(
                 AhoCorasick::builder()
                     .match_kind(MatchKind::Standard)
-                    .build(&patterns)?,
+                    .build(&long)?,
             )
         };
-        let mut ref_at = Vec::with_capacity(pattern_refs.len() + 1);
+        let mut ref_at = Vec::with_capacity(order.len() + 1);
         let mut refs = Vec::new();
-        for r in pattern_refs {
+        for id in order {
             ref_at.push(refs.len() as u32);
-            refs.extend(r);
+            refs.extend(pattern_refs[id].iter().copied());
         }
         ref_at.push(refs.len() as u32);
         // Build the dictionary now rather than inside the first `find`.
@@ -387,6 +413,7 @@ impl TextIndex {
             rights,
             terms,
             ac,
+            short,
             ref_at,
             refs,
             fuzzy: fuzzy::DeletionIndex::build(fuzzy_terms),
@@ -408,6 +435,7 @@ impl TextIndex {
     /// fuzzy index); the shared dictionary (about 3 MB) is not counted.
     pub fn heap_bytes(&self) -> usize {
         self.ac.as_ref().map_or(0, |a| a.memory_usage())
+            + self.short.capacity() * 16
             + self.terms.capacity() * std::mem::size_of::<Term>()
             + self.terms.iter().map(|t| t.text.len() + 16).sum::<usize>()
             + self.rights.capacity() * std::mem::size_of::<Right>()
@@ -434,10 +462,7 @@ impl TextIndex {
         text: &str,
         classes: &ClassSet,
     ) -> Vec<TextHit> {
-        let Some(ac) = &self.ac else {
-            return Vec::new();
-        };
-        if text.is_empty() {
+        if text.is_empty() || (self.ac.is_none() && self.short.is_empty()) {
             return Vec::new();
         }
         let s = scratch;
@@ -445,68 +470,150 @@ impl TextIndex {
         s.cands.clear();
         s.whole_tokens.clear();
         let f = &s.folded;
-        for m in ac.find_overlapping_iter(f.out.as_slice()) {
-            let (ms, me) = (m.start(), m.end());
-            let p = m.pattern().as_usize();
-            let whole = f.starts_word(ms) && f.ends_word(me);
-            if (ms == 0 || f.out[ms - 1] == b' ') && (me == f.out.len() || f.out[me] == b' ') {
-                s.whole_tokens.push((ms as u32, me as u32));
+        if let Some(ac) = &self.ac {
+            for m in ac.find_overlapping_iter(f.out.as_slice()) {
+                let p = m.pattern().as_usize();
+                self.consider(
+                    f,
+                    text,
+                    classes,
+                    p,
+                    m.start(),
+                    m.end(),
+                    &mut s.cands,
+                    &mut s.whole_tokens,
+                );
             }
-            let mut dict_checked: Option<bool> = None;
-            for r in &self.refs[self.ref_at[p] as usize..self.ref_at[p + 1] as usize] {
-                let term = &self.terms[r.term as usize];
-                let right = &self.rights[term.right as usize];
-                if !right.classes.meets(*classes) {
-                    continue;
-                }
-                let mut plural = false;
-                let embedded = if term.cjk || whole {
-                    false
-                } else if term.short {
-                    // A plural that is not itself a word: "Nikes", "Legos" (not "doves").
-                    plural = f.starts_word(ms)
-                        && f.out.get(me) == Some(&b's')
-                        && f.ends_word(me + 1)
-                        && !dict::is_word(&f.out[ms..me + 1]);
-                    if !plural {
-                        continue;
-                    }
-                    false
-                } else {
-                    let in_word = *dict_checked.get_or_insert_with(|| {
-                        let (ts, te) = f.token_around(ms, me);
-                        dict::is_word(&f.out[ts..te])
-                    });
-                    if in_word {
-                        continue;
-                    }
-                    true
-                };
-                // Glued to other letters ("NikeAirMax"): joined, even at a case change.
-                let glued = !term.cjk
-                    && !plural
-                    && (ms > 0 && f.out[ms - 1].is_ascii_lowercase()
-                        || f.out.get(me).is_some_and(|b| b.is_ascii_lowercase()));
-                let original = text_of(f, text, ms, me);
-                let method = explain(f, ms, me, original, &term.text, r.joined || glued);
-                let mut score = method.base_score();
-                if embedded {
-                    score *= 0.9;
-                }
-                s.cands.push(Cand {
-                    term: r.term,
-                    right: term.right,
-                    fs: ms as u32,
-                    fe: me as u32,
-                    method,
-                    score,
-                });
-            }
+        }
+        if !self.short.is_empty() {
+            self.find_short(f, text, classes, &mut s.cands, &mut s.whole_tokens);
         }
         if !self.fuzzy.is_empty() {
             self.find_fuzzy(s, classes);
         }
         self.collect(s, field, text)
+    }
+
+    /// Applies the precision rules to pattern `p` found at folded `[ms, me)`.
+    #[allow(clippy::too_many_arguments)]
+    fn consider(
+        &self,
+        f: &Folded,
+        text: &str,
+        classes: &ClassSet,
+        p: usize,
+        ms: usize,
+        me: usize,
+        cands: &mut Vec<Cand>,
+        whole_tokens: &mut Vec<(u32, u32)>,
+    ) {
+        let whole = f.starts_word(ms) && f.ends_word(me);
+        if (ms == 0 || f.out[ms - 1] == b' ') && (me == f.out.len() || f.out[me] == b' ') {
+            whole_tokens.push((ms as u32, me as u32));
+        }
+        let mut dict_checked: Option<bool> = None;
+        for r in &self.refs[self.ref_at[p] as usize..self.ref_at[p + 1] as usize] {
+            let term = &self.terms[r.term as usize];
+            let right = &self.rights[term.right as usize];
+            if !right.classes.meets(*classes) {
+                continue;
+            }
+            let mut plural = false;
+            let embedded = if term.cjk || whole {
+                false
+            } else if term.short {
+                // A plural that is not itself a word: "Nikes", "Legos" (not "doves").
+                plural = f.starts_word(ms)
+                    && f.out.get(me) == Some(&b's')
+                    && f.ends_word(me + 1)
+                    && !dict::is_word(&f.out[ms..me + 1]);
+                if !plural {
+                    continue;
+                }
+                false
+            } else {
+                let in_word = *dict_checked.get_or_insert_with(|| {
+                    let (ts, te) = f.token_around(ms, me);
+                    dict::is_word(&f.out[ts..te])
+                });
+                if in_word {
+                    continue;
+                }
+                true
+            };
+            // Glued to other letters ("NikeAirMax"): joined, even at a case change.
+            let glued = !term.cjk
+                && !plural
+                && (ms > 0 && f.out[ms - 1].is_ascii_lowercase()
+                    || f.out.get(me).is_some_and(|b| b.is_ascii_lowercase()));
+            let original = text_of(f, text, ms, me);
+            let method = explain(f, ms, me, original, &term.text, r.joined || glued);
+            let mut score = method.base_score();
+            if embedded {
+                score *= 0.9;
+            }
+            cands.push(Cand {
+                term: r.term,
+                right: term.right,
+                fs: ms as u32,
+                fe: me as u32,
+                method,
+                score,
+            });
+        }
+    }
+
+    /// Short marks match whole words only, so rather than run them through
+    /// the automaton (where "x" or "go" would match inside every other
+    /// word), each word between hard or soft boundaries (or a run of such
+    /// words) of up to seven bytes is looked up in a hash map, with and
+    /// without a plural "s".
+    fn find_short(
+        &self,
+        f: &Folded,
+        text: &str,
+        classes: &ClassSet,
+        cands: &mut Vec<Cand>,
+        whole_tokens: &mut Vec<(u32, u32)>,
+    ) {
+        let out = &f.out;
+        let mut pos = 0usize;
+        let mut bounds = [0usize; 16];
+        while pos < out.len() {
+            let te = out[pos..]
+                .iter()
+                .position(|&b| b == b' ')
+                .map_or(out.len(), |p| pos + p);
+            let mut n = 0;
+            bounds[n] = pos;
+            n += 1;
+            for k in pos + 1..te {
+                if f.meta[k].soft && n < bounds.len() - 1 {
+                    bounds[n] = k;
+                    n += 1;
+                }
+            }
+            bounds[n] = te;
+            n += 1;
+            for i in 0..n {
+                for j in i + 1..n {
+                    let (a, b) = (bounds[i], bounds[j]);
+                    if b - a > SHORT_MAX + 1 {
+                        break;
+                    }
+                    if let Some(&p) = short_key(&out[a..b]).and_then(|k| self.short.get(&k)) {
+                        self.consider(f, text, classes, p as usize, a, b, cands, whole_tokens);
+                    }
+                    let plural = (b - a >= 2 && out[b - 1] == b's')
+                        .then(|| short_key(&out[a..b - 1]).and_then(|k| self.short.get(&k)))
+                        .flatten();
+                    if let Some(&p) = plural {
+                        self.consider(f, text, classes, p as usize, a, b - 1, cands, whole_tokens);
+                    }
+                }
+            }
+            pos = te + 1;
+        }
     }
 
     fn find_fuzzy(&self, s: &mut Scratch, classes: &ClassSet) {
@@ -523,8 +630,8 @@ impl TextIndex {
             let alpha = tok.iter().all(|b| b.is_ascii_lowercase());
             let exact = s.whole_tokens.contains(&(pos as u32, te as u32));
             let word = alpha && dict::is_word(tok);
-            let eligible = alpha && !exact && !word;
-            if eligible && tok.len() >= 4 {
+            let eligible = alpha && !exact && !word && tok.len() >= 4;
+            if eligible {
                 s.fuzzy_out.clear();
                 self.fuzzy.query(tok, &mut s.fuzzy_out, &mut s.fuzzy_seen);
                 for &(term, d) in &s.fuzzy_out {
@@ -645,8 +752,23 @@ fn push_fuzzy(
     });
 }
 
+/// Longest pattern kept in the short-mark map (bytes).
+const SHORT_MAX: usize = 7;
+
+/// A pattern of up to seven bytes packed into a map key.
+fn short_key(bytes: &[u8]) -> Option<u64> {
+    if bytes.is_empty() || bytes.len() > SHORT_MAX {
+        return None;
+    }
+    let mut k = (bytes.len() as u64) << 56;
+    for (i, &b) in bytes.iter().enumerate() {
+        k |= u64::from(b) << (8 * i);
+    }
+    Some(k)
+}
+
 fn orig_span(f: &Folded, fs: usize, fe: usize) -> (usize, usize) {
-    (f.src_start[fs] as usize, f.src_end[fe - 1] as usize)
+    (f.meta[fs].start as usize, f.meta[fe - 1].end as usize)
 }
 
 fn text_of<'t>(f: &Folded, text: &'t str, fs: usize, fe: usize) -> &'t str {
@@ -656,7 +778,7 @@ fn text_of<'t>(f: &Folded, text: &'t str, fs: usize, fe: usize) -> &'t str {
 
 /// Names the evasion behind a match from the flags of its folded bytes.
 fn explain(f: &Folded, fs: usize, fe: usize, original: &str, term: &str, joined: bool) -> Method {
-    let flags = f.flags[fs..fe].iter().fold(0u8, |a, &b| a | b);
+    let flags = f.meta[fs..fe].iter().fold(0u8, |a, m| a | m.flags);
     if flags & F_SPACED != 0 {
         Method::Spaced
     } else if joined {
