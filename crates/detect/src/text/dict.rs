@@ -14,29 +14,41 @@ use std::sync::OnceLock;
 
 use std::hash::Hasher;
 
-use rustc_hash::{FxHashSet, FxHasher};
+use rustc_hash::FxHasher;
 
 use super::fold::fold_ascii_letter;
 
 static WORDS: &str = include_str!("../../data/words.txt");
 
-/// The folded dictionary as a set of 64-bit hashes, built once per process
-/// (about 63k words). Keeping hashes rather than words makes a lookup one
-/// probe with no string comparison; a false "is a word" needs a 64-bit
-/// collision among 63k entries (odds about 1 in 10^14 per token).
-pub(crate) fn words() -> &'static FxHashSet<u64> {
-    static SET: OnceLock<FxHashSet<u64>> = OnceLock::new();
-    SET.get_or_init(|| {
+/// Slots of the dictionary table (a power of two, about twice the words).
+const SLOTS: usize = 1 << 17;
+
+/// The folded dictionary as an open-addressed table of 32-bit fingerprints,
+/// built once per process (about 63k words, 512 KiB). Keeping fingerprints
+/// rather than words makes a lookup one probe of one cache line, with no
+/// string comparison; a false "is a word" needs a 32-bit fingerprint
+/// collision in the few slots probed (odds about 1 in 10^9 per token).
+pub(crate) fn words() -> &'static [u32] {
+    static TABLE: OnceLock<Box<[u32]>> = OnceLock::new();
+    TABLE.get_or_init(|| {
+        let mut table = vec![0u32; SLOTS].into_boxed_slice();
         let mut buf = Vec::new();
-        WORDS
-            .lines()
-            .map(|w| {
-                buf.clear();
-                buf.extend(w.bytes().map(fold_ascii_letter));
-                hash(&buf)
-            })
-            .collect()
+        for w in WORDS.lines() {
+            buf.clear();
+            buf.extend(w.bytes().map(fold_ascii_letter));
+            let (mut slot, fp) = slot_and_fingerprint(&buf);
+            while table[slot] != 0 && table[slot] != fp {
+                slot = (slot + 1) & (SLOTS - 1);
+            }
+            table[slot] = fp;
+        }
+        table
     })
+}
+
+fn slot_and_fingerprint(bytes: &[u8]) -> (usize, u32) {
+    let h = hash(bytes);
+    (h as usize & (SLOTS - 1), ((h >> 32) as u32) | 1)
 }
 
 fn hash(bytes: &[u8]) -> u64 {
@@ -51,7 +63,18 @@ fn hash(bytes: &[u8]) -> u64 {
 
 /// Whether a folded token is an ordinary English word.
 pub(crate) fn is_word(folded: &[u8]) -> bool {
-    folded.len() >= 4 && words().contains(&hash(folded))
+    if folded.len() < 4 {
+        return false;
+    }
+    let table = words();
+    let (mut slot, fp) = slot_and_fingerprint(folded);
+    loop {
+        match table[slot] {
+            0 => return false,
+            f if f == fp => return true,
+            _ => slot = (slot + 1) & (SLOTS - 1),
+        }
+    }
 }
 
 #[cfg(test)]

@@ -302,7 +302,7 @@ impl TextIndex {
         let mut patterns: Vec<String> = Vec::new();
         let mut pattern_ids: FxHashMap<String, u32> = FxHashMap::default();
         let mut pattern_refs: Vec<Vec<PatternRef>> = Vec::new();
-        let mut fuzzy_terms: Vec<(u32, Box<[u8]>)> = Vec::new();
+        let mut fuzzy_terms: Vec<(u32, Box<[u8]>, bool)> = Vec::new();
         let mut fuzzy_pairs = false;
 
         for (n, spec) in specs.iter().enumerate() {
@@ -362,7 +362,11 @@ impl TextIndex {
                 }
                 if !cjk && letters >= 5 && joined.bytes().all(|b| b.is_ascii_lowercase()) {
                     fuzzy_pairs |= plain.contains(' ');
-                    fuzzy_terms.push((term, joined.into_bytes().into_boxed_slice()));
+                    fuzzy_terms.push((
+                        term,
+                        joined.into_bytes().into_boxed_slice(),
+                        plain.contains(' '),
+                    ));
                 }
             }
         }
@@ -616,10 +620,15 @@ impl TextIndex {
         }
     }
 
+    /// Fuzzy candidates: tokens that are not dictionary words (and word
+    /// pairs, for terms of several words), where some term is within reach
+    /// of their length. The dictionary is consulted only then.
     fn find_fuzzy(&self, s: &mut Scratch, classes: &ClassSet) {
         let f = &s.folded;
         let out = &f.out;
-        let mut prev: Option<(usize, usize, bool)> = None;
+        let eligible = |tok: &[u8]| tok.len() >= 4 && !dict::is_word(tok);
+        // The previous token, and whether it is eligible if already known.
+        let mut prev: Option<(usize, usize, Option<bool>)> = None;
         let mut pos = 0usize;
         while pos < out.len() {
             let te = out[pos..]
@@ -629,11 +638,15 @@ impl TextIndex {
             let tok = &out[pos..te];
             let alpha = tok.iter().all(|b| b.is_ascii_lowercase());
             let exact = s.whole_tokens.contains(&(pos as u32, te as u32));
-            let word = alpha && dict::is_word(tok);
-            let eligible = alpha && !exact && !word && tok.len() >= 4;
-            if eligible {
+            let candidate = alpha && !exact;
+            let mut this: Option<bool> = None;
+            if candidate
+                && self.fuzzy.may_match(tok.len(), false)
+                && *this.get_or_insert_with(|| eligible(tok))
+            {
                 s.fuzzy_out.clear();
-                self.fuzzy.query(tok, &mut s.fuzzy_out, &mut s.fuzzy_seen);
+                self.fuzzy
+                    .query(tok, false, &mut s.fuzzy_out, &mut s.fuzzy_seen);
                 for &(term, d) in &s.fuzzy_out {
                     push_fuzzy(
                         &mut s.cands,
@@ -647,17 +660,19 @@ impl TextIndex {
                     );
                 }
             }
-            if let Some((ps, pe, pe_ok)) = prev
+            if let Some((ps, pe, prev_ok)) = prev
                 && self.fuzzy_pairs
-                && alpha
-                && (pe_ok || eligible)
+                && candidate
+                && self.fuzzy.may_match(pe - ps + tok.len(), true)
+                && (prev_ok.unwrap_or_else(|| eligible(&out[ps..pe]))
+                    || *this.get_or_insert_with(|| eligible(tok)))
             {
                 s.pair.clear();
                 s.pair.extend_from_slice(&out[ps..pe]);
                 s.pair.extend_from_slice(tok);
                 s.fuzzy_out.clear();
                 self.fuzzy
-                    .query(&s.pair, &mut s.fuzzy_out, &mut s.fuzzy_seen);
+                    .query(&s.pair, true, &mut s.fuzzy_out, &mut s.fuzzy_seen);
                 for &(term, d) in &s.fuzzy_out {
                     push_fuzzy(
                         &mut s.cands,
@@ -671,11 +686,7 @@ impl TextIndex {
                     );
                 }
             }
-            prev = if alpha && !exact {
-                Some((pos, te, eligible))
-            } else {
-                None
-            };
+            prev = candidate.then_some((pos, te, this));
             pos = te + 1;
         }
     }
