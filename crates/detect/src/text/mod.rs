@@ -436,7 +436,7 @@ impl TextIndex {
     }
 
     /// Approximate heap size of the index in bytes (automaton, tables,
-    /// fuzzy index); the shared dictionary (about 3 MB) is not counted.
+    /// fuzzy index); the shared dictionary table (512 KiB) is not counted.
     pub fn heap_bytes(&self) -> usize {
         self.ac.as_ref().map_or(0, |a| a.memory_usage())
             + self.short.capacity() * 16
