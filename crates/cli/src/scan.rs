@@ -225,6 +225,8 @@ impl Detector for TextDetector {
 struct BadLine {
     line: u64,
     message: String,
+    /// Bytes of the chunk's output written before this line.
+    out_before: usize,
 }
 
 /// Lines read from the listings file, in order.
@@ -415,6 +417,10 @@ fn pipeline(
                     next += 1;
                     for bad in &d.bad {
                         if args.strict {
+                            // The findings of the lines before the bad one still go out.
+                            out.write_all(&d.out[..bad.out_before])
+                                .context("writing findings")?;
+                            out.flush().context("writing findings")?;
                             bail!("{path}:{}: {}", bad.line, bad.message);
                         }
                         progress.suspend(|| {
@@ -512,6 +518,7 @@ fn work(
                 done.bad.push(BadLine {
                     line: chunk.first_line + k as u64,
                     message: e.to_string(),
+                    out_before: done.out.len(),
                 });
                 continue;
             }

@@ -198,6 +198,15 @@ fn malformed_lines_are_reported_with_file_and_line_then_skipped_or_fatal_with_st
     let stderr = String::from_utf8_lossy(&strict.stderr);
     assert!(!strict.status.success(), "--strict makes it fatal");
     assert!(stderr.contains("listings.jsonl:2:"), "{stderr}");
+    let ids: Vec<String> = findings(&strict.stdout)
+        .iter()
+        .map(|f| f["listing_id"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(
+        ids,
+        ["a"],
+        "findings before the bad line are written, none after"
+    );
     let _ = std::fs::remove_dir_all(&dir);
 }
 
