@@ -271,11 +271,57 @@ pub struct TextIndex {
 #[derive(Debug, Default)]
 pub struct Scratch {
     folded: Folded,
+    toks: Vec<Tok>,
     cands: Vec<Cand>,
     whole_tokens: Vec<(u32, u32)>,
     fuzzy_out: Vec<(u32, u8)>,
     fuzzy_seen: Vec<u32>,
     pair: Vec<u8>,
+}
+
+/// A space-delimited token of the folded text.
+#[derive(Debug, Clone, Copy)]
+struct Tok {
+    start: usize,
+    end: usize,
+    /// ASCII lower-case letters only.
+    alpha: bool,
+    /// Has a soft boundary inside.
+    soft: bool,
+}
+
+/// Splits the folded text into tokens, in one pass.
+fn tokenize(f: &Folded, toks: &mut Vec<Tok>) {
+    toks.clear();
+    let mut start = 0usize;
+    let mut alpha = true;
+    let mut soft = false;
+    for (k, &b) in f.out.iter().enumerate() {
+        if b == b' ' {
+            if k > start {
+                toks.push(Tok {
+                    start,
+                    end: k,
+                    alpha,
+                    soft,
+                });
+            }
+            start = k + 1;
+            alpha = true;
+            soft = false;
+        } else {
+            alpha &= b.is_ascii_lowercase();
+            soft |= k > start && f.meta[k].soft;
+        }
+    }
+    if f.out.len() > start {
+        toks.push(Tok {
+            start,
+            end: f.out.len(),
+            alpha,
+            soft,
+        });
+    }
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -489,8 +535,9 @@ impl TextIndex {
                 );
             }
         }
+        tokenize(f, &mut s.toks);
         if !self.short.is_empty() {
-            self.find_short(f, text, classes, &mut s.cands, &mut s.whole_tokens);
+            self.find_short(f, &s.toks, text, classes, &mut s.cands, &mut s.whole_tokens);
         }
         if !self.fuzzy.is_empty() {
             self.find_fuzzy(s, classes);
@@ -575,29 +622,30 @@ impl TextIndex {
     fn find_short(
         &self,
         f: &Folded,
+        toks: &[Tok],
         text: &str,
         classes: &ClassSet,
         cands: &mut Vec<Cand>,
         whole_tokens: &mut Vec<(u32, u32)>,
     ) {
         let out = &f.out;
-        let mut pos = 0usize;
         let mut bounds = [0usize; 16];
-        while pos < out.len() {
-            let te = out[pos..]
-                .iter()
-                .position(|&b| b == b' ')
-                .map_or(out.len(), |p| pos + p);
+        for t in toks {
+            if !t.soft && t.end - t.start > SHORT_MAX + 1 {
+                continue;
+            }
             let mut n = 0;
-            bounds[n] = pos;
+            bounds[n] = t.start;
             n += 1;
-            for k in pos + 1..te {
-                if f.meta[k].soft && n < bounds.len() - 1 {
-                    bounds[n] = k;
-                    n += 1;
+            if t.soft {
+                for k in t.start + 1..t.end {
+                    if f.meta[k].soft && n < bounds.len() - 1 {
+                        bounds[n] = k;
+                        n += 1;
+                    }
                 }
             }
-            bounds[n] = te;
+            bounds[n] = t.end;
             n += 1;
             for i in 0..n {
                 for j in i + 1..n {
@@ -616,7 +664,6 @@ impl TextIndex {
                     }
                 }
             }
-            pos = te + 1;
         }
     }
 
@@ -629,14 +676,10 @@ impl TextIndex {
         let eligible = |tok: &[u8]| tok.len() >= 4 && !dict::is_word(tok);
         // The previous token, and whether it is eligible if already known.
         let mut prev: Option<(usize, usize, Option<bool>)> = None;
-        let mut pos = 0usize;
-        while pos < out.len() {
-            let te = out[pos..]
-                .iter()
-                .position(|&b| b == b' ')
-                .map_or(out.len(), |p| pos + p);
+        for t in &s.toks {
+            let (pos, te) = (t.start, t.end);
             let tok = &out[pos..te];
-            let alpha = tok.iter().all(|b| b.is_ascii_lowercase());
+            let alpha = t.alpha;
             let exact = s.whole_tokens.contains(&(pos as u32, te as u32));
             let candidate = alpha && !exact;
             let mut this: Option<bool> = None;
@@ -687,7 +730,6 @@ impl TextIndex {
                 }
             }
             prev = candidate.then_some((pos, te, this));
-            pos = te + 1;
         }
     }
 
