@@ -40,7 +40,7 @@ use std::fmt;
 use std::sync::Arc;
 
 use aho_corasick::{AhoCorasick, MatchKind};
-use rustc_hash::FxHashMap;
+use rustc_hash::{FxHashMap, FxHashSet};
 use serde::{Deserialize, Serialize};
 
 use fold::{F_FOLDED, F_HOMOGLYPH, F_LEET, F_SPACED, Folded};
@@ -265,6 +265,9 @@ pub struct TextIndex {
     fuzzy: fuzzy::DeletionIndex,
     /// Some fuzzy term has several words (then word pairs are queried too).
     fuzzy_pairs: bool,
+    /// The words of fuzzy terms of several words: in a word pair, a
+    /// dictionary word must be one of them ("louis" in "Louis Vuiton").
+    pair_words: FxHashSet<Box<[u8]>>,
 }
 
 /// Per-thread working memory for [`TextIndex::find_with`].
@@ -350,6 +353,7 @@ impl TextIndex {
         let mut pattern_refs: Vec<Vec<PatternRef>> = Vec::new();
         let mut fuzzy_terms: Vec<(u32, Box<[u8]>, bool)> = Vec::new();
         let mut fuzzy_pairs = false;
+        let mut pair_words: FxHashSet<Box<[u8]>> = FxHashSet::default();
 
         for (n, spec) in specs.iter().enumerate() {
             if spec.right_id.trim().is_empty() {
@@ -407,7 +411,10 @@ impl TextIndex {
                     }
                 }
                 if !cjk && letters >= 5 && joined.bytes().all(|b| b.is_ascii_lowercase()) {
-                    fuzzy_pairs |= plain.contains(' ');
+                    if plain.contains(' ') {
+                        fuzzy_pairs = true;
+                        pair_words.extend(plain.split(' ').map(|w| w.as_bytes().into()));
+                    }
                     fuzzy_terms.push((
                         term,
                         joined.into_bytes().into_boxed_slice(),
@@ -468,6 +475,7 @@ impl TextIndex {
             refs,
             fuzzy: fuzzy::DeletionIndex::build(fuzzy_terms),
             fuzzy_pairs,
+            pair_words,
         })
     }
 
@@ -703,13 +711,21 @@ impl TextIndex {
                     );
                 }
             }
+            // A pair needs a misspelt word (not in the dictionary), and any
+            // dictionary word in it must be a word of some term.
             if let Some((ps, pe, prev_ok)) = prev
                 && self.fuzzy_pairs
                 && candidate
                 && self.fuzzy.may_match(pe - ps + tok.len(), true)
-                && (prev_ok.unwrap_or_else(|| eligible(&out[ps..pe]))
-                    || *this.get_or_insert_with(|| eligible(tok)))
             {
+                let prev_tok = &out[ps..pe];
+                let prev_ok = prev_ok.unwrap_or_else(|| eligible(prev_tok));
+                let this_ok = *this.get_or_insert_with(|| eligible(tok));
+                let fits = |ok: bool, t: &[u8]| ok || self.pair_words.contains(t);
+                if !((prev_ok || this_ok) && fits(prev_ok, prev_tok) && fits(this_ok, tok)) {
+                    prev = Some((pos, te, Some(this_ok)));
+                    continue;
+                }
                 s.pair.clear();
                 s.pair.extend_from_slice(&out[ps..pe]);
                 s.pair.extend_from_slice(tok);
