@@ -2,7 +2,7 @@
 //! and explain every hit.
 //!
 //! The main design decision is *fold once, match plainly, explain from the
-//! map*. Listing text is folded in one pass ([`fold`]) into a matching form
+//! map*. Listing text is folded in one pass (module `fold`) into a matching form
 //! where every known evasion (case, compatibility forms, diacritics,
 //! confusables, leet, invisible characters, spelt-out letters, "&") is
 //! undone, keeping for each folded byte the original span and the evasion
@@ -22,7 +22,7 @@
 //! - class gating: a hit counts only if the right's Nice classes meet the
 //!   listing's ([`ClassSet`]).
 //!
-//! Fuzzy matching ([`fuzzy`]) then looks at the remaining tokens that are not
+//! Fuzzy matching (module `fuzzy`) then looks at the remaining tokens that are not
 //! dictionary words, for marks of five letters or more (one edit; two for
 //! nine or more). The explanation of each hit ([`Method`]) is read back from
 //! the per-byte flags of the folded span.
