@@ -31,6 +31,7 @@ mod deadline;
 mod demo;
 mod hash;
 mod policy;
+mod scan;
 
 /// rightsguard: IP protection for online marketplaces — notice and takedown,
 /// counter-notices, penalties, detection of infringing listings.
@@ -59,6 +60,8 @@ enum Command {
     Calendar(calendar::Command),
     /// Print the PDQ perceptual hash and quality of image files, one JSON line each.
     Hash(hash::Args),
+    /// Scan listings against rights (text evasions, class gating); print findings as JSON lines.
+    Scan(scan::Args),
 }
 
 fn main() -> ExitCode {
@@ -71,6 +74,7 @@ fn main() -> ExitCode {
         Command::Audit(args) => db::audit(args),
         Command::Calendar(command) => calendar::run(command),
         Command::Hash(args) => hash::run(args),
+        Command::Scan(args) => scan::run(args),
     };
     match result {
         Ok(code) => code,

@@ -1,1 +1,0 @@
-//! Text detection: folding with a span map, matching, fuzzy, class gating.

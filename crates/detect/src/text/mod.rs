@@ -1,0 +1,1092 @@
+//! Text detection: find a right's marks in listing text through evasions,
+//! and explain every hit.
+//!
+//! The main design decision is *fold once, match plainly, explain from the
+//! map*. Listing text is folded in one pass (module `fold`) into a matching form
+//! where every known evasion (case, compatibility forms, diacritics,
+//! confusables, leet, invisible characters, spelt-out letters, "&") is
+//! undone, keeping for each folded byte the original span and the evasion
+//! that produced it. All marks and aliases of all rights, folded the same
+//! way, sit in one Aho-Corasick automaton, so one scan of the folded text
+//! finds every candidate whatever the number of marks. Precision rules are
+//! applied per candidate afterwards, where they are cheap:
+//!
+//! - short marks (four letters or fewer) match whole words only ("Dovetail"
+//!   is not DOVE), where CamelCase, letter/digit and CJK/Latin transitions
+//!   count as word edges ("NikeAirMax" contains NIKE);
+//! - a longer mark inside a longer token counts only if that token is not a
+//!   dictionary word ("Pineapple" is not APPLE, "adidasoriginals" is ADIDAS);
+//! - multi-word marks need all their words, adjacent, or joined
+//!   ("LouisVuitton", "northface");
+//! - CJK marks match anywhere (CJK text has no spaces);
+//! - class gating: a hit counts only if the right's Nice classes meet the
+//!   listing's ([`ClassSet`]).
+//!
+//! Fuzzy matching (module `fuzzy`) then looks at the remaining tokens that are not
+//! dictionary words, for marks of five letters or more (one edit; two for
+//! nine or more). The explanation of each hit ([`Method`]) is read back from
+//! the per-byte flags of the folded span.
+//!
+//! The index is immutable and `Sync`: build it once, share it between
+//! threads. [`TextIndex::find`] uses a per-thread scratch buffer, so a call
+//! allocates only for the hits it returns.
+
+mod dict;
+mod fold;
+mod fuzzy;
+
+use std::cell::RefCell;
+use std::fmt;
+use std::sync::Arc;
+
+use aho_corasick::{AhoCorasick, MatchKind};
+use rustc_hash::{FxHashMap, FxHashSet};
+use serde::{Deserialize, Serialize};
+
+use fold::{F_FOLDED, F_HOMOGLYPH, F_LEET, F_SPACED, Folded};
+
+/// A right's textual marks, as the index takes them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MarkSpec {
+    /// The right's id, handed back in every hit.
+    pub right_id: String,
+    /// The registered mark; may be empty (an image-only right).
+    pub mark: String,
+    /// Other spellings that count as the mark (e.g. "LV", "耐克").
+    pub aliases: Vec<String>,
+    /// Nice classes the right covers; empty means not class-bound (e.g. a
+    /// copyright), which matches in every category.
+    pub nice_classes: Vec<u16>,
+}
+
+/// A set of Nice classes (1–45), as a bit set: gating is one AND.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
+pub struct ClassSet(u64);
+
+impl ClassSet {
+    /// Every class: for checks that are not gated by category.
+    pub const ALL: ClassSet = ClassSet(((1u64 << 45) - 1) << 1);
+    /// No class: a listing whose category maps to nothing.
+    pub const EMPTY: ClassSet = ClassSet(0);
+
+    /// Builds a set from class numbers, refusing any outside 1–45.
+    pub fn from_classes<I: IntoIterator<Item = u16>>(classes: I) -> Result<ClassSet, ClassError> {
+        let mut bits = 0u64;
+        for c in classes {
+            if !(1..=45).contains(&c) {
+                return Err(ClassError(c));
+            }
+            bits |= 1 << c;
+        }
+        Ok(ClassSet(bits))
+    }
+
+    /// Whether the two sets share a class.
+    pub fn meets(self, other: ClassSet) -> bool {
+        self.0 & other.0 != 0
+    }
+
+    /// Whether the set is empty.
+    pub fn is_empty(self) -> bool {
+        self.0 == 0
+    }
+}
+
+/// A Nice class number outside 1–45.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("Nice class {0} is not between 1 and 45")]
+pub struct ClassError(pub u16);
+
+/// Which part of a listing the text came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Field {
+    /// The listing's title.
+    Title,
+    /// The listing's description.
+    Description,
+}
+
+impl Field {
+    /// The field's name as written in findings.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Field::Title => "title",
+            Field::Description => "description",
+        }
+    }
+}
+
+/// How a hit matched: what a reviewer reads first.
+///
+/// When several evasions combine, the one named is the first that applies in
+/// this order: fuzzy, spaced, joined, homoglyph, leet, folded, exact.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Method {
+    /// The mark as written, ignoring ASCII case and punctuation.
+    Exact,
+    /// Through Unicode normalisation: fullwidth, circled or mathematical
+    /// letters, diacritics, invisible characters, "&" for "and".
+    Folded,
+    /// Through confusable characters (Cyrillic, Greek, "l" for "I").
+    Homoglyph,
+    /// Through digits or symbols standing for letters ("N1ke", "Ch@nel").
+    Leet,
+    /// Letters spelt out with separators ("N.I.K.E").
+    Spaced,
+    /// Joined to other words ("NikeAirMax", "northface").
+    Joined,
+    /// Misspelt, within `distance` edits.
+    Fuzzy {
+        /// Edit distance (insertion, deletion, substitution, transposition).
+        distance: u8,
+    },
+}
+
+impl Method {
+    /// The method's name as written in findings.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Method::Exact => "exact",
+            Method::Folded => "folded",
+            Method::Homoglyph => "homoglyph",
+            Method::Leet => "leet",
+            Method::Spaced => "spaced",
+            Method::Joined => "joined",
+            Method::Fuzzy { .. } => "fuzzy",
+        }
+    }
+
+    /// The edit distance of a fuzzy hit.
+    pub fn distance(self) -> Option<u8> {
+        match self {
+            Method::Fuzzy { distance } => Some(distance),
+            _ => None,
+        }
+    }
+
+    fn base_score(self) -> f32 {
+        match self {
+            Method::Exact => 1.0,
+            Method::Folded => 0.95,
+            Method::Joined | Method::Homoglyph | Method::Spaced => 0.9,
+            Method::Leet => 0.85,
+            Method::Fuzzy { distance: 1 } => 0.75,
+            Method::Fuzzy { .. } => 0.6,
+        }
+    }
+}
+
+impl fmt::Display for Method {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Method::Fuzzy { distance } => write!(f, "fuzzy({distance})"),
+            m => f.write_str(m.as_str()),
+        }
+    }
+}
+
+/// One hit: which right, where in the original text, and how.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TextHit {
+    /// The right whose mark matched.
+    pub right_id: Arc<str>,
+    /// The mark or alias that matched, as registered.
+    pub term: Arc<str>,
+    /// The field searched.
+    pub field: Field,
+    /// How it matched.
+    pub method: Method,
+    /// Byte offset of the match in the original text.
+    pub start: usize,
+    /// Byte offset just past the match in the original text.
+    pub end: usize,
+    /// The original text of the match, `text[start..end]`.
+    pub matched: String,
+    /// Confidence in (0, 1]: 1 for an exact whole-word match, lower for each
+    /// evasion undone, lower still inside a longer word.
+    pub score: f32,
+}
+
+/// Why an index could not be built.
+#[derive(Debug, thiserror::Error)]
+pub enum BuildError {
+    /// A right without an id.
+    #[error("mark spec #{0} has an empty right id")]
+    EmptyRightId(usize),
+    /// A right with a class outside 1–45.
+    #[error("right {right_id}: {source}")]
+    Class {
+        /// The right.
+        right_id: String,
+        /// The bad class.
+        source: ClassError,
+    },
+    /// The automaton could not be built (too many or too long patterns).
+    #[error("building the mark automaton: {0}")]
+    Automaton(#[from] aho_corasick::BuildError),
+}
+
+#[derive(Debug)]
+struct Right {
+    id: Arc<str>,
+    classes: ClassSet,
+}
+
+#[derive(Debug)]
+struct Term {
+    right: u32,
+    text: Arc<str>,
+    /// Four letters or fewer: whole words only, never fuzzy.
+    short: bool,
+    /// Written in a CJK script: matched anywhere.
+    cjk: bool,
+}
+
+/// How a pattern relates to a term.
+#[derive(Debug, Clone, Copy)]
+struct PatternRef {
+    term: u32,
+    /// The pattern is the term's words run together.
+    joined: bool,
+}
+
+/// All marks of all rights, folded, in one automaton, with the fuzzy index.
+#[derive(Debug)]
+pub struct TextIndex {
+    rights: Vec<Right>,
+    terms: Vec<Term>,
+    ac: Option<AhoCorasick>,
+    /// Whole-word-only patterns (short marks), by packed key.
+    short: FxHashMap<u64, u32>,
+    /// `refs[ref_at[p]..ref_at[p + 1]]` are pattern `p`'s terms.
+    ref_at: Vec<u32>,
+    refs: Vec<PatternRef>,
+    fuzzy: fuzzy::DeletionIndex,
+    /// Some fuzzy term has several words (then word pairs are queried too).
+    fuzzy_pairs: bool,
+    /// The words of fuzzy terms of several words: in a word pair, a
+    /// dictionary word must be one of them ("louis" in "Louis Vuiton").
+    pair_words: FxHashSet<Box<[u8]>>,
+}
+
+/// Per-thread working memory for [`TextIndex::find_with`].
+#[derive(Debug, Default)]
+pub struct Scratch {
+    folded: Folded,
+    toks: Vec<Tok>,
+    cands: Vec<Cand>,
+    whole_tokens: Vec<(u32, u32)>,
+    fuzzy_out: Vec<(u32, u8)>,
+    fuzzy_seen: Vec<u32>,
+    pair: Vec<u8>,
+}
+
+/// A space-delimited token of the folded text.
+#[derive(Debug, Clone, Copy)]
+struct Tok {
+    start: usize,
+    end: usize,
+    /// ASCII lower-case letters only.
+    alpha: bool,
+    /// Has a soft boundary inside.
+    soft: bool,
+}
+
+/// Splits the folded text into tokens, in one pass.
+fn tokenize(f: &Folded, toks: &mut Vec<Tok>) {
+    toks.clear();
+    let mut start = 0usize;
+    let mut alpha = true;
+    let mut soft = false;
+    for (k, &b) in f.out.iter().enumerate() {
+        if b == b' ' {
+            if k > start {
+                toks.push(Tok {
+                    start,
+                    end: k,
+                    alpha,
+                    soft,
+                });
+            }
+            start = k + 1;
+            alpha = true;
+            soft = false;
+        } else {
+            alpha &= b.is_ascii_lowercase();
+            soft |= k > start && f.meta[k].soft;
+        }
+    }
+    if f.out.len() > start {
+        toks.push(Tok {
+            start,
+            end: f.out.len(),
+            alpha,
+            soft,
+        });
+    }
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Cand {
+    term: u32,
+    right: u32,
+    /// Folded span.
+    fs: u32,
+    fe: u32,
+    method: Method,
+    score: f32,
+}
+
+thread_local! {
+    static SCRATCH: RefCell<Scratch> = RefCell::new(Scratch::default());
+}
+
+impl TextIndex {
+    /// Builds the index. Rights with no textual mark (image-only) are kept
+    /// out; their ids never appear in hits.
+    pub fn build(specs: &[MarkSpec]) -> Result<TextIndex, BuildError> {
+        let mut rights = Vec::with_capacity(specs.len());
+        let mut terms: Vec<Term> = Vec::new();
+        let mut patterns: Vec<String> = Vec::new();
+        let mut pattern_ids: FxHashMap<String, u32> = FxHashMap::default();
+        let mut pattern_refs: Vec<Vec<PatternRef>> = Vec::new();
+        let mut fuzzy_terms: Vec<(u32, Box<[u8]>, bool)> = Vec::new();
+        let mut fuzzy_pairs = false;
+        let mut pair_words: FxHashSet<Box<[u8]>> = FxHashSet::default();
+
+        for (n, spec) in specs.iter().enumerate() {
+            if spec.right_id.trim().is_empty() {
+                return Err(BuildError::EmptyRightId(n));
+            }
+            let classes = if spec.nice_classes.is_empty() {
+                ClassSet::ALL
+            } else {
+                ClassSet::from_classes(spec.nice_classes.iter().copied()).map_err(|source| {
+                    BuildError::Class {
+                        right_id: spec.right_id.clone(),
+                        source,
+                    }
+                })?
+            };
+            let right = rights.len() as u32;
+            rights.push(Right {
+                id: Arc::from(spec.right_id.as_str()),
+                classes,
+            });
+            let mut seen_forms: Vec<String> = Vec::new();
+            for raw in std::iter::once(&spec.mark).chain(&spec.aliases) {
+                let plain = fold::fold_str(raw);
+                if plain.is_empty() || seen_forms.contains(&plain) {
+                    continue;
+                }
+                seen_forms.push(plain.clone());
+                let letters = raw.chars().filter(|c| c.is_alphanumeric()).count();
+                let cjk = raw.chars().any(fold::is_cjk);
+                let term = terms.len() as u32;
+                terms.push(Term {
+                    right,
+                    text: Arc::from(raw.trim()),
+                    short: letters <= 4,
+                    cjk,
+                });
+                let joined: String = plain.split(' ').collect();
+                let mut add = |p: &str, joined: bool| {
+                    let id = *pattern_ids.entry(p.to_owned()).or_insert_with(|| {
+                        patterns.push(p.to_owned());
+                        pattern_refs.push(Vec::new());
+                        patterns.len() as u32 - 1
+                    });
+                    pattern_refs[id as usize].push(PatternRef { term, joined });
+                };
+                add(&plain, false);
+                if joined != plain {
+                    add(&joined, true);
+                }
+                // "Dolce & Gabbana" is also written "DolceGabbana".
+                if plain.contains(" and ") {
+                    let bare: String = plain.split(' ').filter(|w| *w != "and").collect();
+                    if bare.len() >= 5 {
+                        add(&bare, true);
+                    }
+                }
+                if !cjk && letters >= 5 && joined.bytes().all(|b| b.is_ascii_lowercase()) {
+                    if plain.contains(' ') {
+                        fuzzy_pairs = true;
+                        pair_words.extend(plain.split(' ').map(|w| w.as_bytes().into()));
+                    }
+                    fuzzy_terms.push((
+                        term,
+                        joined.into_bytes().into_boxed_slice(),
+                        plain.contains(' '),
+                    ));
+                }
+            }
+        }
+
+        // Patterns of short marks only go to the word map, the rest to the
+        // automaton. The reference table is laid out in automaton order
+        // (automaton pattern k is entry k), then the short patterns.
+        let mut order: Vec<usize> = Vec::with_capacity(patterns.len());
+        let mut long: Vec<&str> = Vec::new();
+        let mut short_pats: Vec<(u64, usize)> = Vec::new();
+        for (id, p) in patterns.iter().enumerate() {
+            let all_short = pattern_refs[id].iter().all(|r| {
+                let t = &terms[r.term as usize];
+                t.short && !t.cjk
+            });
+            match short_key(p.as_bytes()) {
+                Some(k) if all_short && !p.contains(' ') => short_pats.push((k, id)),
+                _ => {
+                    long.push(p);
+                    order.push(id);
+                }
+            }
+        }
+        let mut short = FxHashMap::default();
+        for (k, id) in short_pats {
+            short.insert(k, order.len() as u32);
+            order.push(id);
+        }
+        let ac = if long.is_empty() {
+            None
+        } else {
+            Some(
+                AhoCorasick::builder()
+                    .match_kind(MatchKind::Standard)
+                    .build(&long)?,
+            )
+        };
+        let mut ref_at = Vec::with_capacity(order.len() + 1);
+        let mut refs = Vec::new();
+        for id in order {
+            ref_at.push(refs.len() as u32);
+            refs.extend(pattern_refs[id].iter().copied());
+        }
+        ref_at.push(refs.len() as u32);
+        // Build the dictionary now rather than inside the first `find`.
+        let _ = dict::words();
+        Ok(TextIndex {
+            rights,
+            terms,
+            ac,
+            short,
+            ref_at,
+            refs,
+            fuzzy: fuzzy::DeletionIndex::build(fuzzy_terms),
+            fuzzy_pairs,
+            pair_words,
+        })
+    }
+
+    /// Number of rights given to [`TextIndex::build`], image-only ones included.
+    pub fn rights_len(&self) -> usize {
+        self.rights.len()
+    }
+
+    /// Number of marks and aliases indexed.
+    pub fn terms_len(&self) -> usize {
+        self.terms.len()
+    }
+
+    /// Approximate heap size of the index in bytes (automaton, tables,
+    /// fuzzy index); the shared dictionary table (512 KiB) is not counted.
+    pub fn heap_bytes(&self) -> usize {
+        self.ac.as_ref().map_or(0, |a| a.memory_usage())
+            + self.short.capacity() * 16
+            + self.terms.capacity() * std::mem::size_of::<Term>()
+            + self.terms.iter().map(|t| t.text.len() + 16).sum::<usize>()
+            + self.rights.capacity() * std::mem::size_of::<Right>()
+            + self.rights.iter().map(|r| r.id.len() + 16).sum::<usize>()
+            + self.refs.capacity() * std::mem::size_of::<PatternRef>()
+            + self.ref_at.capacity() * 4
+            + self.fuzzy.heap_bytes()
+    }
+
+    /// Finds the marks of rights whose classes meet `classes` in `text`,
+    /// using a per-thread scratch buffer.
+    pub fn find(&self, field: Field, text: &str, classes: &ClassSet) -> Vec<TextHit> {
+        SCRATCH.with(|s| match s.try_borrow_mut() {
+            Ok(mut scratch) => self.find_with(&mut scratch, field, text, classes),
+            Err(_) => self.find_with(&mut Scratch::default(), field, text, classes),
+        })
+    }
+
+    /// [`TextIndex::find`] with caller-owned working memory.
+    pub fn find_with(
+        &self,
+        scratch: &mut Scratch,
+        field: Field,
+        text: &str,
+        classes: &ClassSet,
+    ) -> Vec<TextHit> {
+        if text.is_empty() || (self.ac.is_none() && self.short.is_empty()) {
+            return Vec::new();
+        }
+        let s = scratch;
+        s.folded.fold(text);
+        s.cands.clear();
+        s.whole_tokens.clear();
+        let f = &s.folded;
+        if let Some(ac) = &self.ac {
+            for m in ac.find_overlapping_iter(f.out.as_slice()) {
+                let p = m.pattern().as_usize();
+                self.consider(
+                    f,
+                    text,
+                    classes,
+                    p,
+                    m.start(),
+                    m.end(),
+                    &mut s.cands,
+                    &mut s.whole_tokens,
+                );
+            }
+        }
+        tokenize(f, &mut s.toks);
+        if !self.short.is_empty() {
+            self.find_short(f, &s.toks, text, classes, &mut s.cands, &mut s.whole_tokens);
+        }
+        if !self.fuzzy.is_empty() {
+            self.find_fuzzy(s, classes);
+        }
+        self.collect(s, field, text)
+    }
+
+    /// Applies the precision rules to pattern `p` found at folded `[ms, me)`.
+    #[allow(clippy::too_many_arguments)]
+    fn consider(
+        &self,
+        f: &Folded,
+        text: &str,
+        classes: &ClassSet,
+        p: usize,
+        ms: usize,
+        me: usize,
+        cands: &mut Vec<Cand>,
+        whole_tokens: &mut Vec<(u32, u32)>,
+    ) {
+        let whole = f.starts_word(ms) && f.ends_word(me);
+        if (ms == 0 || f.out[ms - 1] == b' ') && (me == f.out.len() || f.out[me] == b' ') {
+            whole_tokens.push((ms as u32, me as u32));
+        }
+        let mut dict_checked: Option<bool> = None;
+        for r in &self.refs[self.ref_at[p] as usize..self.ref_at[p + 1] as usize] {
+            let term = &self.terms[r.term as usize];
+            let right = &self.rights[term.right as usize];
+            if !right.classes.meets(*classes) {
+                continue;
+            }
+            let mut plural = false;
+            let embedded = if term.cjk || whole {
+                false
+            } else if term.short {
+                // A plural that is not itself a word: "Nikes", "Legos" (not "doves").
+                plural = f.starts_word(ms)
+                    && f.out.get(me) == Some(&b's')
+                    && f.ends_word(me + 1)
+                    && !dict::is_word(&f.out[ms..me + 1]);
+                if !plural {
+                    continue;
+                }
+                false
+            } else {
+                let in_word = *dict_checked.get_or_insert_with(|| {
+                    let (ts, te) = f.token_around(ms, me);
+                    dict::is_word(&f.out[ts..te])
+                });
+                if in_word {
+                    continue;
+                }
+                true
+            };
+            // Glued to other letters ("NikeAirMax"): joined, even at a case change.
+            let glued = !term.cjk
+                && !plural
+                && (ms > 0 && f.out[ms - 1].is_ascii_lowercase()
+                    || f.out.get(me).is_some_and(|b| b.is_ascii_lowercase()));
+            let original = text_of(f, text, ms, me);
+            let method = explain(f, ms, me, original, &term.text, r.joined || glued);
+            let mut score = method.base_score();
+            if embedded {
+                score *= 0.9;
+            }
+            cands.push(Cand {
+                term: r.term,
+                right: term.right,
+                fs: ms as u32,
+                fe: me as u32,
+                method,
+                score,
+            });
+        }
+    }
+
+    /// Short marks match whole words only, so rather than run them through
+    /// the automaton (where "x" or "go" would match inside every other
+    /// word), each word between hard or soft boundaries (or a run of such
+    /// words) of up to seven bytes is looked up in a hash map, with and
+    /// without a plural "s".
+    fn find_short(
+        &self,
+        f: &Folded,
+        toks: &[Tok],
+        text: &str,
+        classes: &ClassSet,
+        cands: &mut Vec<Cand>,
+        whole_tokens: &mut Vec<(u32, u32)>,
+    ) {
+        let out = &f.out;
+        let mut bounds = [0usize; 16];
+        for t in toks {
+            if !t.soft && t.end - t.start > SHORT_MAX + 1 {
+                continue;
+            }
+            let mut n = 0;
+            bounds[n] = t.start;
+            n += 1;
+            if t.soft {
+                for k in t.start + 1..t.end {
+                    if f.meta[k].soft && n < bounds.len() - 1 {
+                        bounds[n] = k;
+                        n += 1;
+                    }
+                }
+            }
+            bounds[n] = t.end;
+            n += 1;
+            for i in 0..n {
+                for j in i + 1..n {
+                    let (a, b) = (bounds[i], bounds[j]);
+                    if b - a > SHORT_MAX + 1 {
+                        break;
+                    }
+                    if let Some(&p) = short_key(&out[a..b]).and_then(|k| self.short.get(&k)) {
+                        self.consider(f, text, classes, p as usize, a, b, cands, whole_tokens);
+                    }
+                    let plural = (b - a >= 2 && out[b - 1] == b's')
+                        .then(|| short_key(&out[a..b - 1]).and_then(|k| self.short.get(&k)))
+                        .flatten();
+                    if let Some(&p) = plural {
+                        self.consider(f, text, classes, p as usize, a, b - 1, cands, whole_tokens);
+                    }
+                }
+            }
+        }
+    }
+
+    /// Fuzzy candidates: tokens that are not dictionary words (and word
+    /// pairs, for terms of several words), where some term is within reach
+    /// of their length. The dictionary is consulted only then.
+    fn find_fuzzy(&self, s: &mut Scratch, classes: &ClassSet) {
+        let f = &s.folded;
+        let out = &f.out;
+        let eligible = |tok: &[u8]| tok.len() >= 4 && !dict::is_word(tok);
+        // The previous token, and whether it is eligible if already known.
+        let mut prev: Option<(usize, usize, Option<bool>)> = None;
+        for t in &s.toks {
+            let (pos, te) = (t.start, t.end);
+            let tok = &out[pos..te];
+            let alpha = t.alpha;
+            let exact = s.whole_tokens.contains(&(pos as u32, te as u32));
+            let candidate = alpha && !exact;
+            let mut this: Option<bool> = None;
+            if candidate
+                && self.fuzzy.may_match(tok.len(), false)
+                && *this.get_or_insert_with(|| eligible(tok))
+            {
+                s.fuzzy_out.clear();
+                self.fuzzy
+                    .query(tok, false, &mut s.fuzzy_out, &mut s.fuzzy_seen);
+                for &(term, d) in &s.fuzzy_out {
+                    push_fuzzy(
+                        &mut s.cands,
+                        &self.terms,
+                        &self.rights,
+                        classes,
+                        term,
+                        d,
+                        pos,
+                        te,
+                    );
+                }
+            }
+            // A pair needs a misspelt word (not in the dictionary), and any
+            // dictionary word in it must be a word of some term.
+            if let Some((ps, pe, prev_ok)) = prev
+                && self.fuzzy_pairs
+                && candidate
+                && self.fuzzy.may_match(pe - ps + tok.len(), true)
+            {
+                let prev_tok = &out[ps..pe];
+                let prev_ok = prev_ok.unwrap_or_else(|| eligible(prev_tok));
+                let this_ok = *this.get_or_insert_with(|| eligible(tok));
+                let fits = |ok: bool, t: &[u8]| ok || self.pair_words.contains(t);
+                if !((prev_ok || this_ok) && fits(prev_ok, prev_tok) && fits(this_ok, tok)) {
+                    prev = Some((pos, te, Some(this_ok)));
+                    continue;
+                }
+                s.pair.clear();
+                s.pair.extend_from_slice(&out[ps..pe]);
+                s.pair.extend_from_slice(tok);
+                s.fuzzy_out.clear();
+                self.fuzzy
+                    .query(&s.pair, true, &mut s.fuzzy_out, &mut s.fuzzy_seen);
+                for &(term, d) in &s.fuzzy_out {
+                    push_fuzzy(
+                        &mut s.cands,
+                        &self.terms,
+                        &self.rights,
+                        classes,
+                        term,
+                        d,
+                        ps,
+                        te,
+                    );
+                }
+            }
+            prev = candidate.then_some((pos, te, this));
+        }
+    }
+
+    /// Keeps the best hit per right where hits overlap, and maps spans back.
+    fn collect(&self, s: &mut Scratch, field: Field, text: &str) -> Vec<TextHit> {
+        let cands = &mut s.cands;
+        if cands.is_empty() {
+            return Vec::new();
+        }
+        cands.sort_by(|a, b| {
+            (a.right, a.fs)
+                .cmp(&(b.right, b.fs))
+                .then(b.score.total_cmp(&a.score))
+                .then((b.fe - b.fs).cmp(&(a.fe - a.fs)))
+        });
+        let mut kept: Vec<Cand> = Vec::with_capacity(cands.len());
+        for c in cands.iter() {
+            match kept.last_mut() {
+                Some(k) if k.right == c.right && c.fs < k.fe => {
+                    let better =
+                        c.score > k.score || (c.score == k.score && c.fe - c.fs > k.fe - k.fs);
+                    if better {
+                        *k = *c;
+                    }
+                }
+                _ => kept.push(*c),
+            }
+        }
+        kept.sort_by_key(|c| (c.fs, c.right));
+        let f = &s.folded;
+        kept.into_iter()
+            .map(|c| {
+                let (start, end) = orig_span(f, c.fs as usize, c.fe as usize);
+                let term = &self.terms[c.term as usize];
+                TextHit {
+                    right_id: self.rights[c.right as usize].id.clone(),
+                    term: term.text.clone(),
+                    field,
+                    method: c.method,
+                    start,
+                    end,
+                    matched: text.get(start..end).unwrap_or_default().to_owned(),
+                    score: c.score,
+                }
+            })
+            .collect()
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn push_fuzzy(
+    cands: &mut Vec<Cand>,
+    terms: &[Term],
+    rights: &[Right],
+    classes: &ClassSet,
+    term: u32,
+    d: u8,
+    fs: usize,
+    fe: usize,
+) {
+    let t = &terms[term as usize];
+    if !rights[t.right as usize].classes.meets(*classes) {
+        return;
+    }
+    let method = Method::Fuzzy { distance: d };
+    cands.push(Cand {
+        term,
+        right: t.right,
+        fs: fs as u32,
+        fe: fe as u32,
+        method,
+        score: method.base_score(),
+    });
+}
+
+/// Longest pattern kept in the short-mark map (bytes).
+const SHORT_MAX: usize = 7;
+
+/// A pattern of up to seven bytes packed into a map key.
+fn short_key(bytes: &[u8]) -> Option<u64> {
+    if bytes.is_empty() || bytes.len() > SHORT_MAX {
+        return None;
+    }
+    let mut k = (bytes.len() as u64) << 56;
+    for (i, &b) in bytes.iter().enumerate() {
+        k |= u64::from(b) << (8 * i);
+    }
+    Some(k)
+}
+
+fn orig_span(f: &Folded, fs: usize, fe: usize) -> (usize, usize) {
+    (f.meta[fs].start as usize, f.meta[fe - 1].end as usize)
+}
+
+fn text_of<'t>(f: &Folded, text: &'t str, fs: usize, fe: usize) -> &'t str {
+    let (a, b) = orig_span(f, fs, fe);
+    text.get(a..b).unwrap_or_default()
+}
+
+/// Names the evasion behind a match from the flags of its folded bytes.
+fn explain(f: &Folded, fs: usize, fe: usize, original: &str, term: &str, joined: bool) -> Method {
+    let flags = f.meta[fs..fe].iter().fold(0u8, |a, m| a | m.flags);
+    if flags & F_SPACED != 0 {
+        Method::Spaced
+    } else if joined {
+        Method::Joined
+    } else if same_words(original, term) {
+        Method::Exact
+    } else if flags & F_HOMOGLYPH != 0 {
+        Method::Homoglyph
+    } else if flags & F_LEET != 0 {
+        Method::Leet
+    } else if flags & F_FOLDED != 0 || !term.is_ascii() {
+        // The listing has the compatibility form or diacritic, or the mark
+        // has one the listing dropped ("Hermes" for HERMÈS).
+        Method::Folded
+    } else {
+        // Only the i/l merge is left: "NlKE" for NIKE.
+        Method::Homoglyph
+    }
+}
+
+/// Equal ignoring case, spaces, punctuation and "&" versus "and"; invisible
+/// characters and compatibility forms still count as differences.
+fn same_words(a: &str, b: &str) -> bool {
+    fn chars(s: &str) -> impl Iterator<Item = char> + '_ {
+        s.chars().flat_map(|c| {
+            let amp = c == '&';
+            let keep = !amp
+                && !c.is_whitespace()
+                && !c.is_ascii_punctuation()
+                && !matches!(c, '\u{2010}'..='\u{2015}');
+            (amp.then_some("and".chars()).into_iter().flatten())
+                .chain(c.to_lowercase().filter(move |_| keep))
+        })
+    }
+    chars(a).eq(chars(b))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn spec(id: &str, mark: &str, aliases: &[&str], classes: &[u16]) -> MarkSpec {
+        MarkSpec {
+            right_id: id.into(),
+            mark: mark.into(),
+            aliases: aliases.iter().map(|a| (*a).to_owned()).collect(),
+            nice_classes: classes.to_vec(),
+        }
+    }
+
+    fn index() -> TextIndex {
+        TextIndex::build(&[
+            spec("nike", "Nike", &["耐克", "Air Max"], &[25]),
+            spec("apple", "Apple", &[], &[9]),
+            spec("dove", "Dove", &[], &[3]),
+            spec("lego", "LEGO", &[], &[28]),
+            spec("lv", "Louis Vuitton", &["LV", "Vuitton"], &[18, 25]),
+            spec("chanel", "Chanel", &[], &[3, 25]),
+            spec("tnf", "The North Face", &["North Face"], &[25]),
+            spec("rayban", "Ray-Ban", &[], &[9]),
+            spec("dg", "Dolce & Gabbana", &[], &[25]),
+            spec("bal", "Balenciaga", &[], &[25]),
+            spec("swa", "Swarovski", &[], &[14]),
+            spec("mk", "Michael Kors", &[], &[18]),
+            spec("img", "", &[], &[25]),
+        ])
+        .expect("index builds")
+    }
+
+    fn all() -> ClassSet {
+        ClassSet::ALL
+    }
+
+    fn hits(ix: &TextIndex, text: &str) -> Vec<(String, String, String)> {
+        ix.find(Field::Title, text, &all())
+            .into_iter()
+            .map(|h| (h.right_id.to_string(), h.method.to_string(), h.matched))
+            .collect()
+    }
+
+    fn one(ix: &TextIndex, text: &str) -> (String, String, String) {
+        let h = hits(ix, text);
+        assert_eq!(h.len(), 1, "{text}: {h:?}");
+        h.into_iter().next().expect("one hit")
+    }
+
+    fn t(a: &str, b: &str, c: &str) -> (String, String, String) {
+        (a.into(), b.into(), c.into())
+    }
+
+    #[test]
+    fn names_each_evasion() {
+        let ix = index();
+        assert_eq!(one(&ix, "Nike running shoes"), t("nike", "exact", "Nike"));
+        assert_eq!(
+            one(&ix, "new ＮＩＫＥ shoes"),
+            t("nike", "folded", "ＮＩＫＥ")
+        );
+        assert_eq!(one(&ix, "Nïke shoes"), t("nike", "folded", "Nïke"));
+        assert_eq!(
+            one(&ix, "Ni\u{200B}ke shoes"),
+            t("nike", "folded", "Ni\u{200B}ke")
+        );
+        assert_eq!(
+            one(&ix, "сhаnеl perfume"),
+            t("chanel", "homoglyph", "сhаnеl")
+        );
+        assert_eq!(one(&ix, "N1ke shoes"), t("nike", "leet", "N1ke"));
+        assert_eq!(one(&ix, "Ch@nel bag"), t("chanel", "leet", "Ch@nel"));
+        assert_eq!(one(&ix, "N.I.K.E shoes"), t("nike", "spaced", "N.I.K.E"));
+        assert_eq!(
+            one(&ix, "genuine northface jacket"),
+            t("tnf", "joined", "northface")
+        );
+        assert_eq!(one(&ix, "rayban glasses"), t("rayban", "joined", "rayban"));
+        assert_eq!(
+            one(&ix, "Dolce and Gabbana dress"),
+            t("dg", "exact", "Dolce and Gabbana")
+        );
+        assert_eq!(
+            one(&ix, "Dolce&Gabbana dress"),
+            t("dg", "exact", "Dolce&Gabbana")
+        );
+        assert_eq!(one(&ix, "Vuiton wallet"), t("lv", "fuzzy(1)", "Vuiton"));
+        assert_eq!(
+            one(&ix, "Balenciagga sneakers"),
+            t("bal", "fuzzy(1)", "Balenciagga")
+        );
+        assert_eq!(
+            one(&ix, "Swarovksi crystal"),
+            t("swa", "fuzzy(1)", "Swarovksi")
+        );
+        assert_eq!(
+            one(&ix, "Micheal Kors purse"),
+            t("mk", "fuzzy(1)", "Micheal Kors")
+        );
+        assert_eq!(one(&ix, "正品耐克运动鞋"), t("nike", "exact", "耐克"));
+    }
+
+    #[test]
+    fn camel_case_joins_find_every_mark() {
+        let ix = index();
+        let h = hits(&ix, "NikeAirMax 90");
+        assert_eq!(
+            h,
+            [t("nike", "joined", "Nike"), t("nike", "joined", "AirMax")]
+        );
+        assert_eq!(
+            one(&ix, "LouisVuitton bag"),
+            t("lv", "joined", "LouisVuitton")
+        );
+    }
+
+    #[test]
+    fn short_marks_match_whole_words_only() {
+        let ix = index();
+        assert!(hits(&ix, "Dovetail joint").is_empty());
+        assert!(hits(&ix, "Legolas figure").is_empty());
+        assert_eq!(one(&ix, "Dove soap"), t("dove", "exact", "Dove"));
+        assert_eq!(one(&ix, "LEGO bricks"), t("lego", "exact", "LEGO"));
+        assert_eq!(one(&ix, "Legos for kids"), t("lego", "exact", "Lego"));
+        assert!(hits(&ix, "two doves").is_empty());
+    }
+
+    #[test]
+    fn marks_are_not_found_inside_dictionary_words() {
+        let ix = index();
+        assert!(hits(&ix, "Pineapple slices").is_empty());
+        assert_eq!(
+            one(&ix, "superapple charger"),
+            t("apple", "joined", "apple")
+        );
+    }
+
+    #[test]
+    fn dictionary_words_are_never_fuzzy() {
+        let ix = index();
+        assert!(hits(&ix, "Channel island tour").is_empty());
+        assert_eq!(one(&ix, "Chanle bag"), t("chanel", "fuzzy(1)", "Chanle"));
+    }
+
+    #[test]
+    fn multi_word_marks_need_all_their_words() {
+        let ix = index();
+        assert!(hits(&ix, "north of the river, face cream").is_empty());
+        assert!(hits(&ix, "Louis Armstrong record").is_empty());
+    }
+
+    #[test]
+    fn class_gating_keeps_only_rights_of_the_listing_classes() {
+        let ix = index();
+        let food = ClassSet::from_classes([29, 30, 31]).expect("classes");
+        let phones = ClassSet::from_classes([9]).expect("classes");
+        assert!(ix.find(Field::Title, "Fresh Apple Fruit", &food).is_empty());
+        assert_eq!(ix.find(Field::Title, "Apple iPhone case", &phones).len(), 1);
+        assert!(
+            ix.find(Field::Title, "Fresh Apple Fruit", &ClassSet::EMPTY)
+                .is_empty()
+        );
+    }
+
+    #[test]
+    fn spans_point_into_the_original_text() {
+        let ix = index();
+        let text = "Bolsa ＬＯＵＩＳ Vuittón — original";
+        let h = ix.find(Field::Description, text, &all());
+        assert_eq!(h.len(), 1, "{h:?}");
+        assert_eq!(&text[h[0].start..h[0].end], "ＬＯＵＩＳ Vuittón");
+        assert_eq!(h[0].matched, "ＬＯＵＩＳ Vuittón");
+        assert_eq!(h[0].field, Field::Description);
+        assert_eq!(&*h[0].term, "Louis Vuitton");
+        assert_eq!(h[0].method, Method::Folded);
+    }
+
+    #[test]
+    fn overlapping_hits_of_one_right_keep_the_best() {
+        let ix = index();
+        // "Louis Vuitton" and the alias "Vuitton" overlap: one hit, the mark.
+        let h = ix.find(Field::Title, "Louis Vuitton bag", &all());
+        assert_eq!(h.len(), 1);
+        assert_eq!(&*h[0].term, "Louis Vuitton");
+        assert_eq!(h[0].score, 1.0);
+    }
+
+    #[test]
+    fn rejects_bad_specs() {
+        assert!(matches!(
+            TextIndex::build(&[spec("", "Nike", &[], &[25])]),
+            Err(BuildError::EmptyRightId(0))
+        ));
+        assert!(matches!(
+            TextIndex::build(&[spec("x", "Nike", &[], &[46])]),
+            Err(BuildError::Class { .. })
+        ));
+        assert!(
+            TextIndex::build(&[])
+                .expect("empty index")
+                .find(Field::Title, "Nike", &all())
+                .is_empty()
+        );
+    }
+}
