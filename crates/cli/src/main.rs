@@ -32,6 +32,7 @@ mod demo;
 mod hash;
 mod policy;
 mod scan;
+mod scan_image;
 
 /// rightsguard: IP protection for online marketplaces — notice and takedown,
 /// counter-notices, penalties, detection of infringing listings.

@@ -13,6 +13,7 @@
 //! [`Right`] and [`Listing`] (paths resolved against the directory of the
 //! file that names them).
 
+use crate::scan_image::ImageDetector;
 use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap};
 use std::fs::File;
@@ -114,7 +115,6 @@ pub struct Listing<'a> {
 }
 
 impl Listing<'_> {
-    #[allow(dead_code, reason = "for the image detector")]
     /// The listing's image paths resolved against `base` (the directory of the
     /// listings file), for an image detector.
     pub fn image_paths<'s>(&'s self, base: &'s Path) -> impl Iterator<Item = PathBuf> + 's {
@@ -129,7 +129,6 @@ pub enum Source {
     /// The text engine.
     Text,
     /// The image engine.
-    #[allow(dead_code, reason = "for the image detector")]
     Image,
 }
 
@@ -307,7 +306,16 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let started = Instant::now();
     let (rights, bad_rights) = load_rights(&args.rights, args.strict)?;
     let categories = load_categories(&args.categories)?;
-    let detectors: Vec<Box<dyn Detector>> = vec![Box::new(TextDetector::new(&rights)?)];
+    let threads = args
+        .threads
+        .or_else(|| std::thread::available_parallelism().ok())
+        .map_or(1, NonZeroUsize::get);
+    let listings_dir = args.listings.parent().unwrap_or(Path::new("."));
+    let images = ImageDetector::new(&rights, listings_dir, threads)?.map(Arc::new);
+    let mut detectors: Vec<Arc<dyn Detector>> = vec![Arc::new(TextDetector::new(&rights)?)];
+    if let Some(images) = &images {
+        detectors.push(images.clone());
+    }
     let build_secs = started.elapsed().as_secs_f64();
 
     let file = File::open(&args.listings)
@@ -328,10 +336,6 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         indicatif::ProgressBar::hidden()
     };
 
-    let threads = args
-        .threads
-        .or_else(|| std::thread::available_parallelism().ok())
-        .map_or(1, NonZeroUsize::get);
     let scan_started = Instant::now();
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::with_capacity(1 << 20, stdout.lock());
@@ -361,6 +365,13 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         totals.listings as f64 / secs,
         totals.bytes as f64 / 1e6 / secs,
     );
+    if let Some(images) = &images {
+        let (read, failed) = images.counts();
+        eprintln!(
+            "scan: images: {} reference hashes indexed; {read} listing images read; {failed} images failed (reported above)",
+            images.reference_hashes()
+        );
+    }
     Ok(ExitCode::SUCCESS)
 }
 
@@ -368,7 +379,7 @@ fn pipeline(
     file: File,
     args: &Args,
     threads: usize,
-    detectors: &[Box<dyn Detector>],
+    detectors: &[Arc<dyn Detector>],
     categories: &HashMap<String, ClassSet>,
     out: &mut impl Write,
     progress: &indicatif::ProgressBar,
@@ -496,7 +507,7 @@ fn read_chunks(
 /// Parses and matches one chunk, serialising its findings in order.
 fn work(
     chunk: &Chunk,
-    detectors: &[Box<dyn Detector>],
+    detectors: &[Arc<dyn Detector>],
     categories: &HashMap<String, ClassSet>,
     findings: &mut Vec<Finding>,
 ) -> Done {
