@@ -25,11 +25,13 @@ macro_rules! out {
     }};
 }
 
+mod account;
 mod calendar;
 mod db;
 mod deadline;
 mod demo;
 mod policy;
+mod serve;
 
 /// rightsguard: IP protection for online marketplaces — notice and takedown,
 /// counter-notices, penalties, detection of infringing listings.
@@ -56,6 +58,20 @@ enum Command {
     /// year's holidays and make-up working days.
     #[command(subcommand)]
     Calendar(calendar::Command),
+    /// Run the HTTP server: REST API under /api/v1, docs at /api/docs.
+    Serve(serve::Args),
+    /// Manage organisations (rights holders, agents, sellers, the platform).
+    #[command(subcommand)]
+    Org(account::OrgCommand),
+    /// Manage users of organisations.
+    #[command(subcommand)]
+    User(account::UserCommand),
+    /// Issue and revoke API tokens.
+    #[command(subcommand)]
+    Token(account::TokenCommand),
+    /// Record powers of attorney (an agent acting for a rights holder).
+    #[command(subcommand)]
+    Poa(account::PoaCommand),
 }
 
 fn main() -> ExitCode {
@@ -67,6 +83,11 @@ fn main() -> ExitCode {
         Command::Migrate(args) => db::migrate(args),
         Command::Audit(args) => db::audit(args),
         Command::Calendar(command) => calendar::run(command),
+        Command::Serve(args) => serve::run(args),
+        Command::Org(command) => account::org(command),
+        Command::User(command) => account::user(command),
+        Command::Token(command) => account::token(command),
+        Command::Poa(command) => account::poa(command),
     };
     match result {
         Ok(code) => code,
