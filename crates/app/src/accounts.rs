@@ -129,11 +129,7 @@ impl<S: Store> App<S> {
             return Err(AccountError::NotAnAgent.into());
         }
         if kind_of(principal).await? != OrgKind::RightsHolder {
-            return Err(AccountError::RoleDoesNotFit {
-                kind: "non-rights-holder",
-                role: Role::RightsHolder,
-            }
-            .into());
+            return Err(AccountError::NotARightsHolder(principal.clone()).into());
         }
         self.store()
             .grant_power_of_attorney(agent, principal, self.now())

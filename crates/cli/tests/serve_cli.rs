@@ -70,6 +70,47 @@ fn accounts_tokens_and_a_server_that_stops_on_sigterm_without_logging_tokens() {
     ]);
     assert_ne!(code, 0, "a platform has no sellers");
     assert!(err.contains("cannot have a user with role"), "{err}");
+    for (id, kind) in [("agency", "agent"), ("acme", "rights-holder")] {
+        let (code, _, err) = rightsguard(&[
+            "org", "add", "--db", &db, "--id", id, "--kind", kind, "--name", id,
+        ]);
+        assert_eq!(code, 0, "{err}");
+    }
+    let (code, poa, err) = rightsguard(&[
+        "poa",
+        "grant",
+        "--db",
+        &db,
+        "--agent",
+        "agency",
+        "--principal",
+        "acme",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(poa["principal"], "acme");
+    let (code, _, _) = rightsguard(&[
+        "poa",
+        "grant",
+        "--db",
+        &db,
+        "--agent",
+        "acme",
+        "--principal",
+        "agency",
+    ]);
+    assert_ne!(code, 0, "only an agent holds a power of attorney");
+    let (code, _, err) = rightsguard(&[
+        "poa",
+        "grant",
+        "--db",
+        &db,
+        "--agent",
+        "agency",
+        "--principal",
+        "platform",
+    ]);
+    assert_ne!(code, 0);
+    assert!(err.contains("not a rights holder"), "{err}");
     let (code, _, _) = rightsguard(&["token", "issue", "--db", &db, "--user", "nobody"]);
     assert_ne!(code, 0);
     let (code, issued, err) = rightsguard(&["token", "issue", "--db", &db, "--user", "adam"]);

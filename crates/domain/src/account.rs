@@ -178,6 +178,9 @@ pub enum AccountError {
     /// Only an agent acts on behalf of another organisation.
     #[error("only an agent acts on behalf of another organisation")]
     NotAnAgent,
+    /// Only a rights holder gives a power of attorney.
+    #[error("organisation {0} is not a rights holder: only rights holders give powers of attorney")]
+    NotARightsHolder(OrgId),
 }
 
 impl User {

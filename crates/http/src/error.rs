@@ -104,6 +104,9 @@ fn account(e: &AccountError) -> (StatusCode, &'static str) {
         AccountError::PrincipalRequired { .. } => (StatusCode::FORBIDDEN, "principal_required"),
         AccountError::NoPowerOfAttorney { .. } => (StatusCode::FORBIDDEN, "no_power_of_attorney"),
         AccountError::NotAnAgent => (StatusCode::FORBIDDEN, "not_an_agent"),
+        AccountError::NotARightsHolder(_) => {
+            (StatusCode::UNPROCESSABLE_ENTITY, "not_a_rights_holder")
+        }
     }
 }
 
