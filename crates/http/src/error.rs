@@ -221,13 +221,36 @@ mod tests {
         }
     }
 
-    #[test]
-    fn server_errors_hide_their_cause() {
+    #[tokio::test]
+    async fn server_errors_hide_their_cause() {
         let e = ApiError::App(AppError::Store(StoreError::Corrupt(
             "secret table layout".into(),
         )));
         let resp = e.into_response();
         assert_eq!(resp.status(), StatusCode::INTERNAL_SERVER_ERROR);
+        let bytes = axum::body::to_bytes(resp.into_body(), 4096).await.unwrap();
+        let body: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
+        assert_eq!(body["error"]["code"], "internal");
+        assert!(!body.to_string().contains("secret"), "{body}");
+    }
+
+    #[tokio::test]
+    async fn client_errors_explain_themselves() {
+        let e = ApiError::InvalidBody {
+            field: Some("listings[0].seller".into()),
+            message: "invalid organisation id".into(),
+        };
+        let resp = e.into_response();
+        assert_eq!(resp.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        let bytes = axum::body::to_bytes(resp.into_body(), 4096).await.unwrap();
+        let body: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
+        assert_eq!(body["error"]["field"], "listings[0].seller");
+        assert!(
+            body["error"]["message"]
+                .as_str()
+                .unwrap()
+                .contains("organisation id")
+        );
     }
 
     #[test]
