@@ -12,9 +12,12 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use jiff::civil::Date;
 use jiff::{SignedDuration, Timestamp};
-use rightsguard_domain::complaint::{ComplaintCommand, ReasonCode, SubmitComplaint};
+use rightsguard_domain::complaint::{
+    Appeal, Complaint, ComplaintCommand, ItemState, ReasonCode, SubmitComplaint,
+};
 use rightsguard_domain::ids::{
-    ComplaintId, Jurisdiction, NiceClass, OrgId, RegistrationNumber, RightId, Sha256,
+    ComplaintId, Jurisdiction, ListingId, NiceClass, OrgId, RegistrationNumber, RightId, Sha256,
+    UserId,
 };
 use rightsguard_domain::penalty::Standing;
 use rightsguard_domain::right::{Right, RightCommand, RightKind, RightState};
@@ -69,6 +72,155 @@ async fn get_policy(State(s): State<AppState>) -> Json<serde_json::Value> {
     Json(serde_json::to_value(s.app.policy()).unwrap_or_default())
 }
 
+/// A right as the API shows it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RightView {
+    /// Its id.
+    #[schema(value_type = String)]
+    pub id: RightId,
+    /// The owning organisation.
+    #[schema(value_type = String)]
+    pub owner: OrgId,
+    /// `trademark`, `patent`, `design` or `copyright`.
+    #[schema(value_type = String)]
+    pub kind: RightKind,
+    /// Where it is registered.
+    #[schema(value_type = String)]
+    pub jurisdiction: Jurisdiction,
+    /// The office's number.
+    #[schema(value_type = String)]
+    pub registration_number: RegistrationNumber,
+    /// Nice classes.
+    #[schema(value_type = Vec<u8>)]
+    pub nice_classes: BTreeSet<NiceClass>,
+    /// First day in force.
+    #[schema(value_type = String, format = Date)]
+    pub valid_from: Date,
+    /// Last day in force, if on record.
+    #[schema(value_type = Option<String>, format = Date)]
+    pub valid_until: Option<Date>,
+    /// SHA-256 of each certificate.
+    #[schema(value_type = Vec<String>)]
+    pub certificates: BTreeSet<Sha256>,
+    /// SHA-256 of the China extension certificate (Madrid registrations).
+    #[schema(value_type = Option<String>)]
+    pub cn_extension_certificate: Option<Sha256>,
+    /// `pending`, `verified`, `rejected`, `expired` or `revoked`.
+    #[schema(value_type = String)]
+    pub state: RightState,
+}
+
+impl From<Right> for RightView {
+    fn from(r: Right) -> Self {
+        Self {
+            id: r.id,
+            owner: r.owner,
+            kind: r.kind,
+            jurisdiction: r.jurisdiction,
+            registration_number: r.registration_number,
+            nice_classes: r.nice_classes,
+            valid_from: r.valid_from,
+            valid_until: r.valid_until,
+            certificates: r.certificates,
+            cn_extension_certificate: r.cn_extension_certificate,
+            state: r.state,
+        }
+    }
+}
+
+/// One listing of a complaint as the API shows it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ItemView {
+    /// The listing.
+    #[schema(value_type = String)]
+    pub listing: ListingId,
+    /// Its seller.
+    #[schema(value_type = String)]
+    pub seller: OrgId,
+    /// Where it stands, tagged by `state` (`under_review`, `upheld` with
+    /// `round` and `counter_due`, `forwarded` with `escalation_due`,
+    /// `established`, `reinstated`, ...).
+    #[schema(value_type = Object)]
+    pub state: ItemState,
+    /// Review due by (the SLA clock).
+    #[schema(value_type = String, format = DateTime)]
+    pub review_due: Timestamp,
+    /// When the last decision was taken.
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub decided_at: Option<Timestamp>,
+    /// Who took it.
+    #[schema(value_type = Option<String>)]
+    pub decided_by: Option<UserId>,
+    /// When it became established (counts against the seller).
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub established_at: Option<Timestamp>,
+    /// Times supplemented and resubmitted.
+    pub resubmissions: u32,
+    /// Counter-notices filed.
+    pub counter_notices: u8,
+    /// Internal complaints, oldest first.
+    #[schema(value_type = Vec<Object>)]
+    pub appeals: Vec<Appeal>,
+}
+
+/// A complaint as the API shows it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ComplaintView {
+    /// Its id.
+    #[schema(value_type = String)]
+    pub id: ComplaintId,
+    /// The rights holder on whose right it rests.
+    #[schema(value_type = String)]
+    pub complainant: OrgId,
+    /// The organisation that filed it (the holder or its agent).
+    #[schema(value_type = String)]
+    pub filed_by: OrgId,
+    /// The right.
+    #[schema(value_type = String)]
+    pub right: RightId,
+    /// The ground.
+    #[schema(value_type = String)]
+    pub reason: ReasonCode,
+    /// When it was submitted.
+    #[schema(value_type = String, format = DateTime)]
+    pub submitted_at: Timestamp,
+    /// SHA-256 of each evidence file.
+    #[schema(value_type = Vec<String>)]
+    pub evidence: Vec<Sha256>,
+    /// Its listings.
+    pub items: Vec<ItemView>,
+}
+
+impl From<Complaint> for ComplaintView {
+    fn from(c: Complaint) -> Self {
+        Self {
+            id: c.id,
+            complainant: c.complainant,
+            filed_by: c.filed_by,
+            right: c.right,
+            reason: c.reason,
+            submitted_at: c.submitted_at,
+            evidence: c.evidence,
+            items: c
+                .items
+                .into_iter()
+                .map(|i| ItemView {
+                    listing: i.listing,
+                    seller: i.seller,
+                    state: i.state,
+                    review_due: i.review_due,
+                    decided_at: i.decided_at,
+                    decided_by: i.decided_by,
+                    established_at: i.established_at,
+                    resubmissions: i.resubmissions,
+                    counter_notices: i.counter_notices,
+                    appeals: i.appeals,
+                })
+                .collect(),
+        }
+    }
+}
+
 /// A right to register, pending verification.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -111,13 +263,13 @@ pub struct RegisterRightBody {
 /// Registers a right for the caller (or its principal); a reviewer verifies it.
 #[utoipa::path(post, path = "/api/v1/rights", tag = "rights", request_body = RegisterRightBody,
     security(("bearer" = [])),
-    responses((status = 201, description = "The right, pending", body = Object),
+    responses((status = 201, description = "The right, pending", body = RightView),
         (status = 403, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 async fn register_right(
     State(s): State<AppState>,
     Caller(actor): Caller,
     JsonBody(b): JsonBody<RegisterRightBody>,
-) -> ApiResult<(StatusCode, Json<Right>)> {
+) -> ApiResult<(StatusCode, Json<RightView>)> {
     let owner = b
         .owner
         .or_else(|| actor.principal.clone())
@@ -136,19 +288,24 @@ async fn register_right(
         state: RightState::Pending,
     };
     let right = s.app.register_right(&actor, right).await?;
-    Ok((StatusCode::CREATED, Json(right)))
+    Ok((StatusCode::CREATED, Json(right.into())))
 }
 
 /// A right: for its owner (or the owner's agent) and staff; 404 for anyone else.
 #[utoipa::path(get, path = "/api/v1/rights/{id}", tag = "rights",
     params(("id" = String, Path, description = "Right id")), security(("bearer" = [])),
-    responses((status = 200, description = "The right", body = Object), (status = 404, body = ErrorBody)))]
+    responses((status = 200, description = "The right", body = RightView), (status = 404, body = ErrorBody)))]
 async fn get_right(
     State(s): State<AppState>,
     Caller(actor): Caller,
     Path(id): Path<String>,
-) -> ApiResult<Json<Right>> {
-    Ok(Json(s.app.right_visible_to(&actor, &right_id(&id)?).await?))
+) -> ApiResult<Json<RightView>> {
+    Ok(Json(
+        s.app
+            .right_visible_to(&actor, &right_id(&id)?)
+            .await?
+            .into(),
+    ))
 }
 
 /// A decision on a right, tagged by `command`: `{"command":"verify"}`,
@@ -157,18 +314,18 @@ async fn get_right(
 #[utoipa::path(post, path = "/api/v1/rights/{id}/decision", tag = "rights",
     params(("id" = String, Path, description = "Right id")), security(("bearer" = [])),
     request_body(content = Object, description = "A RightCommand: {\"command\":\"verify\"} | {\"command\":\"reject\",\"reason\":\"...\"} | {\"command\":\"revoke\",\"reason\":\"...\"}"),
-    responses((status = 200, description = "The right after the decision", body = Object),
+    responses((status = 200, description = "The right after the decision", body = RightView),
         (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
 async fn decide_right(
     State(s): State<AppState>,
     Caller(actor): Caller,
     Path(id): Path<String>,
     JsonBody(cmd): JsonBody<RightCommand>,
-) -> ApiResult<Json<Right>> {
+) -> ApiResult<Json<RightView>> {
     let id = right_id(&id)?;
     // Strangers learn nothing: the right must be visible before it is judged.
     s.app.right_visible_to(&actor, &id).await?;
-    Ok(Json(s.app.act_on_right(&actor, &id, &cmd).await?))
+    Ok(Json(s.app.act_on_right(&actor, &id, &cmd).await?.into()))
 }
 
 /// One listing named in a complaint.
@@ -203,36 +360,36 @@ pub struct SubmitComplaintDoc {
 /// Submits a complaint on a verified right of the caller (or its principal).
 #[utoipa::path(post, path = "/api/v1/complaints", tag = "complaints", request_body = SubmitComplaintDoc,
     security(("bearer" = [])),
-    responses((status = 201, description = "The complaint, under review", body = Object),
+    responses((status = 201, description = "The complaint, under review", body = ComplaintView),
         (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody),
         (status = 422, body = ErrorBody)))]
 async fn submit_complaint(
     State(s): State<AppState>,
     Caller(actor): Caller,
     JsonBody(cmd): JsonBody<SubmitComplaint>,
-) -> ApiResult<(StatusCode, Json<serde_json::Value>)> {
+) -> ApiResult<(StatusCode, Json<ComplaintView>)> {
     // A right the caller may not see is answered as missing, like a GET.
     s.app.right_visible_to(&actor, &cmd.right).await?;
     let c = s.app.submit_complaint(&actor, cmd).await?;
-    Ok((StatusCode::CREATED, Json(to_json(&c)?)))
+    Ok((StatusCode::CREATED, Json(c.into())))
 }
 
 /// A complaint: for staff, the complainant (or its agent) and the sellers it
 /// names; 404 for anyone else.
 #[utoipa::path(get, path = "/api/v1/complaints/{id}", tag = "complaints",
     params(("id" = String, Path, description = "Complaint id")), security(("bearer" = [])),
-    responses((status = 200, description = "The complaint with the state of each listing", body = Object),
+    responses((status = 200, description = "The complaint with the state of each listing", body = ComplaintView),
         (status = 404, body = ErrorBody)))]
 async fn get_complaint(
     State(s): State<AppState>,
     Caller(actor): Caller,
     Path(id): Path<String>,
-) -> ApiResult<Json<serde_json::Value>> {
+) -> ApiResult<Json<ComplaintView>> {
     let c = s
         .app
         .complaint_visible_to(&actor, &complaint_id(&id)?)
         .await?;
-    Ok(Json(to_json(&c.value)?))
+    Ok(Json(c.value.into()))
 }
 
 /// Applies a command to one listing of a complaint. The body is a
@@ -243,7 +400,7 @@ async fn get_complaint(
 #[utoipa::path(post, path = "/api/v1/complaints/{id}/commands", tag = "complaints",
     params(("id" = String, Path, description = "Complaint id")), security(("bearer" = [])),
     request_body(content = Object, description = "A ComplaintCommand, e.g. {\"command\":\"decide\",\"listing\":\"L1\",\"decision\":{\"decision\":\"uphold\"}}"),
-    responses((status = 200, description = "The complaint after the command", body = Object),
+    responses((status = 200, description = "The complaint after the command", body = ComplaintView),
         (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody),
         (status = 422, body = ErrorBody)))]
 async fn command_complaint(
@@ -251,12 +408,12 @@ async fn command_complaint(
     Caller(actor): Caller,
     Path(id): Path<String>,
     JsonBody(cmd): JsonBody<ComplaintCommand>,
-) -> ApiResult<Json<serde_json::Value>> {
+) -> ApiResult<Json<ComplaintView>> {
     let c = s
         .app
         .act_on_complaint(&actor, &complaint_id(&id)?, &cmd)
         .await?;
-    Ok(Json(to_json(&c)?))
+    Ok(Json(c.into()))
 }
 
 /// One listing waiting for review.
@@ -394,12 +551,4 @@ pub struct JobsRun {
 async fn run_jobs(State(s): State<AppState>, Caller(actor): Caller) -> ApiResult<Json<JobsRun>> {
     let done = s.app.run_due_jobs_as(&actor, &s.worker, 1000).await?;
     Ok(Json(JobsRun { done }))
-}
-
-fn to_json<T: Serialize>(v: &T) -> ApiResult<serde_json::Value> {
-    serde_json::to_value(v).map_err(|e| {
-        ApiError::App(rightsguard_app::AppError::Store(
-            rightsguard_store::StoreError::Corrupt(format!("cannot encode response: {e}")),
-        ))
-    })
 }

@@ -533,6 +533,22 @@ async fn the_openapi_document_lists_every_route(app: &TestApp) {
         "the document lists exactly the API's operations"
     );
     assert!(doc["components"]["securitySchemes"]["bearer"].is_object());
+    // What the server returns is what the document describes, key for key.
+    verified_right(app, "r1", 1).await;
+    let c = complaint(app, "C9", "r1", &[("L9", "shop1")]).await;
+    let r = expect(
+        get(app, "/api/v1/rights/r1", &app.tokens.holder).await,
+        StatusCode::OK,
+    );
+    let keys = |v: &Value| {
+        let mut k: Vec<String> = v.as_object().unwrap().keys().cloned().collect();
+        k.sort();
+        k
+    };
+    let schema = |name: &str| doc["components"]["schemas"][name]["properties"].clone();
+    assert_eq!(keys(&r), keys(&schema("RightView")));
+    assert_eq!(keys(&c), keys(&schema("ComplaintView")));
+    assert_eq!(keys(&c["items"][0]), keys(&schema("ItemView")));
     let html = Client::new()
         .get(app.url("/api/docs"))
         .send()
