@@ -18,6 +18,11 @@
 
 use std::sync::{Arc, Mutex};
 
+mod access;
+mod accounts;
+
+pub use accounts::{AuthError, IssuedToken, Secret};
+
 use jiff::{SignedDuration, Timestamp};
 use rightsguard_domain::actor::{Actor, Role};
 use rightsguard_domain::calendar::Calendar;
@@ -91,6 +96,9 @@ pub enum AppError {
     /// The object kept changing under us.
     #[error("busy: {0} changed concurrently too often; try again")]
     Busy(String),
+    /// The account cannot be created or may not act this way.
+    #[error(transparent)]
+    Account(#[from] rightsguard_domain::account::AccountError),
     /// Storage failed.
     #[error(transparent)]
     Store(#[from] StoreError),

@@ -14,7 +14,7 @@ pub struct DbArgs {
         env = "RIGHTSGUARD_DB",
         default_value = "sqlite:rightsguard.sqlite"
     )]
-    db: String,
+    pub(crate) db: String,
 }
 
 /// Arguments of `rightsguard audit`.
@@ -37,7 +37,7 @@ enum AuditCommand {
     },
 }
 
-fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+pub(crate) fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
     Ok(tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?)

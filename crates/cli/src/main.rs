@@ -25,6 +25,7 @@ macro_rules! out {
     }};
 }
 
+mod account;
 mod calendar;
 mod db;
 mod deadline;
@@ -33,6 +34,7 @@ mod hash;
 mod policy;
 mod scan;
 mod scan_image;
+mod serve;
 
 /// rightsguard: IP protection for online marketplaces — notice and takedown,
 /// counter-notices, penalties, detection of infringing listings.
@@ -63,6 +65,20 @@ enum Command {
     Hash(hash::Args),
     /// Scan listings against rights (text evasions, class gating); print findings as JSON lines.
     Scan(scan::Args),
+    /// Run the HTTP server: REST API under /api/v1, docs at /api/docs.
+    Serve(serve::Args),
+    /// Manage organisations (rights holders, agents, sellers, the platform).
+    #[command(subcommand)]
+    Org(account::OrgCommand),
+    /// Manage users of organisations.
+    #[command(subcommand)]
+    User(account::UserCommand),
+    /// Issue and revoke API tokens.
+    #[command(subcommand)]
+    Token(account::TokenCommand),
+    /// Record powers of attorney (an agent acting for a rights holder).
+    #[command(subcommand)]
+    Poa(account::PoaCommand),
 }
 
 fn main() -> ExitCode {
@@ -76,6 +92,11 @@ fn main() -> ExitCode {
         Command::Calendar(command) => calendar::run(command),
         Command::Hash(args) => hash::run(args),
         Command::Scan(args) => scan::run(args),
+        Command::Serve(args) => serve::run(args),
+        Command::Org(command) => account::org(command),
+        Command::User(command) => account::user(command),
+        Command::Token(command) => account::token(command),
+        Command::Poa(command) => account::poa(command),
     };
     match result {
         Ok(code) => code,

@@ -12,6 +12,7 @@
 //! profiles ([`policy`]); deadlines are counted in business days on a
 //! per-jurisdiction [`calendar`].
 
+pub mod account;
 pub mod actor;
 pub mod blocklist;
 pub mod calendar;

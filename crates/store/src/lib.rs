@@ -31,9 +31,11 @@ use std::future::Future;
 use std::str::FromStr;
 
 use jiff::{SignedDuration, Timestamp};
+use rightsguard_domain::account::{DisplayName, Org, OrgKind, User};
+use rightsguard_domain::actor::Role;
 use rightsguard_domain::complaint::Complaint;
 use rightsguard_domain::event::{DomainEvent, Subject};
-use rightsguard_domain::ids::{ComplaintId, OrgId, RightId, Sha256};
+use rightsguard_domain::ids::{ComplaintId, OrgId, RightId, Sha256, UserId};
 use rightsguard_domain::right::Right;
 use serde::{Deserialize, Serialize};
 use sha2::Digest;
@@ -150,6 +152,22 @@ impl AuditReport {
     }
 }
 
+/// An API token as stored: only the SHA-256 of its text is kept, so the
+/// table is useless to a reader who wants to act as someone.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ApiToken {
+    /// Its id (public: shown when issued, used to revoke it).
+    pub id: String,
+    /// The user it authenticates.
+    pub user: UserId,
+    /// SHA-256 of the token text.
+    pub sha256: Sha256,
+    /// When it was issued.
+    pub created_at: Timestamp,
+    /// When it was revoked, if it was.
+    pub revoked_at: Option<Timestamp>,
+}
+
 /// The storage operations the application needs.
 pub trait Store: Send + Sync {
     /// Creates a right with the audit records of its creation.
@@ -228,6 +246,36 @@ pub trait Store: Send + Sync {
         error: &str,
         retry_at: Timestamp,
     ) -> impl Future<Output = Result<bool>> + Send;
+    /// Creates an organisation ([`StoreError::Duplicate`] if the id is taken).
+    fn create_org(&self, org: &Org) -> impl Future<Output = Result<()>> + Send;
+    /// Loads an organisation.
+    fn org(&self, id: &OrgId) -> impl Future<Output = Result<Option<Org>>> + Send;
+    /// Creates a user of an existing organisation.
+    fn create_user(&self, user: &User) -> impl Future<Output = Result<()>> + Send;
+    /// Loads a user.
+    fn user(&self, id: &UserId) -> impl Future<Output = Result<Option<User>>> + Send;
+    /// Stores a newly issued API token (its hash).
+    fn create_api_token(&self, token: &ApiToken) -> impl Future<Output = Result<()>> + Send;
+    /// Finds a token by the SHA-256 of its text, revoked or not.
+    fn api_token_by_hash(
+        &self,
+        sha: &Sha256,
+    ) -> impl Future<Output = Result<Option<ApiToken>>> + Send;
+    /// Revokes a token; `false` if there is no such token or it was revoked already.
+    fn revoke_api_token(
+        &self,
+        id: &str,
+        at: Timestamp,
+    ) -> impl Future<Output = Result<bool>> + Send;
+    /// Records that `agent` holds a power of attorney from `principal`.
+    fn grant_power_of_attorney(
+        &self,
+        agent: &OrgId,
+        principal: &OrgId,
+        at: Timestamp,
+    ) -> impl Future<Output = Result<()>> + Send;
+    /// The principals `agent` holds a power of attorney from, in id order.
+    fn powers_of_attorney(&self, agent: &OrgId) -> impl Future<Output = Result<Vec<OrgId>>> + Send;
 }
 
 /// Which engine is behind the pool.
@@ -461,6 +509,61 @@ fn job_row(r: &AnyRow) -> Result<Job> {
         due_at: from_micros(r.try_get("due_at")?)?,
         attempts: r.try_get("attempts")?,
     })
+}
+
+fn corrupt(e: impl std::fmt::Display) -> StoreError {
+    StoreError::Corrupt(e.to_string())
+}
+
+fn role_name(role: Role) -> String {
+    state_name(&role)
+}
+
+fn parse_role(s: &str) -> Result<Role> {
+    serde_json::from_value(serde_json::Value::String(s.to_owned()))
+        .map_err(|e| StoreError::Corrupt(format!("role {s:?}: {e}")))
+}
+
+fn org_row(r: &AnyRow) -> Result<Org> {
+    Ok(Org {
+        id: OrgId::parse(&r.try_get::<String, _>("id")?).map_err(corrupt)?,
+        kind: OrgKind::parse(&r.try_get::<String, _>("kind")?).map_err(corrupt)?,
+        name: DisplayName::parse(&r.try_get::<String, _>("name")?).map_err(corrupt)?,
+    })
+}
+
+fn user_row(r: &AnyRow) -> Result<User> {
+    Ok(User {
+        id: UserId::parse(&r.try_get::<String, _>("id")?).map_err(corrupt)?,
+        org: OrgId::parse(&r.try_get::<String, _>("org_id")?).map_err(corrupt)?,
+        role: parse_role(&r.try_get::<String, _>("role")?)?,
+        name: DisplayName::parse(&r.try_get::<String, _>("name")?).map_err(corrupt)?,
+    })
+}
+
+fn token_row(r: &AnyRow) -> Result<ApiToken> {
+    Ok(ApiToken {
+        id: r.try_get("id")?,
+        user: UserId::parse(&r.try_get::<String, _>("user_id")?).map_err(corrupt)?,
+        sha256: Sha256::parse(&r.try_get::<String, _>("sha256")?).map_err(corrupt)?,
+        created_at: from_micros(r.try_get("created_at")?)?,
+        revoked_at: r
+            .try_get::<Option<i64>, _>("revoked_at")?
+            .map(from_micros)
+            .transpose()?,
+    })
+}
+
+/// Runs an insert, turning a unique violation into [`StoreError::Duplicate`].
+async fn insert_unique(
+    q: sqlx::query::Query<'_, sqlx::Any, sqlx::any::AnyArguments>,
+    pool: &AnyPool,
+    what: String,
+) -> Result<()> {
+    match q.execute(pool).await {
+        Err(e) if is_unique_violation(&e) => Err(StoreError::Duplicate(what)),
+        r => r.map(|_| ()).map_err(StoreError::from),
+    }
 }
 
 fn is_unique_violation(e: &sqlx::Error) -> bool {
@@ -827,5 +930,109 @@ impl Store for SqlStore {
         .execute(&self.pool)
         .await?;
         Ok(done.rows_affected() == 1)
+    }
+
+    async fn create_org(&self, org: &Org) -> Result<()> {
+        let q = sqlx::query("INSERT INTO orgs (id, kind, name) VALUES ($1, $2, $3)")
+            .bind(org.id.as_str())
+            .bind(org.kind.as_str())
+            .bind(org.name.as_str());
+        insert_unique(q, &self.pool, format!("organisation {}", org.id)).await
+    }
+
+    async fn org(&self, id: &OrgId) -> Result<Option<Org>> {
+        sqlx::query("SELECT id, kind, name FROM orgs WHERE id = $1")
+            .bind(id.as_str())
+            .fetch_optional(&self.pool)
+            .await?
+            .as_ref()
+            .map(org_row)
+            .transpose()
+    }
+
+    async fn create_user(&self, user: &User) -> Result<()> {
+        let q = sqlx::query("INSERT INTO users (id, org_id, role, name) VALUES ($1, $2, $3, $4)")
+            .bind(user.id.as_str())
+            .bind(user.org.as_str())
+            .bind(role_name(user.role))
+            .bind(user.name.as_str());
+        insert_unique(q, &self.pool, format!("user {}", user.id)).await
+    }
+
+    async fn user(&self, id: &UserId) -> Result<Option<User>> {
+        sqlx::query("SELECT id, org_id, role, name FROM users WHERE id = $1")
+            .bind(id.as_str())
+            .fetch_optional(&self.pool)
+            .await?
+            .as_ref()
+            .map(user_row)
+            .transpose()
+    }
+
+    async fn create_api_token(&self, token: &ApiToken) -> Result<()> {
+        let q = sqlx::query(
+            "INSERT INTO api_tokens (id, user_id, sha256, created_at, revoked_at) VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(token.id.as_str())
+        .bind(token.user.as_str())
+        .bind(token.sha256.to_string())
+        .bind(micros(token.created_at))
+        .bind(token.revoked_at.map(micros));
+        insert_unique(q, &self.pool, format!("api token {}", token.id)).await
+    }
+
+    async fn api_token_by_hash(&self, sha: &Sha256) -> Result<Option<ApiToken>> {
+        sqlx::query(
+            "SELECT id, user_id, sha256, created_at, revoked_at FROM api_tokens WHERE sha256 = $1",
+        )
+        .bind(sha.to_string())
+        .fetch_optional(&self.pool)
+        .await?
+        .as_ref()
+        .map(token_row)
+        .transpose()
+    }
+
+    async fn revoke_api_token(&self, id: &str, at: Timestamp) -> Result<bool> {
+        let done = sqlx::query(
+            "UPDATE api_tokens SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL",
+        )
+        .bind(micros(at))
+        .bind(id)
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    async fn grant_power_of_attorney(
+        &self,
+        agent: &OrgId,
+        principal: &OrgId,
+        at: Timestamp,
+    ) -> Result<()> {
+        let q = sqlx::query(
+            "INSERT INTO powers_of_attorney (agent, principal, granted_at) VALUES ($1, $2, $3)",
+        )
+        .bind(agent.as_str())
+        .bind(principal.as_str())
+        .bind(micros(at));
+        insert_unique(
+            q,
+            &self.pool,
+            format!("power of attorney from {principal} to {agent}"),
+        )
+        .await
+    }
+
+    async fn powers_of_attorney(&self, agent: &OrgId) -> Result<Vec<OrgId>> {
+        let rows = sqlx::query(
+            "SELECT principal FROM powers_of_attorney WHERE agent = $1 ORDER BY principal",
+        )
+        .bind(agent.as_str())
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| OrgId::parse(&r.try_get::<String, _>(0)?).map_err(corrupt))
+            .collect()
     }
 }

@@ -11,7 +11,9 @@
 use std::collections::BTreeSet;
 
 use jiff::{SignedDuration, Timestamp, ToSpan};
+use rightsguard_domain::account::{DisplayName, Org, OrgKind, User};
 use rightsguard_domain::actor::Actor;
+use rightsguard_domain::actor::Role;
 use rightsguard_domain::calendar::Calendar;
 use rightsguard_domain::complaint::{
     Complaint, ComplaintCommand, Ctx, Decision, ListingRef, ReasonCode, SubmitComplaint,
@@ -23,7 +25,7 @@ use rightsguard_domain::ids::{
 };
 use rightsguard_domain::policy::Policy;
 use rightsguard_domain::right::{Right, RightCommand, RightKind, RightState};
-use rightsguard_store::{NewJob, SqlStore, Store, StoreError};
+use rightsguard_store::{ApiToken, NewJob, SqlStore, Store, StoreError};
 
 struct Db {
     store: SqlStore,
@@ -128,6 +130,9 @@ conformance!(
     concurrent_claimers_never_share_a_job,
     concurrent_writers_keep_the_audit_chain_intact,
     an_anchor_catches_truncation_and_rewrites,
+    accounts_round_trip_and_refuse_duplicates,
+    tokens_are_found_by_hash_and_revoked_once,
+    powers_of_attorney_are_listed_per_agent,
 );
 
 fn t0() -> Timestamp {
@@ -705,5 +710,158 @@ async fn an_anchor_catches_truncation_and_rewrites(store: &SqlStore) {
             .first_bad
             .map(|b| b.0),
         Some(3)
+    );
+}
+
+fn account_org(id: &str, kind: OrgKind) -> Org {
+    Org {
+        id: org(id),
+        kind,
+        name: DisplayName::parse(&format!("{id} Ltd")).unwrap(),
+    }
+}
+
+fn account_user(id: &str, o: &Org, role: Role) -> User {
+    User::new(
+        UserId::parse(id).unwrap(),
+        o,
+        role,
+        DisplayName::parse(id).unwrap(),
+    )
+    .unwrap()
+}
+
+async fn accounts_round_trip_and_refuse_duplicates(store: &SqlStore) {
+    let platform = account_org("platform", OrgKind::Platform);
+    store.create_org(&platform).await.unwrap();
+    assert_eq!(
+        store.org(&platform.id).await.unwrap(),
+        Some(platform.clone())
+    );
+    assert_eq!(store.org(&org("nobody")).await.unwrap(), None);
+    assert!(matches!(
+        store
+            .create_org(&account_org("platform", OrgKind::Seller))
+            .await,
+        Err(StoreError::Duplicate(_))
+    ));
+    let rita = account_user("rita", &platform, Role::Reviewer);
+    let adam = account_user("adam", &platform, Role::Admin);
+    store.create_user(&rita).await.unwrap();
+    store.create_user(&adam).await.unwrap();
+    assert_eq!(store.user(&rita.id).await.unwrap(), Some(rita.clone()));
+    assert_eq!(
+        store.user(&adam.id).await.unwrap().unwrap().role,
+        Role::Admin
+    );
+    assert!(matches!(
+        store.create_user(&rita).await,
+        Err(StoreError::Duplicate(_))
+    ));
+    // A user of an organisation that does not exist is refused by the database.
+    let ghost = account_org("ghost", OrgKind::Seller);
+    assert!(
+        store
+            .create_user(&account_user("sam", &ghost, Role::Seller))
+            .await
+            .is_err()
+    );
+    assert_eq!(
+        store.user(&UserId::parse("sam").unwrap()).await.unwrap(),
+        None
+    );
+}
+
+async fn tokens_are_found_by_hash_and_revoked_once(store: &SqlStore) {
+    let shop = account_org("shop1", OrgKind::Seller);
+    store.create_org(&shop).await.unwrap();
+    let sam = account_user("sam", &shop, Role::Seller);
+    store.create_user(&sam).await.unwrap();
+    let token = ApiToken {
+        id: "tok-1".into(),
+        user: sam.id.clone(),
+        sha256: Sha256::from_bytes([7; 32]),
+        created_at: t0(),
+        revoked_at: None,
+    };
+    store.create_api_token(&token).await.unwrap();
+    assert!(
+        matches!(
+            store
+                .create_api_token(&ApiToken {
+                    id: "tok-2".into(),
+                    ..token.clone()
+                })
+                .await,
+            Err(StoreError::Duplicate(_))
+        ),
+        "two tokens cannot share a hash"
+    );
+    assert_eq!(
+        store.api_token_by_hash(&token.sha256).await.unwrap(),
+        Some(token.clone())
+    );
+    assert_eq!(
+        store
+            .api_token_by_hash(&Sha256::from_bytes([8; 32]))
+            .await
+            .unwrap(),
+        None
+    );
+    let later = t0() + SignedDuration::from_hours(1);
+    assert!(store.revoke_api_token("tok-1", later).await.unwrap());
+    assert!(
+        !store.revoke_api_token("tok-1", later).await.unwrap(),
+        "revoked once"
+    );
+    assert!(!store.revoke_api_token("tok-9", later).await.unwrap());
+    let revoked = store
+        .api_token_by_hash(&token.sha256)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(revoked.revoked_at, Some(later));
+}
+
+async fn powers_of_attorney_are_listed_per_agent(store: &SqlStore) {
+    for (id, kind) in [
+        ("agency", OrgKind::Agent),
+        ("other-agency", OrgKind::Agent),
+        ("acme", OrgKind::RightsHolder),
+        ("globex", OrgKind::RightsHolder),
+    ] {
+        store.create_org(&account_org(id, kind)).await.unwrap();
+    }
+    assert!(
+        store
+            .powers_of_attorney(&org("agency"))
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    store
+        .grant_power_of_attorney(&org("agency"), &org("globex"), t0())
+        .await
+        .unwrap();
+    store
+        .grant_power_of_attorney(&org("agency"), &org("acme"), t0())
+        .await
+        .unwrap();
+    assert!(matches!(
+        store
+            .grant_power_of_attorney(&org("agency"), &org("acme"), t0())
+            .await,
+        Err(StoreError::Duplicate(_))
+    ));
+    assert_eq!(
+        store.powers_of_attorney(&org("agency")).await.unwrap(),
+        vec![org("acme"), org("globex")]
+    );
+    assert!(
+        store
+            .powers_of_attorney(&org("other-agency"))
+            .await
+            .unwrap()
+            .is_empty()
     );
 }

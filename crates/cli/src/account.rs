@@ -1,0 +1,231 @@
+//! `rightsguard org|user|token|poa`: accounts from the command line.
+//!
+//! These are the operator's tools until there is an admin UI: create the
+//! organisations and users, record powers of attorney, issue and revoke API
+//! tokens. A token is printed once, when issued; only its hash is stored.
+
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use rightsguard_app::{App, SystemClock};
+use rightsguard_domain::account::{DisplayName, OrgKind};
+use rightsguard_domain::actor::Role;
+use rightsguard_domain::ids::{OrgId, UserId};
+use rightsguard_domain::policy::Policy;
+use rightsguard_store::SqlStore;
+
+use crate::db::{DbArgs, runtime};
+
+/// Kinds of organisation.
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub enum Kind {
+    /// Owns IP rights.
+    RightsHolder,
+    /// Acts for rights holders under powers of attorney.
+    Agent,
+    /// Sells on the marketplace.
+    Seller,
+    /// Runs the marketplace; its users are staff.
+    Platform,
+}
+
+/// Roles of a user.
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub enum UserRole {
+    /// A rights holder's user.
+    RightsHolder,
+    /// An agent's user.
+    Agent,
+    /// A seller's user.
+    Seller,
+    /// Platform staff who verify rights and decide complaints.
+    Reviewer,
+    /// Platform staff who set policy and decide on abusers.
+    Admin,
+}
+
+/// `rightsguard org ...`
+#[derive(Debug, clap::Subcommand)]
+pub enum OrgCommand {
+    /// Create an organisation.
+    Add {
+        #[command(flatten)]
+        db: DbArgs,
+        /// Its id (letters, digits, `-_.:`).
+        #[arg(long)]
+        id: String,
+        /// What it is.
+        #[arg(long, value_enum)]
+        kind: Kind,
+        /// Its name.
+        #[arg(long)]
+        name: String,
+    },
+}
+
+/// `rightsguard user ...`
+#[derive(Debug, clap::Subcommand)]
+pub enum UserCommand {
+    /// Create a user of an organisation (the role must fit its kind:
+    /// platform users are reviewers or admins).
+    Add {
+        #[command(flatten)]
+        db: DbArgs,
+        /// Its id.
+        #[arg(long)]
+        id: String,
+        /// Its organisation.
+        #[arg(long)]
+        org: String,
+        /// Its role.
+        #[arg(long, value_enum)]
+        role: UserRole,
+        /// Its name.
+        #[arg(long)]
+        name: String,
+    },
+}
+
+/// `rightsguard token ...`
+#[derive(Debug, clap::Subcommand)]
+pub enum TokenCommand {
+    /// Issue an API token for a user; it is printed once and stored hashed.
+    Issue {
+        #[command(flatten)]
+        db: DbArgs,
+        /// The user.
+        #[arg(long)]
+        user: String,
+    },
+    /// Revoke an API token by its id (`tok_...`, printed when it was issued).
+    Revoke {
+        #[command(flatten)]
+        db: DbArgs,
+        /// The token's id.
+        #[arg(long)]
+        id: String,
+    },
+}
+
+/// `rightsguard poa ...`
+#[derive(Debug, clap::Subcommand)]
+pub enum PoaCommand {
+    /// Record that an agent acts for a rights holder under a power of attorney.
+    Grant {
+        #[command(flatten)]
+        db: DbArgs,
+        /// The agent organisation.
+        #[arg(long)]
+        agent: String,
+        /// The rights holder it acts for.
+        #[arg(long)]
+        principal: String,
+    },
+}
+
+async fn app(db: &DbArgs) -> anyhow::Result<App<SqlStore>> {
+    let store = SqlStore::connect(&db.db).await?;
+    // Accounts do not depend on the site's policy; any valid profile will do.
+    Ok(App::new(
+        store,
+        Arc::new(SystemClock),
+        Policy::builtin("aliexpress")?,
+        OrgId::parse("platform")?,
+    )?)
+}
+
+fn print(v: serde_json::Value) -> anyhow::Result<ExitCode> {
+    outln!("{v}")?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Runs `rightsguard org`.
+pub fn org(cmd: OrgCommand) -> anyhow::Result<ExitCode> {
+    let OrgCommand::Add { db, id, kind, name } = cmd;
+    runtime()?.block_on(async {
+        let kind = match kind {
+            Kind::RightsHolder => OrgKind::RightsHolder,
+            Kind::Agent => OrgKind::Agent,
+            Kind::Seller => OrgKind::Seller,
+            Kind::Platform => OrgKind::Platform,
+        };
+        let app = app(&db).await?;
+        let org = app
+            .add_org(OrgId::parse(&id)?, kind, DisplayName::parse(&name)?)
+            .await?;
+        app.store().close().await;
+        print(serde_json::to_value(&org)?)
+    })
+}
+
+/// Runs `rightsguard user`.
+pub fn user(cmd: UserCommand) -> anyhow::Result<ExitCode> {
+    let UserCommand::Add {
+        db,
+        id,
+        org,
+        role,
+        name,
+    } = cmd;
+    runtime()?.block_on(async {
+        let role = match role {
+            UserRole::RightsHolder => Role::RightsHolder,
+            UserRole::Agent => Role::Agent,
+            UserRole::Seller => Role::Seller,
+            UserRole::Reviewer => Role::Reviewer,
+            UserRole::Admin => Role::Admin,
+        };
+        let app = app(&db).await?;
+        let user = app
+            .add_user(
+                UserId::parse(&id)?,
+                &OrgId::parse(&org)?,
+                role,
+                DisplayName::parse(&name)?,
+            )
+            .await?;
+        app.store().close().await;
+        print(serde_json::to_value(&user)?)
+    })
+}
+
+/// Runs `rightsguard token`.
+pub fn token(cmd: TokenCommand) -> anyhow::Result<ExitCode> {
+    runtime()?.block_on(async {
+        match cmd {
+            TokenCommand::Issue { db, user } => {
+                let app = app(&db).await?;
+                let t = app.issue_token(&UserId::parse(&user)?).await?;
+                app.store().close().await;
+                eprintln!("rightsguard: this token is shown once; only its hash is stored");
+                print(serde_json::json!({
+                    "id": t.id,
+                    "user": t.user,
+                    "token": t.secret.expose(),
+                }))
+            }
+            TokenCommand::Revoke { db, id } => {
+                let app = app(&db).await?;
+                let at = app.revoke_token(&id).await?;
+                app.store().close().await;
+                print(serde_json::json!({"id": id, "revoked_at": at}))
+            }
+        }
+    })
+}
+
+/// Runs `rightsguard poa`.
+pub fn poa(cmd: PoaCommand) -> anyhow::Result<ExitCode> {
+    let PoaCommand::Grant {
+        db,
+        agent,
+        principal,
+    } = cmd;
+    runtime()?.block_on(async {
+        let app = app(&db).await?;
+        let (agent, principal) = (OrgId::parse(&agent)?, OrgId::parse(&principal)?);
+        app.grant_power_of_attorney(&agent, &principal).await?;
+        app.store().close().await;
+        print(serde_json::json!({"agent": agent, "principal": principal}))
+    })
+}

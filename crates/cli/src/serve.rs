@@ -1,0 +1,94 @@
+//! `rightsguard serve`: the HTTP server.
+
+use std::net::SocketAddr;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use anyhow::Context as _;
+use rightsguard_domain::ids::OrgId;
+use rightsguard_http::{ClockChoice, Config, Server};
+
+/// Which clock the server runs on.
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+enum ClockKind {
+    /// The wall clock.
+    System,
+    /// A clock that moves only when an admin calls
+    /// `POST /api/v1/admin/clock/advance` (demos and end-to-end tests).
+    Manual,
+}
+
+/// Arguments of `rightsguard serve`.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Database URL: `sqlite:PATH` (created if missing) or `postgres://...`.
+    /// Migrations run on start.
+    #[arg(
+        long,
+        env = "RIGHTSGUARD_DB",
+        default_value = "sqlite:rightsguard.sqlite"
+    )]
+    db: String,
+    /// Address to listen on.
+    #[arg(long, env = "RIGHTSGUARD_LISTEN", default_value = "127.0.0.1:8080")]
+    listen: SocketAddr,
+    /// Policy profile of the site (`rightsguard policy list`), e.g. `aliexpress` or `taobao+dsa`.
+    #[arg(long, default_value = "aliexpress")]
+    policy: String,
+    /// The clock: `system`, or `manual` (moved by an admin through the API).
+    #[arg(long, value_enum, default_value = "system")]
+    clock: ClockKind,
+    /// Where a manual clock starts (RFC 3339); default: the current time.
+    #[arg(long)]
+    clock_start: Option<jiff::Timestamp>,
+    /// The platform organisation's id (the organisation of staff and timers).
+    #[arg(long, default_value = "platform")]
+    platform: String,
+    /// Seconds between runs of the background deadline-job runner; 0 turns it off.
+    #[arg(long, default_value_t = 10)]
+    jobs_every: u64,
+}
+
+/// Runs the server until ctrl-c or SIGTERM.
+pub fn run(args: Args) -> anyhow::Result<ExitCode> {
+    init_tracing();
+    let clock = match args.clock {
+        ClockKind::System => ClockChoice::System,
+        ClockKind::Manual => {
+            use rightsguard_app::Clock as _;
+            ClockChoice::Manual(
+                args.clock_start
+                    .unwrap_or_else(|| rightsguard_app::SystemClock.now()),
+            )
+        }
+    };
+    let config = Config {
+        db: args.db,
+        listen: args.listen,
+        policy: args.policy,
+        clock,
+        platform: OrgId::parse(&args.platform).context("--platform")?,
+        jobs_every: (args.jobs_every > 0).then(|| Duration::from_secs(args.jobs_every)),
+    };
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    rt.block_on(async {
+        let server = Server::bind(&config).await?;
+        let addr = server.local_addr()?;
+        eprintln!("rightsguard: listening on http://{addr} (API docs at http://{addr}/api/docs)");
+        server.run(rightsguard_http::shutdown_signal()).await?;
+        Ok(ExitCode::SUCCESS)
+    })
+}
+
+/// Logs to stderr, filtered by `RUST_LOG` (default: info).
+fn init_tracing() {
+    use tracing_subscriber::EnvFilter;
+    let filter = EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| EnvFilter::new("info,tower_http=info,sqlx=warn"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
+}

@@ -1,0 +1,305 @@
+//! The HTTP face of rightsguard: a REST API under `/api/v1`, its OpenAPI
+//! document at `/api/openapi.json` and a docs page at `/api/docs`.
+//!
+//! The main design decision is that this crate decides nothing. A handler
+//! authenticates the caller into an [`Actor`](rightsguard_domain::actor::Actor)
+//! (bearer token → account → actor, by the app and the rules), parses the
+//! body, calls one use case of [`rightsguard_app::App`] and serialises the
+//! answer. Whatever goes wrong becomes an [`ApiError`], and one exhaustive
+//! table ([`ApiError::status_and_code`]) turns it into a status and a stable
+//! code. The OpenAPI document is generated from the handlers' annotations, so
+//! it lists exactly the routes that exist.
+//!
+//! Time is the app's [`Clock`]: the system clock in production, a manual one
+//! (`--clock manual`) that an admin moves with `POST /api/v1/admin/clock/advance`
+//! for demos and end-to-end tests. Deadline jobs run on a background interval
+//! and on demand (`POST /api/v1/admin/jobs/run`), which tests use instead of
+//! waiting.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::http::header;
+use axum::response::{Html, IntoResponse};
+use axum::routing::get;
+use rightsguard_app::{App, Clock, ManualClock, SystemClock};
+use rightsguard_domain::ids::OrgId;
+use rightsguard_domain::policy::Policy;
+use rightsguard_store::SqlStore;
+use tower_http::sensitive_headers::SetSensitiveRequestHeadersLayer;
+use tower_http::trace::{DefaultMakeSpan, DefaultOnResponse, TraceLayer};
+use tracing::Level;
+use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+use utoipa_axum::router::OpenApiRouter;
+
+mod api;
+mod docs;
+mod error;
+mod extract;
+
+pub use error::{ApiError, ErrorBody, ErrorDetail};
+pub use extract::{Caller, JsonBody, ON_BEHALF_OF};
+
+/// The largest request body accepted (1 MiB): bodies are JSON commands;
+/// evidence files, later, go elsewhere.
+pub const BODY_LIMIT: usize = 1024 * 1024;
+
+/// What the handlers share.
+#[derive(Debug, Clone)]
+pub struct AppState {
+    /// The use cases.
+    pub app: App<SqlStore>,
+    /// The manual clock, when the server runs on one.
+    pub manual_clock: Option<Arc<ManualClock>>,
+    /// This server's worker name for job leases.
+    pub worker: String,
+}
+
+/// Which clock the server runs on.
+#[derive(Debug, Clone)]
+pub enum ClockChoice {
+    /// The wall clock.
+    System,
+    /// A clock that moves only when an admin advances it, from this instant.
+    Manual(jiff::Timestamp),
+}
+
+/// How to run the server.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Database URL: `sqlite:PATH` or `postgres://...`.
+    pub db: String,
+    /// Address to listen on (port 0 picks a free port).
+    pub listen: SocketAddr,
+    /// Policy profile name (e.g. `aliexpress`, `taobao+dsa`).
+    pub policy: String,
+    /// The clock.
+    pub clock: ClockChoice,
+    /// The platform organisation (the system actor's organisation).
+    pub platform: OrgId,
+    /// How often the background runner looks for due jobs; `None` turns it off.
+    pub jobs_every: Option<Duration>,
+}
+
+/// Why the server could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    /// The policy profile is unknown or invalid.
+    #[error("policy: {0}")]
+    Policy(#[from] rightsguard_domain::policy::PolicyError),
+    /// The database could not be opened or migrated.
+    #[error("database: {0}")]
+    Store(#[from] rightsguard_store::StoreError),
+    /// The app could not be built (e.g. the policy's calendar is missing).
+    #[error("app: {0}")]
+    App(#[from] rightsguard_app::AppError),
+    /// The address could not be bound.
+    #[error("listen: {0}")]
+    Io(#[from] std::io::Error),
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "rightsguard",
+        description = "Notice-and-takedown for online marketplaces: rights, complaints, counter-notices, penalties. \
+Authenticate with `Authorization: Bearer <token>` (issue one with `rightsguard token issue --user U`); an agent \
+names its principal in `X-On-Behalf-Of` when it holds several powers of attorney. Errors are \
+`{\"error\":{\"code\":\"...\",\"message\":\"...\"}}` with a stable code."
+    ),
+    modifiers(&BearerAuth),
+    tags(
+        (name = "policy", description = "The site's rules"),
+        (name = "rights", description = "IP rights and their verification"),
+        (name = "complaints", description = "Complaints, counter-notices, escalation"),
+        (name = "review", description = "Platform staff"),
+        (name = "sellers", description = "Seller standing and penalties"),
+        (name = "admin", description = "Audit, clock and jobs"),
+    )
+)]
+struct ApiDoc;
+
+struct BearerAuth;
+
+impl Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(Http::new(HttpAuthScheme::Bearer)),
+        );
+    }
+}
+
+/// The OpenAPI document of the API.
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    api::routes().split_for_parts().1
+}
+
+/// The whole router: API, OpenAPI document, docs page, health check.
+pub fn router(state: AppState) -> Router {
+    let (api_router, doc) = OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .merge(api::routes())
+        .split_for_parts();
+    let doc_json = doc.to_pretty_json().unwrap_or_else(|_| "{}".to_owned());
+    let docs_html = docs::render(&doc);
+    api_router
+        .route("/healthz", get(|| async { "ok\n" }))
+        .route(
+            "/api/openapi.json",
+            get(move || {
+                let body = doc_json.clone();
+                async move { ([(header::CONTENT_TYPE, "application/json")], body) }
+            }),
+        )
+        .route(
+            "/api/docs",
+            get(move || {
+                let html = docs_html.clone();
+                async move { Html(html) }
+            }),
+        )
+        .fallback(|uri: axum::http::Uri| async move {
+            ApiError::NoRoute(uri.path().to_owned()).into_response()
+        })
+        .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .layer(
+            // Spans carry method, URI and version, never headers: tokens stay out of logs.
+            TraceLayer::new_for_http()
+                .make_span_with(DefaultMakeSpan::new().level(Level::INFO))
+                .on_response(DefaultOnResponse::new().level(Level::INFO)),
+        )
+        .layer(SetSensitiveRequestHeadersLayer::new([
+            header::AUTHORIZATION,
+            header::COOKIE,
+        ]))
+        .with_state(state)
+}
+
+/// Opens the database (running migrations), builds the app and the state.
+pub async fn build_state(config: &Config) -> Result<AppState, StartError> {
+    let policy = Policy::builtin(&config.policy)?;
+    let store = SqlStore::connect(&config.db).await?;
+    let (clock, manual): (Arc<dyn Clock>, _) = match config.clock {
+        ClockChoice::System => (Arc::new(SystemClock), None),
+        ClockChoice::Manual(at) => {
+            let m = Arc::new(ManualClock::new(at));
+            (m.clone(), Some(m))
+        }
+    };
+    let app = App::new(store, clock, policy, config.platform.clone())?;
+    Ok(AppState {
+        app,
+        manual_clock: manual,
+        worker: format!("serve-{}-{}", std::process::id(), config.listen.port()),
+    })
+}
+
+/// A server bound to its address, not yet serving.
+#[derive(Debug)]
+pub struct Server {
+    listener: tokio::net::TcpListener,
+    state: AppState,
+    jobs_every: Option<Duration>,
+}
+
+impl Server {
+    /// Opens the database and binds the address.
+    pub async fn bind(config: &Config) -> Result<Self, StartError> {
+        let state = build_state(config).await?;
+        let listener = tokio::net::TcpListener::bind(config.listen).await?;
+        Ok(Self {
+            listener,
+            state,
+            jobs_every: config.jobs_every,
+        })
+    }
+
+    /// The address actually bound (with the port chosen for port 0).
+    pub fn local_addr(&self) -> std::io::Result<SocketAddr> {
+        self.listener.local_addr()
+    }
+
+    /// The shared state (for tests and tools that need the app itself).
+    pub fn state(&self) -> &AppState {
+        &self.state
+    }
+
+    /// Serves until `shutdown` completes, then finishes in-flight requests,
+    /// stops the job runner and closes the database.
+    pub async fn run(
+        self,
+        shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+    ) -> std::io::Result<()> {
+        let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+        let runner = self
+            .jobs_every
+            .map(|every| tokio::spawn(run_jobs_every(self.state.clone(), every, stop_rx)));
+        let store = self.state.app.store().clone();
+        let addr = self.listener.local_addr()?;
+        tracing::info!(%addr, "serving");
+        let served = axum::serve(self.listener, router(self.state))
+            .with_graceful_shutdown(shutdown)
+            .await;
+        let _ = stop_tx.send(true);
+        if let Some(r) = runner {
+            let _ = r.await;
+        }
+        store.close().await;
+        tracing::info!("stopped");
+        served
+    }
+}
+
+async fn run_jobs_every(
+    state: AppState,
+    every: Duration,
+    mut stop: tokio::sync::watch::Receiver<bool>,
+) {
+    let mut tick = tokio::time::interval(every);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            _ = tick.tick() => {}
+            _ = stop.changed() => return,
+        }
+        match state.app.run_due_jobs(&state.worker, 100).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(jobs = n, "deadline jobs run"),
+            Err(e) => tracing::error!(error = %e, "deadline jobs failed"),
+        }
+    }
+}
+
+/// Completes on ctrl-c or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        if let Err(e) = tokio::signal::ctrl_c().await {
+            tracing::error!(error = %e, "cannot listen for ctrl-c");
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "cannot listen for SIGTERM");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {}
+        _ = term => {}
+    }
+    tracing::info!("shutting down");
+}

@@ -1,0 +1,214 @@
+//! End-to-end tests start the real thing.
+//!
+//! [`spawn_app`] starts the real server — the same [`rightsguard_http::Server`]
+//! that `rightsguard serve` runs — on 127.0.0.1 port 0, on a fresh database:
+//! a new SQLite file, or a new PostgreSQL database created from the admin URL
+//! in `RG_TEST_POSTGRES_URL` and dropped afterwards. It runs on a manual clock
+//! with the background job runner off, so a test moves time and runs the
+//! deadline jobs explicitly through the admin API; nothing ever sleeps.
+//! Accounts and their API tokens are created through the app and store, then
+//! everything else goes over HTTP with reqwest, as a client would.
+//!
+//! Without `RG_TEST_POSTGRES_URL` the PostgreSQL runs are skipped with a loud
+//! `SKIPPED` line, except under CI (`CI` set), where that is a failure.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use rightsguard_domain::account::{DisplayName, OrgKind};
+use rightsguard_domain::actor::Role;
+use rightsguard_domain::ids::{OrgId, UserId};
+use rightsguard_http::{ClockChoice, Config, Server};
+
+/// What can go wrong while setting up.
+pub type Error = Box<dyn std::error::Error + Send + Sync>;
+
+/// Where the test's clock starts: a Monday morning in Shanghai, in a year
+/// with holiday data.
+pub const CLOCK_START: &str = "2026-03-09T01:00:00Z";
+
+/// Which database the server runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    /// A fresh SQLite file in a temporary directory.
+    Sqlite,
+    /// A fresh PostgreSQL database.
+    Postgres,
+}
+
+/// The accounts every test app has, with their API tokens.
+#[derive(Debug, Clone)]
+pub struct Tokens {
+    /// `adam`, admin of `platform`.
+    pub admin: String,
+    /// `rita`, reviewer of `platform`.
+    pub reviewer: String,
+    /// `alice` of rights holder `acme`.
+    pub holder: String,
+    /// `bob` of rights holder `rival`.
+    pub rival: String,
+    /// `sam` of seller `shop1`.
+    pub seller: String,
+    /// `sue` of seller `shop2`.
+    pub seller2: String,
+    /// `ann` of agent `agency`, which holds a power of attorney from `acme`.
+    pub agent: String,
+    /// The id of the holder's token (to revoke it).
+    pub holder_token_id: String,
+}
+
+/// A running server on its own database.
+#[derive(Debug)]
+pub struct TestApp {
+    /// `http://127.0.0.1:PORT`.
+    pub base: String,
+    /// The accounts' tokens.
+    pub tokens: Tokens,
+    /// The app behind the server (for checks that reach under HTTP).
+    pub state: rightsguard_http::AppState,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    task: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
+    _dir: Option<tempfile::TempDir>,
+    pg: Option<(String, String)>,
+}
+
+static COUNTER: AtomicU64 = AtomicU64::new(0);
+
+/// The PostgreSQL admin URL, or `None` (with a loud line) when the tests are
+/// to be skipped; under CI a missing URL is an error.
+pub fn postgres_admin_url() -> Result<Option<String>, Error> {
+    match std::env::var("RG_TEST_POSTGRES_URL") {
+        Ok(u) => Ok(Some(u)),
+        Err(_) if std::env::var_os("CI").is_some() => {
+            Err("RG_TEST_POSTGRES_URL is not set under CI: PostgreSQL end-to-end tests must not be skipped".into())
+        }
+        Err(_) => {
+            eprintln!(
+                "SKIPPED: PostgreSQL end-to-end tests — set RG_TEST_POSTGRES_URL (scripts/test does)"
+            );
+            Ok(None)
+        }
+    }
+}
+
+/// Starts the server on a fresh database of `backend` and creates the
+/// accounts; `None` when PostgreSQL is to be skipped.
+pub async fn spawn_app(backend: Backend) -> Result<Option<TestApp>, Error> {
+    let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+    let (db, dir, pg) = match backend {
+        Backend::Sqlite => {
+            let dir = tempfile::tempdir()?;
+            let url = format!("sqlite:{}", dir.path().join("rg.sqlite").display());
+            (url, Some(dir), None)
+        }
+        Backend::Postgres => {
+            let Some(admin) = postgres_admin_url()? else {
+                return Ok(None);
+            };
+            use sqlx::Connection as _;
+            sqlx::any::install_default_drivers();
+            let name = format!("rg_e2e_{}_{n}", std::process::id());
+            let mut c = sqlx::AnyConnection::connect(&admin).await?;
+            sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+                .execute(&mut c)
+                .await?;
+            c.close().await?;
+            let (base, _) = admin
+                .rsplit_once('/')
+                .ok_or("RG_TEST_POSTGRES_URL has no database path")?;
+            (format!("{base}/{name}"), None, Some((admin, name)))
+        }
+    };
+    let config = Config {
+        db,
+        listen: "127.0.0.1:0".parse()?,
+        policy: "aliexpress".into(),
+        clock: ClockChoice::Manual(CLOCK_START.parse()?),
+        platform: OrgId::parse("platform")?,
+        jobs_every: None,
+    };
+    let server = Server::bind(&config).await?;
+    let addr = server.local_addr()?;
+    let state = server.state().clone();
+    let tokens = create_accounts(&state).await?;
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let task = tokio::spawn(server.run(async {
+        let _ = stopped.await;
+    }));
+    Ok(Some(TestApp {
+        base: format!("http://{addr}"),
+        tokens,
+        state,
+        stop: Some(stop),
+        task: Some(task),
+        _dir: dir,
+        pg,
+    }))
+}
+
+async fn create_accounts(state: &rightsguard_http::AppState) -> Result<Tokens, Error> {
+    let app = &state.app;
+    for (id, kind) in [
+        ("platform", OrgKind::Platform),
+        ("acme", OrgKind::RightsHolder),
+        ("rival", OrgKind::RightsHolder),
+        ("shop1", OrgKind::Seller),
+        ("shop2", OrgKind::Seller),
+        ("agency", OrgKind::Agent),
+    ] {
+        app.add_org(OrgId::parse(id)?, kind, DisplayName::parse(id)?)
+            .await?;
+    }
+    app.grant_power_of_attorney(&OrgId::parse("agency")?, &OrgId::parse("acme")?)
+        .await?;
+    let token = async |user: &str, org: &str, role: Role| -> Result<(String, String), Error> {
+        let uid = UserId::parse(user)?;
+        app.add_user(
+            uid.clone(),
+            &OrgId::parse(org)?,
+            role,
+            DisplayName::parse(user)?,
+        )
+        .await?;
+        let t = app.issue_token(&uid).await?;
+        Ok((t.secret.expose().to_owned(), t.id))
+    };
+    let (holder, holder_token_id) = token("alice", "acme", Role::RightsHolder).await?;
+    Ok(Tokens {
+        admin: token("adam", "platform", Role::Admin).await?.0,
+        reviewer: token("rita", "platform", Role::Reviewer).await?.0,
+        holder,
+        rival: token("bob", "rival", Role::RightsHolder).await?.0,
+        seller: token("sam", "shop1", Role::Seller).await?.0,
+        seller2: token("sue", "shop2", Role::Seller).await?.0,
+        agent: token("ann", "agency", Role::Agent).await?.0,
+        holder_token_id,
+    })
+}
+
+impl TestApp {
+    /// The URL of a path (`/api/v1/...`).
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    /// Stops the server gracefully and drops its database.
+    pub async fn finish(mut self) -> Result<(), Error> {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(task) = self.task.take() {
+            task.await??;
+        }
+        if let Some((admin, name)) = self.pg.take() {
+            use sqlx::Connection as _;
+            let mut c = sqlx::AnyConnection::connect(&admin).await?;
+            sqlx::query(sqlx::AssertSqlSafe(format!(
+                "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
+            )))
+            .execute(&mut c)
+            .await?;
+            c.close().await?;
+        }
+        Ok(())
+    }
+}
