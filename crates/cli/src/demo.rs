@@ -1,7 +1,8 @@
-//! `rightsguard demo`: a complaint's whole life through the rules, printed as
-//! a timeline.
+//! `rightsguard demo`: the product on its embedded default, with a demo
+//! marketplace loaded ([`crate::demo_seed`]): a fresh SQLite file, the
+//! server, and one API token per role printed to log in with.
 //!
-//! Until the server lands this is the quickest way to see what the rules do:
+//! `--timeline` instead prints a complaint's whole life through the rules:
 //! a rights holder files against two listings, a reviewer upholds both, one
 //! seller stays silent (the complaint becomes established and counts), the
 //! other answers with a valid counter-notice, and the rights holder lets the
@@ -32,16 +33,107 @@ pub struct Args {
     /// Policy profile of the site (e.g. aliexpress, taobao, aliexpress+dsa).
     #[arg(long, default_value = "aliexpress")]
     policy: String,
-    /// Simulated start instant (RFC 3339).
+    /// Simulated start instant (RFC 3339); the demo runs on a manual clock
+    /// that an admin moves with `POST /api/v1/admin/clock/advance`.
     #[arg(long, default_value = "2026-03-09T09:00:00+08:00")]
     start: Timestamp,
-    /// Print the audit events as JSON lines instead of a timeline.
+    /// Address to serve on.
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    listen: std::net::SocketAddr,
+    /// Database for the demo (must not exist yet); default: a new SQLite file
+    /// in a fresh temporary directory.
     #[arg(long)]
+    db: Option<String>,
+    /// Load the demo marketplace, print the logins and exit without serving.
+    #[arg(long)]
+    no_serve: bool,
+    /// Print one complaint's life through the rules as a timeline instead.
+    #[arg(long)]
+    timeline: bool,
+    /// With --timeline: the audit events as JSON lines.
+    #[arg(long, requires = "timeline")]
     json: bool,
 }
 
 /// Runs the demo.
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
+    if args.timeline {
+        return timeline(args);
+    }
+    let db = match &args.db {
+        Some(db) => db.clone(),
+        None => {
+            let dir = std::env::temp_dir().join(format!("rightsguard-demo-{}", std::process::id()));
+            std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
+            format!("sqlite:{}", dir.join("demo.sqlite").display())
+        }
+    };
+    if let Some(path) = db.strip_prefix("sqlite:")
+        && std::path::Path::new(path).exists()
+    {
+        anyhow::bail!(
+            "{path} exists already; the demo loads its data into a new database (omit --db for a temporary one)"
+        );
+    }
+    let config = rightsguard_http::Config {
+        db: db.clone(),
+        listen: args.listen,
+        policy: args.policy.clone(),
+        clock: rightsguard_http::ClockChoice::Manual(args.start),
+        platform: OrgId::parse("platform")?,
+        jobs_every: Some(std::time::Duration::from_secs(5)),
+    };
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    rt.block_on(async {
+        let server = rightsguard_http::Server::bind(&config).await?;
+        let addr = server.local_addr()?;
+        let state = server.state();
+        let clock = state
+            .manual_clock
+            .clone()
+            .ok_or_else(|| anyhow::anyhow!("the demo server has no manual clock"))?;
+        let logins = crate::demo_seed::seed(&state.app, &clock)
+            .await
+            .context("loading the demo marketplace")?;
+        let now = state
+            .app
+            .now()
+            .to_zoned(state.app.calendar().time_zone().clone());
+        outln!("rightsguard demo marketplace")?;
+        outln!("  database  {db}")?;
+        outln!(
+            "  policy    {}   clock: manual, now {}",
+            args.policy,
+            now.strftime("%Y-%m-%d %H:%M %Z")
+        )?;
+        outln!("  API docs  http://{addr}/api/docs   (OpenAPI: http://{addr}/api/openapi.json)")?;
+        outln!("\nLog in with a token (header `Authorization: Bearer TOKEN`):")?;
+        for l in &logins {
+            outln!("  {:<24} {:<6} {:<13} {}", l.role, l.user, l.org, l.token)?;
+        }
+        let reviewer = logins
+            .iter()
+            .find(|l| l.user == "rita")
+            .map_or("TOKEN", |l| l.token.as_str());
+        outln!("\nTry:")?;
+        outln!("  curl -H 'Authorization: Bearer {reviewer}' http://{addr}/api/v1/review-queue")?;
+        outln!(
+            "  curl -H 'Authorization: Bearer {reviewer}' http://{addr}/api/v1/complaints/C-1002"
+        )?;
+        if args.no_serve {
+            state.app.store().close().await;
+            return Ok(ExitCode::SUCCESS);
+        }
+        outln!("\nServing; ctrl-c stops it.")?;
+        server.run(rightsguard_http::shutdown_signal()).await?;
+        Ok(ExitCode::SUCCESS)
+    })
+}
+
+/// `demo --timeline`: one complaint through the rules, printed.
+fn timeline(args: Args) -> anyhow::Result<ExitCode> {
     let policy = Policy::builtin(&args.policy)?;
     let calendar = Calendar::builtin(&policy.calendar)?;
     let ctx = Ctx {

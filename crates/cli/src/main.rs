@@ -30,6 +30,7 @@ mod calendar;
 mod db;
 mod deadline;
 mod demo;
+mod demo_seed;
 mod hash;
 mod policy;
 mod scan;
@@ -49,7 +50,8 @@ struct Cli {
 enum Command {
     /// Compute a deadline on a business-day calendar and print it as JSON.
     Deadline(deadline::Args),
-    /// Walk a complaint through its whole life on the rules and print the timeline.
+    /// Run the product on a fresh SQLite file with a demo marketplace loaded
+    /// (`--timeline`: one complaint's life through the rules instead).
     Demo(demo::Args),
     /// Create or upgrade the database schema.
     Migrate(db::DbArgs),

@@ -1,0 +1,311 @@
+//! The demo marketplace that `rightsguard demo` loads before it serves.
+//!
+//! Everything is created through the same use cases the API calls, on a
+//! manual clock that the seeding steps forward, so the demo's complaints
+//! carry real deadlines, real audit chains and real penalties: two rights
+//! holders with verified marks (and one right still in verification), an
+//! agent under a power of attorney, three sellers, and complaints in every
+//! state a reviewer meets: under review, taken down and awaiting a
+//! counter-notice, counter-notice to decide, forwarded with the escalation
+//! clock running, established (with the seller's penalty), rejected and
+//! withdrawn.
+
+use jiff::SignedDuration;
+use rightsguard_app::{App, ManualClock};
+use rightsguard_domain::account::{DisplayName, OrgKind};
+use rightsguard_domain::actor::{Actor, Role};
+use rightsguard_domain::complaint::{
+    ComplaintCommand, Decision, ListingRef, ReasonCode, SubmitComplaint,
+};
+use rightsguard_domain::ids::{
+    ComplaintId, Jurisdiction, ListingId, NiceClass, OrgId, RegistrationNumber, RightId, Sha256,
+    UserId,
+};
+use rightsguard_domain::right::{Right, RightCommand, RightKind, RightState};
+use rightsguard_store::SqlStore;
+
+/// A login to print: who, in which role, with which token.
+#[derive(Debug)]
+pub struct Login {
+    /// Role name.
+    pub role: &'static str,
+    /// User id.
+    pub user: String,
+    /// Organisation id.
+    pub org: String,
+    /// The API token (shown once).
+    pub token: String,
+}
+
+fn org(s: &str) -> anyhow::Result<OrgId> {
+    Ok(OrgId::parse(s)?)
+}
+
+fn user(s: &str) -> anyhow::Result<UserId> {
+    Ok(UserId::parse(s)?)
+}
+
+fn hash_of(label: &str) -> Sha256 {
+    use sha2::Digest;
+    Sha256::from_bytes(sha2::Sha256::digest(label.as_bytes()).into())
+}
+
+/// Loads the demo marketplace; returns the logins to print.
+pub async fn seed(app: &App<SqlStore>, clock: &ManualClock) -> anyhow::Result<Vec<Login>> {
+    let orgs: [(&str, OrgKind, &str); 7] = [
+        ("platform", OrgKind::Platform, "Demo Marketplace"),
+        ("acme-brands", OrgKind::RightsHolder, "ACME Brands Ltd."),
+        ("lumen-sports", OrgKind::RightsHolder, "Lumen Sports GmbH"),
+        ("brandguard", OrgKind::Agent, "BrandGuard IP Agency"),
+        ("shop-1", OrgKind::Seller, "Shenzhen Sunrise Trading"),
+        ("shop-2", OrgKind::Seller, "Yiwu Happy Goods"),
+        ("shop-3", OrgKind::Seller, "Global Outlet Store"),
+    ];
+    for (id, kind, name) in orgs {
+        app.add_org(org(id)?, kind, DisplayName::parse(name)?)
+            .await?;
+    }
+    app.grant_power_of_attorney(&org("brandguard")?, &org("acme-brands")?)
+        .await?;
+    let users: [(&str, &str, Role, &str, &'static str); 9] = [
+        ("ada", "platform", Role::Admin, "Ada (admin)", "admin"),
+        (
+            "rita",
+            "platform",
+            Role::Reviewer,
+            "Rita (reviewer)",
+            "reviewer",
+        ),
+        (
+            "reza",
+            "platform",
+            Role::Reviewer,
+            "Reza (reviewer)",
+            "reviewer",
+        ),
+        (
+            "alice",
+            "acme-brands",
+            Role::RightsHolder,
+            "Alice at ACME",
+            "rights holder",
+        ),
+        (
+            "lena",
+            "lumen-sports",
+            Role::RightsHolder,
+            "Lena at Lumen",
+            "rights holder",
+        ),
+        (
+            "gus",
+            "brandguard",
+            Role::Agent,
+            "Gus at BrandGuard",
+            "agent (for acme-brands)",
+        ),
+        ("sam", "shop-1", Role::Seller, "Sam at Sunrise", "seller"),
+        (
+            "sue",
+            "shop-2",
+            Role::Seller,
+            "Sue at Happy Goods",
+            "seller",
+        ),
+        (
+            "sid",
+            "shop-3",
+            Role::Seller,
+            "Sid at Global Outlet",
+            "seller",
+        ),
+    ];
+    let mut logins = Vec::new();
+    for (id, o, role, name, label) in users {
+        app.add_user(user(id)?, &org(o)?, role, DisplayName::parse(name)?)
+            .await?;
+        let t = app.issue_token(&user(id)?).await?;
+        logins.push(Login {
+            role: label,
+            user: id.to_owned(),
+            org: o.to_owned(),
+            token: t.secret.expose().to_owned(),
+        });
+    }
+
+    let alice = Actor::rights_holder(org("acme-brands")?, user("alice")?);
+    let lena = Actor::rights_holder(org("lumen-sports")?, user("lena")?);
+    let rita = Actor::reviewer(org("platform")?, user("rita")?);
+    let right = |id: &str, owner: &str, reg: &str, classes: &[u32]| -> anyhow::Result<Right> {
+        Ok(Right {
+            id: RightId::parse(id)?,
+            owner: org(owner)?,
+            kind: RightKind::Trademark,
+            jurisdiction: Jurisdiction::CN,
+            registration_number: RegistrationNumber::parse(reg)?,
+            nice_classes: classes
+                .iter()
+                .map(|c| NiceClass::new(*c))
+                .collect::<Result<_, _>>()?,
+            valid_from: jiff::civil::date(2019, 6, 1),
+            valid_until: Some(jiff::civil::date(2029, 5, 31)),
+            certificates: [hash_of(&format!("certificate of {id}"))].into(),
+            cn_extension_certificate: None,
+            state: RightState::Pending,
+        })
+    };
+    let acme = app
+        .register_right(
+            &alice,
+            right("tm-acme", "acme-brands", "31234567", &[25, 18])?,
+        )
+        .await?;
+    let lumen = app
+        .register_right(
+            &lena,
+            right("tm-lumen", "lumen-sports", "45678901", &[25, 28])?,
+        )
+        .await?;
+    app.register_right(
+        &lena,
+        right("tm-lumen-kids", "lumen-sports", "45678902", &[28])?,
+    )
+    .await?;
+    for r in [&acme.id, &lumen.id] {
+        app.act_on_right(&rita, r, &RightCommand::Verify).await?;
+    }
+
+    let listing = |n: u32, seller: &str| -> anyhow::Result<ListingRef> {
+        Ok(ListingRef {
+            id: ListingId::parse(&format!("L-{n}"))?,
+            seller: org(seller)?,
+            category_classes: [NiceClass::new(25)?].into(),
+        })
+    };
+    let submit =
+        |id: &str, right: &RightId, listings: Vec<ListingRef>| -> anyhow::Result<SubmitComplaint> {
+            Ok(SubmitComplaint {
+                id: ComplaintId::parse(id)?,
+                right: right.clone(),
+                reason: ReasonCode::Counterfeit,
+                listings,
+                evidence: vec![hash_of(&format!("capture for {id}"))],
+            })
+        };
+    let lid = |n: u32| ListingId::parse(&format!("L-{n}"));
+    let decide = |n: u32, d: Decision| -> anyhow::Result<ComplaintCommand> {
+        Ok(ComplaintCommand::Decide {
+            listing: lid(n)?,
+            decision: d,
+        })
+    };
+
+    // A week ago: a takedown nobody answered, now established.
+    let old = app
+        .submit_complaint(
+            &alice,
+            submit("C-1001", &acme.id, vec![listing(101, "shop-1")?])?,
+        )
+        .await?;
+    app.act_on_complaint(&rita, &old.id, &decide(101, Decision::Uphold)?)
+        .await?;
+    clock.advance(SignedDuration::from_hours(24 * 8));
+    app.run_due_jobs("demo-seed", 100).await?;
+
+    // Today.
+    let sue = Actor::seller(org("shop-2")?, user("sue")?);
+    let sid = Actor::seller(org("shop-3")?, user("sid")?);
+    let system = Actor::system(org("platform")?);
+    let c = app
+        .submit_complaint(
+            &alice,
+            submit(
+                "C-1002",
+                &acme.id,
+                vec![
+                    listing(201, "shop-2")?,
+                    listing(202, "shop-3")?,
+                    listing(203, "shop-2")?,
+                ],
+            )?,
+        )
+        .await?;
+    for n in [201, 202, 203] {
+        app.act_on_complaint(&rita, &c.id, &decide(n, Decision::Uphold)?)
+            .await?;
+    }
+    let counter = |n: u32, text: &str| -> anyhow::Result<ComplaintCommand> {
+        Ok(ComplaintCommand::FileCounterNotice {
+            listing: lid(n)?,
+            statement: text.to_owned(),
+            evidence: vec![hash_of(&format!("invoice for L-{n}"))],
+        })
+    };
+    // L-202: counter-notice waiting for a reviewer.
+    app.act_on_complaint(
+        &sid,
+        &c.id,
+        &counter(
+            202,
+            "Genuine stock bought from an authorised distributor; invoice attached.",
+        )?,
+    )
+    .await?;
+    // L-203: valid counter-notice forwarded; the 15-day escalation clock runs.
+    app.act_on_complaint(
+        &sue,
+        &c.id,
+        &counter(203, "Licensed reseller; licence attached.")?,
+    )
+    .await?;
+    let valid = ComplaintCommand::DecideCounterNotice {
+        listing: lid(203)?,
+        valid: true,
+        reason: "Licence verified with the brand's published distributor list.".into(),
+    };
+    app.act_on_complaint(&rita, &c.id, &valid).await?;
+    app.act_on_complaint(
+        &system,
+        &c.id,
+        &ComplaintCommand::ConfirmDelivery { listing: lid(203)? },
+    )
+    .await?;
+    // L-201 stays upheld, waiting for its seller.
+
+    // Lumen: one listing under review, one rejected, one withdrawn.
+    let l = app
+        .submit_complaint(
+            &lena,
+            submit(
+                "C-1003",
+                &lumen.id,
+                vec![
+                    listing(301, "shop-1")?,
+                    listing(302, "shop-3")?,
+                    listing(303, "shop-2")?,
+                ],
+            )?,
+        )
+        .await?;
+    let reject = Decision::Reject {
+        reason: "The listing shows a generic ball with no mark; add a capture of the logo.".into(),
+        manifestly_unfounded: false,
+    };
+    app.act_on_complaint(&rita, &l.id, &decide(302, reject)?)
+        .await?;
+    app.act_on_complaint(
+        &lena,
+        &l.id,
+        &ComplaintCommand::Withdraw { listing: lid(303)? },
+    )
+    .await?;
+
+    // The agent files for ACME: waiting in the queue.
+    let gus = Actor::agent(org("brandguard")?, user("gus")?, org("acme-brands")?);
+    app.submit_complaint(
+        &gus,
+        submit("C-1004", &acme.id, vec![listing(401, "shop-3")?])?,
+    )
+    .await?;
+    Ok(logins)
+}
