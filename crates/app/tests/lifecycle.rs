@@ -178,6 +178,8 @@ both!(
     a_worker_that_dies_holding_a_job_neither_loses_nor_doubles_it,
     strangers_see_nothing,
     a_certificate_of_another_owner_is_refused,
+    escalation_in_time_keeps_the_listing_down_past_the_window,
+    an_internal_complaint_decided_by_another_reviewer_reverses_a_takedown,
 );
 
 async fn silence_establishes_on_the_timer_and_the_seller_is_penalised(e: &Env) {
@@ -335,4 +337,105 @@ async fn a_certificate_of_another_owner_is_refused(e: &Env) {
         e.app.register_right(&cc, copy).await,
         Err(AppError::Rule(RuleError::Invalid(_)))
     ));
+}
+
+async fn escalation_in_time_keeps_the_listing_down_past_the_window(e: &Env) {
+    let id = filed(e).await;
+    let cn = ComplaintCommand::FileCounterNotice {
+        listing: lid(1),
+        statement: "genuine".into(),
+        evidence: vec![Sha256::from_bytes([3; 32])],
+    };
+    e.app.act_on_complaint(&seller(1), &id, &cn).await.unwrap();
+    let ok = ComplaintCommand::DecideCounterNotice {
+        listing: lid(1),
+        valid: true,
+        reason: "invoice plausible".into(),
+    };
+    e.app.act_on_complaint(&reviewer(), &id, &ok).await.unwrap();
+    let system = Actor::system(org("platform"));
+    e.app
+        .act_on_complaint(
+            &system,
+            &id,
+            &ComplaintCommand::ConfirmDelivery { listing: lid(1) },
+        )
+        .await
+        .unwrap();
+    e.clock.advance(SignedDuration::from_hours(24 * 5));
+    let esc = ComplaintCommand::RecordEscalation {
+        listing: lid(1),
+        kind: rightsguard_domain::event::EscalationKind::Lawsuit,
+        reference: "(2026) Zhe 0110 Min Chu 123".into(),
+    };
+    e.app.act_on_complaint(&holder(), &id, &esc).await.unwrap();
+    // Long past the 15-day window: the jobs that fire are moot, the listing stays down.
+    e.clock.advance(SignedDuration::from_hours(24 * 30));
+    e.app.run_due_jobs("w1", 10).await.unwrap();
+    let c = e.app.store().complaint(&id).await.unwrap().unwrap().value;
+    let item = c.item(&lid(1)).unwrap();
+    assert!(
+        matches!(item.state, ItemState::Escalated { .. }),
+        "{:?}",
+        item.state
+    );
+    assert!(item.state.listing_down());
+    let outcome = ComplaintCommand::RecordEscalationOutcome {
+        listing: lid(1),
+        infringement_found: true,
+    };
+    e.app
+        .act_on_complaint(&reviewer(), &id, &outcome)
+        .await
+        .unwrap();
+    let standing = e.app.seller_standing(&org("shop1")).await.unwrap();
+    assert_eq!(
+        standing.serious_strikes, 1,
+        "the court's finding establishes the complaint"
+    );
+}
+
+async fn an_internal_complaint_decided_by_another_reviewer_reverses_a_takedown(e: &Env) {
+    let id = filed(e).await;
+    e.clock.advance(SignedDuration::from_hours(24 * 7));
+    e.app.run_due_jobs("w1", 10).await.unwrap();
+    assert_eq!(
+        e.app
+            .seller_standing(&org("shop2"))
+            .await
+            .unwrap()
+            .serious_strikes,
+        1
+    );
+    let appeal = ComplaintCommand::FileInternalComplaint {
+        listing: lid(2),
+        grounds: "the goods are genuine; customs papers attached".into(),
+    };
+    e.app
+        .act_on_complaint(&seller(2), &id, &appeal)
+        .await
+        .unwrap();
+    let reverse = ComplaintCommand::DecideInternalComplaint {
+        listing: lid(2),
+        reverse: true,
+        reason: "customs papers check out".into(),
+    };
+    // The reviewer who took the decision may not decide the appeal.
+    assert!(matches!(
+        e.app.act_on_complaint(&reviewer(), &id, &reverse).await,
+        Err(AppError::Rule(RuleError::NotAParty(_)))
+    ));
+    let reza = Actor::reviewer(org("platform"), UserId::parse("reza").unwrap());
+    e.app.act_on_complaint(&reza, &id, &reverse).await.unwrap();
+    let c = e.app.store().complaint(&id).await.unwrap().unwrap().value;
+    assert!(matches!(
+        c.item(&lid(2)).unwrap().state,
+        ItemState::Reinstated { .. }
+    ));
+    let standing = e.app.seller_standing(&org("shop2")).await.unwrap();
+    assert_eq!(
+        standing.serious_strikes, 0,
+        "a reversed takedown no longer counts"
+    );
+    assert!(e.app.store().verify_audit(None).await.unwrap().ok());
 }
