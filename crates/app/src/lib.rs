@@ -302,7 +302,11 @@ impl<S: Store> App<S> {
         for job in jobs {
             let outcome = match job.kind.as_str() {
                 EXPIRE_WINDOW => self.expire_window(&system, &job.payload).await,
-                other => Err(AppError::NotFound(format!("job kind {other}"))),
+                // A kind this version does not know (scheduled by a newer
+                // one): leave it for a worker that does, rather than drop it.
+                other => Err(AppError::Busy(format!(
+                    "job kind {other} is unknown to this worker"
+                ))),
             };
             match outcome {
                 Ok(()) | Err(AppError::Rule(_)) | Err(AppError::NotFound(_)) => {

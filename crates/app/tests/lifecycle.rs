@@ -159,6 +159,26 @@ async fn filed(e: &Env) -> ComplaintId {
     c.id
 }
 
+/// The seller of listing `n` files a counter-notice, a reviewer finds it
+/// valid, and its delivery starts the escalation window.
+async fn forward_counter_notice(e: &Env, id: &ComplaintId, n: u32) {
+    let cn = ComplaintCommand::FileCounterNotice {
+        listing: lid(n),
+        statement: "genuine goods, invoice attached".into(),
+        evidence: vec![Sha256::from_bytes([3; 32])],
+    };
+    e.app.act_on_complaint(&seller(n), id, &cn).await.unwrap();
+    let ok = ComplaintCommand::DecideCounterNotice {
+        listing: lid(n),
+        valid: true,
+        reason: "invoice checks out".into(),
+    };
+    e.app.act_on_complaint(&reviewer(), id, &ok).await.unwrap();
+    let system = Actor::system(org("platform"));
+    let deliver = ComplaintCommand::ConfirmDelivery { listing: lid(n) };
+    e.app.act_on_complaint(&system, id, &deliver).await.unwrap();
+}
+
 macro_rules! both {
     ($($name:ident),* $(,)?) => {
         mod sqlite { $(
@@ -180,6 +200,7 @@ both!(
     a_certificate_of_another_owner_is_refused,
     escalation_in_time_keeps_the_listing_down_past_the_window,
     an_internal_complaint_decided_by_another_reviewer_reverses_a_takedown,
+    a_job_of_an_unknown_kind_is_kept_for_a_worker_that_knows_it,
 );
 
 async fn silence_establishes_on_the_timer_and_the_seller_is_penalised(e: &Env) {
@@ -210,27 +231,7 @@ async fn silence_establishes_on_the_timer_and_the_seller_is_penalised(e: &Env) {
 
 async fn a_valid_counter_notice_reinstates_when_the_window_passes(e: &Env) {
     let id = filed(e).await;
-    let cn = ComplaintCommand::FileCounterNotice {
-        listing: lid(2),
-        statement: "authorised".into(),
-        evidence: vec![Sha256::from_bytes([3; 32])],
-    };
-    e.app.act_on_complaint(&seller(2), &id, &cn).await.unwrap();
-    let ok = ComplaintCommand::DecideCounterNotice {
-        listing: lid(2),
-        valid: true,
-        reason: "licence".into(),
-    };
-    e.app.act_on_complaint(&reviewer(), &id, &ok).await.unwrap();
-    let system = Actor::system(org("platform"));
-    e.app
-        .act_on_complaint(
-            &system,
-            &id,
-            &ComplaintCommand::ConfirmDelivery { listing: lid(2) },
-        )
-        .await
-        .unwrap();
+    forward_counter_notice(e, &id, 2).await;
     // The first-round job for L2 fires but is moot; L1 is established.
     e.clock.advance(SignedDuration::from_hours(24 * 7));
     e.app.run_due_jobs("w1", 10).await.unwrap();
@@ -341,27 +342,7 @@ async fn a_certificate_of_another_owner_is_refused(e: &Env) {
 
 async fn escalation_in_time_keeps_the_listing_down_past_the_window(e: &Env) {
     let id = filed(e).await;
-    let cn = ComplaintCommand::FileCounterNotice {
-        listing: lid(1),
-        statement: "genuine".into(),
-        evidence: vec![Sha256::from_bytes([3; 32])],
-    };
-    e.app.act_on_complaint(&seller(1), &id, &cn).await.unwrap();
-    let ok = ComplaintCommand::DecideCounterNotice {
-        listing: lid(1),
-        valid: true,
-        reason: "invoice plausible".into(),
-    };
-    e.app.act_on_complaint(&reviewer(), &id, &ok).await.unwrap();
-    let system = Actor::system(org("platform"));
-    e.app
-        .act_on_complaint(
-            &system,
-            &id,
-            &ComplaintCommand::ConfirmDelivery { listing: lid(1) },
-        )
-        .await
-        .unwrap();
+    forward_counter_notice(e, &id, 1).await;
     e.clock.advance(SignedDuration::from_hours(24 * 5));
     let esc = ComplaintCommand::RecordEscalation {
         listing: lid(1),
@@ -438,4 +419,39 @@ async fn an_internal_complaint_decided_by_another_reviewer_reverses_a_takedown(e
         "a reversed takedown no longer counts"
     );
     assert!(e.app.store().verify_audit(None).await.unwrap().ok());
+}
+
+async fn a_job_of_an_unknown_kind_is_kept_for_a_worker_that_knows_it(e: &Env) {
+    let id = filed(e).await;
+    let loaded = e.app.store().complaint(&id).await.unwrap().unwrap();
+    let job = rightsguard_store::NewJob {
+        key: "from-a-newer-version".into(),
+        kind: "notify_customs".into(),
+        payload: serde_json::json!({}),
+        due_at: e.app.now(),
+    };
+    e.app
+        .store()
+        .save_complaint(&loaded.value, Some(loaded.version), &[], &[job])
+        .await
+        .unwrap();
+    assert_eq!(
+        e.app.run_due_jobs("w1", 10).await.unwrap(),
+        0,
+        "not done, not dropped"
+    );
+    e.clock.advance(SignedDuration::from_secs(61));
+    let again = e
+        .app
+        .store()
+        .claim_due_jobs(e.app.now(), "w2", SignedDuration::from_secs(60), 10)
+        .await
+        .unwrap();
+    assert_eq!(
+        again
+            .iter()
+            .map(|j| (j.kind.as_str(), j.attempts))
+            .collect::<Vec<_>>(),
+        [("notify_customs", 2)]
+    );
 }
