@@ -27,6 +27,7 @@
 
 pub mod evidence;
 
+use std::collections::HashMap;
 use std::future::Future;
 use std::str::FromStr;
 
@@ -706,24 +707,45 @@ impl Store for SqlStore {
                 if done.rows_affected() != 1 {
                     return Err(StoreError::Conflict(format!("complaint {}", c.id)));
                 }
-                sqlx::query("DELETE FROM complaint_items WHERE complaint_id = $1")
-                    .bind(c.id.as_str())
-                    .execute(&mut *tx)
-                    .await?;
                 v + 1
             }
         };
-        for i in &c.items {
+        // A command changes one listing of up to 300: write only the index
+        // rows that differ from what is stored, not every row again.
+        let stored: HashMap<String, (String, i64)> = if expected_version.is_some() {
             sqlx::query(
-                "INSERT INTO complaint_items (complaint_id, listing_id, seller, state, review_due) VALUES ($1, $2, $3, $4, $5)",
+                "SELECT listing_id, state, review_due FROM complaint_items WHERE complaint_id = $1",
             )
             .bind(c.id.as_str())
-            .bind(i.listing.as_str())
-            .bind(i.seller.as_str())
-            .bind(i.state.name())
-            .bind(micros(i.review_due))
-            .execute(&mut *tx)
-            .await?;
+            .fetch_all(&mut *tx)
+            .await?
+            .iter()
+            .map(|r| Ok((r.try_get(0)?, (r.try_get(1)?, r.try_get(2)?))))
+            .collect::<Result<_>>()?
+        } else {
+            HashMap::new()
+        };
+        for i in &c.items {
+            let row = (i.state.name(), micros(i.review_due));
+            let q = match stored.get(i.listing.as_str()) {
+                Some((state, due)) if (state.as_str(), *due) == row => continue,
+                Some(_) => sqlx::query(
+                    "UPDATE complaint_items SET state = $1, review_due = $2 WHERE complaint_id = $3 AND listing_id = $4",
+                )
+                .bind(row.0)
+                .bind(row.1)
+                .bind(c.id.as_str())
+                .bind(i.listing.as_str()),
+                None => sqlx::query(
+                    "INSERT INTO complaint_items (complaint_id, listing_id, seller, state, review_due) VALUES ($1, $2, $3, $4, $5)",
+                )
+                .bind(c.id.as_str())
+                .bind(i.listing.as_str())
+                .bind(i.seller.as_str())
+                .bind(row.0)
+                .bind(row.1),
+            };
+            q.execute(&mut *tx).await?;
         }
         append_audit(&mut tx, events).await?;
         insert_jobs(&mut tx, jobs).await?;
