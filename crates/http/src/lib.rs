@@ -40,9 +40,11 @@ mod api;
 mod docs;
 mod error;
 mod extract;
+mod metrics;
 
 pub use error::{ApiError, ErrorBody, ErrorDetail};
 pub use extract::{Caller, JsonBody, ON_BEHALF_OF};
+pub use metrics::Metrics;
 
 /// The largest request body accepted (1 MiB): bodies are JSON commands;
 /// evidence files, later, go elsewhere.
@@ -57,6 +59,8 @@ pub struct AppState {
     pub manual_clock: Option<Arc<ManualClock>>,
     /// This server's worker name for job leases.
     pub worker: String,
+    /// Request and work metrics for `/metrics`.
+    pub metrics: Arc<Metrics>,
 }
 
 /// Which clock the server runs on.
@@ -149,6 +153,7 @@ pub fn router(state: AppState) -> Router {
     let docs_html = docs::render(&doc);
     api_router
         .route("/healthz", get(|| async { "ok\n" }))
+        .route("/metrics", get(metrics::get_metrics))
         .route(
             "/api/openapi.json",
             get(move || {
@@ -167,6 +172,10 @@ pub fn router(state: AppState) -> Router {
             ApiError::NoRoute(uri.path().to_owned()).into_response()
         })
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .layer(axum::middleware::from_fn_with_state(
+            state.metrics.clone(),
+            metrics::track,
+        ))
         .layer(
             // Spans carry method, URI and version, never headers: tokens stay out of logs.
             TraceLayer::new_for_http()
@@ -196,6 +205,7 @@ pub async fn build_state(config: &Config) -> Result<AppState, StartError> {
         app,
         manual_clock: manual,
         worker: format!("serve-{}-{}", std::process::id(), config.listen.port()),
+        metrics: Arc::new(Metrics::new()),
     })
 }
 

@@ -26,6 +26,9 @@
 //! head hash recorded elsewhere; `verify_audit` reports the head for that.
 
 pub mod evidence;
+mod stats;
+
+pub use stats::Stats;
 
 use std::collections::HashMap;
 use std::future::Future;

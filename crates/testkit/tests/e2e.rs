@@ -36,6 +36,7 @@ both!(
     the_openapi_document_lists_every_route,
     an_agent_acts_for_its_principal_only,
     validation_errors_name_the_field,
+    metrics_count_requests_by_route_and_show_waiting_work,
 );
 
 /// One call: method, path, token, optional body → status and JSON body.
@@ -672,4 +673,51 @@ async fn validation_errors_name_the_field(app: &TestApp) {
     .await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(b["error"]["field"], "seconds");
+}
+
+async fn metrics_count_requests_by_route_and_show_waiting_work(app: &TestApp) {
+    verified_right(app, "r1", 1).await;
+    complaint(app, "C1", "r1", &[("L1", "shop1"), ("L2", "shop2")]).await;
+    for _ in 0..3 {
+        expect(
+            get(app, "/api/v1/complaints/C1", &app.tokens.holder).await,
+            StatusCode::OK,
+        );
+    }
+    get(app, "/api/v1/complaints/NOPE", &app.tokens.holder).await;
+    advance_days(app, 5).await; // past the review deadline
+    let resp = Client::new().get(app.url("/metrics")).send().await.unwrap();
+    assert_eq!(resp.status(), StatusCode::OK);
+    assert!(
+        resp.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("application/openmetrics-text")
+    );
+    let text = resp.text().await.unwrap();
+    let line = |prefix: &str| {
+        text.lines()
+            .find(|l| l.starts_with(prefix))
+            .unwrap_or_else(|| panic!("no {prefix} in\n{text}"))
+            .to_owned()
+    };
+    assert!(
+        line(r#"rightsguard_http_requests_total{method="GET",route="/api/v1/complaints/{id}",status="200"}"#)
+            .ends_with(" 3")
+    );
+    assert!(
+        line(r#"rightsguard_http_requests_total{method="GET",route="/api/v1/complaints/{id}",status="404"}"#)
+            .ends_with(" 1")
+    );
+    assert!(line(r#"rightsguard_complaint_items{state="under_review"}"#).ends_with(" 2"));
+    assert!(line("rightsguard_review_overdue ").ends_with(" 2"));
+    let audit: i64 = line("rightsguard_audit_records ")
+        .rsplit(' ')
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(audit >= 2, "rights and complaint events are in the log");
+    // The raw path never becomes a label: one series per route template.
+    assert!(!text.contains("/api/v1/complaints/C1"), "{text}");
 }
