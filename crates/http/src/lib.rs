@@ -36,6 +36,7 @@ use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 use utoipa_axum::router::OpenApiRouter;
 
+mod accounts;
 mod api;
 mod docs;
 mod error;
@@ -122,6 +123,7 @@ names its principal in `X-On-Behalf-Of` when it holds several powers of attorney
         (name = "complaints", description = "Complaints, counter-notices, escalation"),
         (name = "review", description = "Platform staff"),
         (name = "sellers", description = "Seller standing and penalties"),
+        (name = "accounts", description = "Who am I; organisations, users, API tokens, powers of attorney"),
         (name = "admin", description = "Audit, clock and jobs"),
     )
 )]
@@ -141,13 +143,18 @@ impl Modify for BearerAuth {
 
 /// The OpenAPI document of the API.
 pub fn openapi() -> utoipa::openapi::OpenApi {
-    api::routes().split_for_parts().1
+    OpenApiRouter::<AppState>::with_openapi(ApiDoc::openapi())
+        .merge(api::routes())
+        .merge(accounts::routes())
+        .split_for_parts()
+        .1
 }
 
 /// The whole router: API, OpenAPI document, docs page, health check.
 pub fn router(state: AppState) -> Router {
     let (api_router, doc) = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .merge(api::routes())
+        .merge(accounts::routes())
         .split_for_parts();
     let doc_json = doc.to_pretty_json().unwrap_or_else(|_| "{}".to_owned());
     let docs_html = docs::render(&doc);
