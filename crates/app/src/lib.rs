@@ -20,8 +20,10 @@ use std::sync::{Arc, Mutex};
 
 mod access;
 mod accounts;
+mod evidence;
 
 pub use accounts::{AuthError, IssuedToken, Secret};
+pub use evidence::Uploaded;
 
 use jiff::{SignedDuration, Timestamp};
 use rightsguard_domain::actor::{Actor, Role};
@@ -102,6 +104,9 @@ pub enum AppError {
     /// Storage failed.
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// An evidence file was refused or could not be read.
+    #[error(transparent)]
+    Evidence(#[from] rightsguard_store::evidence::EvidenceError),
 }
 
 /// Shorthand.
@@ -121,6 +126,7 @@ pub struct App<S> {
     policy: Arc<Policy>,
     calendar: Calendar,
     platform: OrgId,
+    evidence: Option<Arc<rightsguard_store::evidence::EvidenceStore>>,
 }
 
 impl<S: Store> App<S> {
@@ -134,6 +140,7 @@ impl<S: Store> App<S> {
             policy: Arc::new(policy),
             calendar,
             platform,
+            evidence: None,
         })
     }
 

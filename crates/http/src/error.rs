@@ -15,6 +15,7 @@ use rightsguard_app::{AppError, AuthError};
 use rightsguard_domain::account::AccountError;
 use rightsguard_domain::rule::RuleError;
 use rightsguard_store::StoreError;
+use rightsguard_store::evidence::EvidenceError;
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -121,6 +122,19 @@ fn store(e: &StoreError) -> (StatusCode, &'static str) {
     }
 }
 
+fn evidence(e: &EvidenceError) -> (StatusCode, &'static str) {
+    match e {
+        EvidenceError::TooLarge { .. } => (StatusCode::PAYLOAD_TOO_LARGE, "evidence_too_large"),
+        EvidenceError::Empty => (StatusCode::UNPROCESSABLE_ENTITY, "evidence_empty"),
+        EvidenceError::TypeNotAccepted(_) => (
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "evidence_type_not_accepted",
+        ),
+        EvidenceError::NotFound(_) => (StatusCode::NOT_FOUND, "not_found"),
+        EvidenceError::Corrupt(_) | EvidenceError::Io(_) => INTERNAL,
+    }
+}
+
 impl ApiError {
     /// The status and stable code of this error: the one table.
     pub fn status_and_code(&self) -> (StatusCode, &'static str) {
@@ -130,6 +144,7 @@ impl ApiError {
             ApiError::App(AppError::Busy(_)) => (StatusCode::CONFLICT, "busy"),
             ApiError::App(AppError::Account(e)) => account(e),
             ApiError::App(AppError::Store(e)) => store(e),
+            ApiError::App(AppError::Evidence(e)) => evidence(e),
             ApiError::Auth(AuthError::UnknownToken)
             | ApiError::Auth(AuthError::RevokedToken)
             | ApiError::Auth(AuthError::AccountGone) => (StatusCode::UNAUTHORIZED, "invalid_token"),

@@ -26,6 +26,9 @@ pub type Error = Box<dyn std::error::Error + Send + Sync>;
 /// with holiday data.
 pub const CLOCK_START: &str = "2026-03-09T01:00:00Z";
 
+/// The evidence upload limit of test servers (small, so tests can exceed it).
+pub const EVIDENCE_LIMIT: usize = 64 * 1024;
+
 /// Which database the server runs on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
@@ -67,7 +70,7 @@ pub struct TestApp {
     pub state: rightsguard_http::AppState,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
     task: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
-    _dir: Option<tempfile::TempDir>,
+    _dir: tempfile::TempDir,
     pg: Option<(String, String)>,
 }
 
@@ -94,11 +97,11 @@ pub fn postgres_admin_url() -> Result<Option<String>, Error> {
 /// accounts; `None` when PostgreSQL is to be skipped.
 pub async fn spawn_app(backend: Backend) -> Result<Option<TestApp>, Error> {
     let n = COUNTER.fetch_add(1, Ordering::Relaxed);
-    let (db, dir, pg) = match backend {
+    let dir = tempfile::tempdir()?;
+    let (db, pg) = match backend {
         Backend::Sqlite => {
-            let dir = tempfile::tempdir()?;
             let url = format!("sqlite:{}", dir.path().join("rg.sqlite").display());
-            (url, Some(dir), None)
+            (url, None)
         }
         Backend::Postgres => {
             let Some(admin) = postgres_admin_url()? else {
@@ -115,7 +118,7 @@ pub async fn spawn_app(backend: Backend) -> Result<Option<TestApp>, Error> {
             let (base, _) = admin
                 .rsplit_once('/')
                 .ok_or("RG_TEST_POSTGRES_URL has no database path")?;
-            (format!("{base}/{name}"), None, Some((admin, name)))
+            (format!("{base}/{name}"), Some((admin, name)))
         }
     };
     let config = Config {
@@ -125,6 +128,8 @@ pub async fn spawn_app(backend: Backend) -> Result<Option<TestApp>, Error> {
         clock: ClockChoice::Manual(CLOCK_START.parse()?),
         platform: OrgId::parse("platform")?,
         jobs_every: None,
+        evidence_dir: Some(dir.path().join("evidence")),
+        evidence_limit: EVIDENCE_LIMIT,
     };
     let server = Server::bind(&config).await?;
     let addr = server.local_addr()?;
