@@ -1,12 +1,13 @@
 //! `rightsguard serve`: the HTTP server.
 
 use std::net::SocketAddr;
+use std::num::NonZeroU32;
 use std::process::ExitCode;
 use std::time::Duration;
 
 use anyhow::Context as _;
 use rightsguard_domain::ids::OrgId;
-use rightsguard_http::{ClockChoice, Config, Server};
+use rightsguard_http::{ClockChoice, Config, Server, WriteRate};
 
 /// Which clock the server runs on.
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]
@@ -51,6 +52,13 @@ pub struct Args {
     /// SQLite database (`PATH.evidence/`), or `./rightsguard-evidence`.
     #[arg(long, env = "RIGHTSGUARD_EVIDENCE_DIR")]
     evidence_dir: Option<std::path::PathBuf>,
+    /// Writes (POST/PUT/PATCH/DELETE) allowed per caller per second; 0 turns
+    /// the limit off (e.g. behind a gateway that limits already).
+    #[arg(long, env = "RIGHTSGUARD_WRITE_RATE", default_value_t = WriteRate::DEFAULT.writes_per_second())]
+    write_rate: u32,
+    /// Writes a caller may make at once on top of the rate.
+    #[arg(long, default_value_t = WriteRate::DEFAULT.burst.get(), value_parser = clap::value_parser!(u32).range(1..))]
+    write_burst: u32,
     /// The largest evidence upload accepted, in MiB.
     #[arg(long, default_value_t = 20, value_parser = clap::value_parser!(u16).range(1..=1024))]
     evidence_max_mib: u16,
@@ -78,6 +86,13 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         jobs_every: (args.jobs_every > 0).then(|| Duration::from_secs(args.jobs_every)),
         evidence_dir: args.evidence_dir,
         evidence_limit: usize::from(args.evidence_max_mib) * 1024 * 1024,
+        write_rate: match (
+            NonZeroU32::new(args.write_rate),
+            NonZeroU32::new(args.write_burst),
+        ) {
+            (Some(rate), Some(burst)) => Some(WriteRate::per_second(rate, burst)),
+            _ => None,
+        },
     };
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()

@@ -56,6 +56,12 @@ pub enum ApiError {
     /// The body could not be read.
     #[error("unreadable request body: {0}")]
     BodyUnreadable(String),
+    /// The caller wrote faster than its rate allows.
+    #[error("too many writes: slow down and retry in {retry_after} s")]
+    RateLimited {
+        /// Seconds until the next write is allowed.
+        retry_after: u64,
+    },
     /// No such route (or a route switched off in this configuration, such as
     /// the manual clock under the system clock).
     #[error("no such resource: {0}")]
@@ -155,6 +161,7 @@ impl ApiError {
             ApiError::InvalidBody { .. } => (StatusCode::UNPROCESSABLE_ENTITY, "invalid_body"),
             ApiError::BodyTooLarge { .. } => (StatusCode::PAYLOAD_TOO_LARGE, "body_too_large"),
             ApiError::BodyUnreadable(_) => (StatusCode::BAD_REQUEST, "bad_body"),
+            ApiError::RateLimited { .. } => (StatusCode::TOO_MANY_REQUESTS, "rate_limited"),
             ApiError::NoRoute(_) => (StatusCode::NOT_FOUND, "not_found"),
         }
     }
@@ -200,6 +207,10 @@ impl IntoResponse for ApiError {
         if status == StatusCode::UNAUTHORIZED {
             resp.headers_mut()
                 .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+        }
+        if let ApiError::RateLimited { retry_after } = self {
+            resp.headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(retry_after));
         }
         resp
     }

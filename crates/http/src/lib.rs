@@ -44,11 +44,13 @@ mod error;
 mod evidence;
 mod extract;
 mod metrics;
+mod ratelimit;
 
 pub use error::{ApiError, ErrorBody, ErrorDetail};
 pub use evidence::DEFAULT_EVIDENCE_LIMIT;
 pub use extract::{Caller, JsonBody, ON_BEHALF_OF};
 pub use metrics::Metrics;
+pub use ratelimit::{WriteLimiter, WriteRate};
 
 /// The largest request body accepted (1 MiB): bodies are JSON commands;
 /// evidence files, later, go elsewhere.
@@ -67,6 +69,8 @@ pub struct AppState {
     pub metrics: Arc<Metrics>,
     /// The largest evidence upload accepted, in bytes.
     pub evidence_limit: usize,
+    /// The per-caller write limiter, if writes are limited.
+    pub write_limiter: Option<Arc<WriteLimiter>>,
 }
 
 /// Which clock the server runs on.
@@ -98,6 +102,8 @@ pub struct Config {
     pub evidence_dir: Option<std::path::PathBuf>,
     /// The largest evidence upload accepted, in bytes.
     pub evidence_limit: usize,
+    /// Writes allowed per caller; `None` turns the limit off.
+    pub write_rate: Option<WriteRate>,
 }
 
 impl Config {
@@ -191,7 +197,8 @@ pub fn router(state: AppState) -> Router {
         .split_for_parts();
     let doc_json = doc.to_pretty_json().unwrap_or_else(|_| "{}".to_owned());
     let docs_html = docs::render(&doc);
-    api_router
+    let limiter = state.write_limiter.clone();
+    let router = api_router
         .route("/healthz", get(|| async { "ok\n" }))
         .route("/metrics", get(metrics::get_metrics))
         .route(
@@ -211,7 +218,15 @@ pub fn router(state: AppState) -> Router {
         .fallback(|uri: axum::http::Uri| async move {
             ApiError::NoRoute(uri.path().to_owned()).into_response()
         })
-        .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .layer(DefaultBodyLimit::max(BODY_LIMIT));
+    let router = match limiter {
+        Some(l) => router.layer(axum::middleware::from_fn_with_state(
+            l,
+            ratelimit::limit_writes,
+        )),
+        None => router,
+    };
+    router
         .layer(axum::middleware::from_fn_with_state(
             state.metrics.clone(),
             metrics::track,
@@ -249,6 +264,7 @@ pub async fn build_state(config: &Config) -> Result<AppState, StartError> {
         worker: format!("serve-{}-{}", std::process::id(), config.listen.port()),
         metrics: Arc::new(Metrics::new()),
         evidence_limit: config.evidence_limit,
+        write_limiter: config.write_rate.map(|r| Arc::new(WriteLimiter::new(r))),
     })
 }
 
@@ -292,15 +308,31 @@ impl Server {
         let runner = self
             .jobs_every
             .map(|every| tokio::spawn(run_jobs_every(self.state.clone(), every, stop_rx)));
+        let sweeper = self.state.write_limiter.clone().map(|l| {
+            let mut stop = stop_tx.subscribe();
+            tokio::spawn(async move {
+                let mut tick = tokio::time::interval(Duration::from_secs(60));
+                loop {
+                    tokio::select! {
+                        _ = tick.tick() => l.forget_idle(),
+                        _ = stop.changed() => return,
+                    }
+                }
+            })
+        });
         let store = self.state.app.store().clone();
         let addr = self.listener.local_addr()?;
         tracing::info!(%addr, "serving");
-        let served = axum::serve(self.listener, router(self.state))
+        let app = router(self.state).into_make_service_with_connect_info::<SocketAddr>();
+        let served = axum::serve(self.listener, app)
             .with_graceful_shutdown(shutdown)
             .await;
         let _ = stop_tx.send(true);
         if let Some(r) = runner {
             let _ = r.await;
+        }
+        if let Some(s) = sweeper {
+            let _ = s.await;
         }
         store.close().await;
         tracing::info!("stopped");

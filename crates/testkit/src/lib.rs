@@ -94,8 +94,17 @@ pub fn postgres_admin_url() -> Result<Option<String>, Error> {
 }
 
 /// Starts the server on a fresh database of `backend` and creates the
-/// accounts; `None` when PostgreSQL is to be skipped.
+/// accounts; `None` when PostgreSQL is to be skipped. Writes are not rate
+/// limited (see [`spawn_app_with`]).
 pub async fn spawn_app(backend: Backend) -> Result<Option<TestApp>, Error> {
+    spawn_app_with(backend, |_| {}).await
+}
+
+/// [`spawn_app`] with the configuration adjusted by `tweak` first.
+pub async fn spawn_app_with(
+    backend: Backend,
+    tweak: impl FnOnce(&mut Config),
+) -> Result<Option<TestApp>, Error> {
     let n = COUNTER.fetch_add(1, Ordering::Relaxed);
     let dir = tempfile::tempdir()?;
     let (db, pg) = match backend {
@@ -121,7 +130,7 @@ pub async fn spawn_app(backend: Backend) -> Result<Option<TestApp>, Error> {
             (format!("{base}/{name}"), Some((admin, name)))
         }
     };
-    let config = Config {
+    let mut config = Config {
         db,
         listen: "127.0.0.1:0".parse()?,
         policy: "aliexpress".into(),
@@ -130,7 +139,9 @@ pub async fn spawn_app(backend: Backend) -> Result<Option<TestApp>, Error> {
         jobs_every: None,
         evidence_dir: Some(dir.path().join("evidence")),
         evidence_limit: EVIDENCE_LIMIT,
+        write_rate: None,
     };
+    tweak(&mut config);
     let server = Server::bind(&config).await?;
     let addr = server.local_addr()?;
     let state = server.state().clone();

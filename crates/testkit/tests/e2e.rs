@@ -1075,3 +1075,59 @@ async fn hostile_or_malformed_evidence_is_refused_with_a_clear_error(app: &TestA
     );
     assert_eq!(after["records"], before["records"], "{after}");
 }
+
+/// Writes beyond the caller's burst get 429 with Retry-After; reads and other
+/// callers are unaffected. (Its own server: the others run unlimited.)
+async fn writes_beyond_the_rate_are_refused_per_caller(backend: Backend) {
+    let Some(app) = rightsguard_testkit::spawn_app_with(backend, |c| {
+        // One write an hour after a burst of 3: no machine is slow enough
+        // to earn a fourth during the test.
+        c.write_rate = Some(rightsguard_http::WriteRate {
+            every: std::time::Duration::from_secs(3600),
+            burst: std::num::NonZeroU32::new(3).unwrap(),
+        });
+    })
+    .await
+    .unwrap() else {
+        return;
+    };
+    let t = &app.tokens;
+    let body = json!({"seconds": 0});
+    for _ in 0..3 {
+        expect(
+            post(&app, "/api/v1/admin/clock/advance", &t.admin, body.clone()).await,
+            StatusCode::OK,
+        );
+    }
+    let resp = Client::new()
+        .post(app.url("/api/v1/admin/clock/advance"))
+        .bearer_auth(&t.admin)
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::TOO_MANY_REQUESTS);
+    let wait: u64 = resp.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((3000..=3600).contains(&wait), "Retry-After {wait}");
+    let b: Value = resp.json().await.unwrap();
+    assert_eq!(b["error"]["code"], "rate_limited");
+    // Reads go on; another caller's writes go on.
+    expect(get(&app, "/api/v1/me", &t.admin).await, StatusCode::OK);
+    let other = post(&app, "/api/v1/tokens", &t.holder, json!({})).await;
+    assert_eq!(other.0, StatusCode::CREATED, "{}", other.1);
+    app.finish().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_writes_beyond_the_rate_are_refused_per_caller() {
+    writes_beyond_the_rate_are_refused_per_caller(Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_writes_beyond_the_rate_are_refused_per_caller() {
+    writes_beyond_the_rate_are_refused_per_caller(Backend::Postgres).await;
+}
