@@ -20,8 +20,10 @@ use std::sync::{Arc, Mutex};
 
 mod access;
 mod accounts;
+pub mod idempotency;
 
 pub use accounts::{AuthError, IssuedToken, Secret};
+pub use idempotency::{Answer, IdempotencyError, IdempotencyKey, Rendered};
 
 use jiff::{SignedDuration, Timestamp};
 use rightsguard_domain::actor::{Actor, Role};
@@ -102,6 +104,9 @@ pub enum AppError {
     /// Storage failed.
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// A keyed request is a reused key or still in flight.
+    #[error(transparent)]
+    Idempotency(#[from] IdempotencyError),
 }
 
 /// Shorthand.
@@ -121,6 +126,7 @@ pub struct App<S> {
     policy: Arc<Policy>,
     calendar: Calendar,
     platform: OrgId,
+    inflight: idempotency::InFlight,
 }
 
 impl<S: Store> App<S> {
@@ -134,6 +140,7 @@ impl<S: Store> App<S> {
             policy: Arc::new(policy),
             calendar,
             platform,
+            inflight: Default::default(),
         })
     }
 

@@ -40,9 +40,11 @@ mod api;
 mod docs;
 mod error;
 mod extract;
+mod idempotency;
 
 pub use error::{ApiError, ErrorBody, ErrorDetail};
 pub use extract::{Caller, JsonBody, ON_BEHALF_OF};
+pub use idempotency::{IDEMPOTENCY_KEY, IDEMPOTENCY_REPLAYED};
 
 /// The largest request body accepted (1 MiB): bodies are JSON commands;
 /// evidence files, later, go elsewhere.
@@ -137,13 +139,17 @@ impl Modify for BearerAuth {
 
 /// The OpenAPI document of the API.
 pub fn openapi() -> utoipa::openapi::OpenApi {
-    api::routes().split_for_parts().1
+    api::routes()
+        .merge(idempotency::routes())
+        .split_for_parts()
+        .1
 }
 
 /// The whole router: API, OpenAPI document, docs page, health check.
 pub fn router(state: AppState) -> Router {
     let (api_router, doc) = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .merge(api::routes())
+        .merge(idempotency::routes())
         .split_for_parts();
     let doc_json = doc.to_pretty_json().unwrap_or_else(|_| "{}".to_owned());
     let docs_html = docs::render(&doc);
