@@ -22,6 +22,7 @@ mod access;
 mod accounts;
 pub mod idempotency;
 
+pub use access::complaint_as_seen_by;
 pub use accounts::{AuthError, IssuedToken, Secret};
 pub use idempotency::{Answer, IdempotencyError, IdempotencyKey, Rendered};
 

@@ -13,6 +13,7 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use jiff::civil::Date;
 use jiff::{SignedDuration, Timestamp};
+use rightsguard_app::complaint_as_seen_by;
 use rightsguard_domain::complaint::{
     Appeal, Complaint, ComplaintCommand, ItemState, ReasonCode, SubmitComplaint,
 };
@@ -388,7 +389,7 @@ async fn submit_complaint(
 }
 
 /// A complaint: for staff, the complainant (or its agent) and the sellers it
-/// names; 404 for anyone else.
+/// names (each seeing only its own listings); 404 for anyone else.
 #[utoipa::path(get, path = "/api/v1/complaints/{id}", tag = "complaints",
     params(("id" = String, Path, description = "Complaint id")), security(("bearer" = [])),
     responses((status = 200, description = "The complaint with the state of each listing", body = ComplaintView),
@@ -402,7 +403,7 @@ async fn get_complaint(
         .app
         .complaint_visible_to(&actor, &complaint_id(&id)?)
         .await?;
-    Ok(Json(c.value.into()))
+    Ok(Json(complaint_as_seen_by(&actor, c.value).into()))
 }
 
 /// Applies a command to one listing of a complaint. The body is a
@@ -430,7 +431,10 @@ async fn command_complaint(
     let answer = s
         .app
         .act_on_complaint_keyed(&actor, key.as_ref(), &complaint_id(&id)?, &cmd, |c| {
-            rendered(StatusCode::OK, &ComplaintView::from(c.clone()))
+            rendered(
+                StatusCode::OK,
+                &ComplaintView::from(complaint_as_seen_by(&actor, c.clone())),
+            )
         })
         .await?;
     Ok(respond(answer))
