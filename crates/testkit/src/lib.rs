@@ -90,15 +90,49 @@ pub fn postgres_admin_url() -> Result<Option<String>, Error> {
     }
 }
 
-/// Starts the server on a fresh database of `backend` and creates the
-/// accounts; `None` when PostgreSQL is to be skipped.
-pub async fn spawn_app(backend: Backend) -> Result<Option<TestApp>, Error> {
+/// A fresh database: a new SQLite file in a temporary directory, or a new
+/// PostgreSQL database; [`Database::drop_now`] removes it.
+#[derive(Debug)]
+pub struct Database {
+    /// Its URL, for `SqlStore::connect` or `rightsguard serve --db`.
+    pub url: String,
+    dir: Option<tempfile::TempDir>,
+    pg: Option<(String, String)>,
+}
+
+impl Database {
+    /// Drops a PostgreSQL database (the SQLite file goes with its directory).
+    pub async fn drop_now(mut self) -> Result<(), Error> {
+        drop_pg(self.pg.take()).await
+    }
+}
+
+async fn drop_pg(pg: Option<(String, String)>) -> Result<(), Error> {
+    if let Some((admin, name)) = pg {
+        use sqlx::Connection as _;
+        let mut c = sqlx::AnyConnection::connect(&admin).await?;
+        sqlx::query(sqlx::AssertSqlSafe(format!(
+            "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
+        )))
+        .execute(&mut c)
+        .await?;
+        c.close().await?;
+    }
+    Ok(())
+}
+
+/// Makes a fresh database of `backend`; `None` when PostgreSQL is to be skipped.
+pub async fn fresh_database(backend: Backend) -> Result<Option<Database>, Error> {
     let n = COUNTER.fetch_add(1, Ordering::Relaxed);
-    let (db, dir, pg) = match backend {
+    Ok(Some(match backend {
         Backend::Sqlite => {
             let dir = tempfile::tempdir()?;
             let url = format!("sqlite:{}", dir.path().join("rg.sqlite").display());
-            (url, Some(dir), None)
+            Database {
+                url,
+                dir: Some(dir),
+                pg: None,
+            }
         }
         Backend::Postgres => {
             let Some(admin) = postgres_admin_url()? else {
@@ -115,18 +149,35 @@ pub async fn spawn_app(backend: Backend) -> Result<Option<TestApp>, Error> {
             let (base, _) = admin
                 .rsplit_once('/')
                 .ok_or("RG_TEST_POSTGRES_URL has no database path")?;
-            (format!("{base}/{name}"), None, Some((admin, name)))
+            Database {
+                url: format!("{base}/{name}"),
+                dir: None,
+                pg: Some((admin, name)),
+            }
         }
-    };
-    let config = Config {
-        db,
+    }))
+}
+
+/// The server's configuration as the tests run it: a manual clock from
+/// [`CLOCK_START`], port 0, no background job runner.
+pub fn test_config(db: &str) -> Result<Config, Error> {
+    Ok(Config {
+        db: db.to_owned(),
         listen: "127.0.0.1:0".parse()?,
         policy: "aliexpress".into(),
         clock: ClockChoice::Manual(CLOCK_START.parse()?),
         platform: OrgId::parse("platform")?,
         jobs_every: None,
+    })
+}
+
+/// Starts the server on a fresh database of `backend` and creates the
+/// accounts; `None` when PostgreSQL is to be skipped.
+pub async fn spawn_app(backend: Backend) -> Result<Option<TestApp>, Error> {
+    let Some(mut db) = fresh_database(backend).await? else {
+        return Ok(None);
     };
-    let server = Server::bind(&config).await?;
+    let server = Server::bind(&test_config(&db.url)?).await?;
     let addr = server.local_addr()?;
     let state = server.state().clone();
     let tokens = create_accounts(&state).await?;
@@ -140,12 +191,14 @@ pub async fn spawn_app(backend: Backend) -> Result<Option<TestApp>, Error> {
         state,
         stop: Some(stop),
         task: Some(task),
-        _dir: dir,
-        pg,
+        _dir: db.dir.take(),
+        pg: db.pg.take(),
     }))
 }
 
-async fn create_accounts(state: &rightsguard_http::AppState) -> Result<Tokens, Error> {
+/// Creates the test accounts (see [`Tokens`]) through the app and issues
+/// their tokens.
+pub async fn create_accounts(state: &rightsguard_http::AppState) -> Result<Tokens, Error> {
     let app = &state.app;
     for (id, kind) in [
         ("platform", OrgKind::Platform),
@@ -199,16 +252,7 @@ impl TestApp {
         if let Some(task) = self.task.take() {
             task.await??;
         }
-        if let Some((admin, name)) = self.pg.take() {
-            use sqlx::Connection as _;
-            let mut c = sqlx::AnyConnection::connect(&admin).await?;
-            sqlx::query(sqlx::AssertSqlSafe(format!(
-                "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
-            )))
-            .execute(&mut c)
-            .await?;
-            c.close().await?;
-        }
+        drop_pg(self.pg.take()).await?;
         Ok(())
     }
 }
