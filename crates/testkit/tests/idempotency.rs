@@ -53,6 +53,7 @@ both!(
     a_retry_with_the_same_key_replays_the_first_answer,
     the_same_key_with_another_request_is_422,
     a_retry_while_the_first_is_in_flight_is_409,
+    concurrent_retries_file_once,
     a_malformed_key_is_400_naming_the_header,
     a_key_expires_after_24_hours_of_the_app_clock,
     commands_replay_under_their_key,
@@ -64,6 +65,7 @@ both!(
 struct Resp {
     status: StatusCode,
     replayed: bool,
+    retry_after: Option<String>,
     text: String,
     json: Value,
 }
@@ -94,6 +96,9 @@ async fn send(
         replayed: headers
             .get("idempotency-replayed")
             .is_some_and(|v| v == "true"),
+        retry_after: headers
+            .get("retry-after")
+            .map(|v| v.to_str().unwrap().to_owned()),
         json: serde_json::from_str(&text).unwrap_or(Value::Null),
         text,
     }
@@ -317,6 +322,7 @@ async fn a_retry_while_the_first_is_in_flight_is_409(app: &TestApp) {
     .await;
     assert_eq!(busy.status, StatusCode::CONFLICT, "{}", busy.text);
     assert_eq!(busy.json["error"]["code"], "idempotency_in_flight");
+    assert_eq!(busy.retry_after.as_deref(), Some("1"));
     assert_eq!(
         get(app, "/api/v1/complaints/C1", &t.holder).await.status,
         StatusCode::NOT_FOUND
@@ -353,6 +359,49 @@ async fn a_retry_while_the_first_is_in_flight_is_409(app: &TestApp) {
     )
     .await;
     assert!(again.replayed, "{}", again.text);
+}
+
+/// Identical keyed requests fired together: whatever the interleaving, one
+/// files the complaint and every other is a replay of its answer or a 409
+/// while it runs. (The outcome set is asserted, never the timing.)
+async fn concurrent_retries_file_once(app: &TestApp) {
+    let t = &app.tokens;
+    verified_right(app, &t.holder, "r1", 1).await;
+    let (mut replays, mut in_flight) = (0, 0);
+    for round in 0..12 {
+        let id = format!("C{round}");
+        let body = complaint_body(&id, "r1", &[("L1", "shop1"), ("L2", "shop2")]);
+        let key = format!("together-{round}");
+        let send = || post(app, "/api/v1/complaints", &t.holder, Some(&key), &body);
+        let (a, b, c, d) = tokio::join!(send(), send(), send(), send());
+        let answers = [a, b, c, d];
+        let fresh: Vec<&Resp> = answers
+            .iter()
+            .filter(|r| r.status == StatusCode::CREATED && !r.replayed)
+            .collect();
+        assert_eq!(fresh.len(), 1, "exactly one files it");
+        for r in &answers {
+            match (r.status, r.replayed) {
+                (StatusCode::CREATED, false) => {}
+                (StatusCode::CREATED, true) => {
+                    replays += 1;
+                    assert_eq!(r.text, fresh[0].text);
+                }
+                (StatusCode::CONFLICT, _) => {
+                    in_flight += 1;
+                    assert_eq!(
+                        r.json["error"]["code"], "idempotency_in_flight",
+                        "{}",
+                        r.text
+                    );
+                }
+                other => panic!("unexpected {other:?}: {}", r.text),
+            }
+        }
+        assert_eq!(submitted_events(app, &id).await, 1);
+    }
+    eprintln!("concurrent retries: {replays} replays, {in_flight} in flight (409)");
+    audit_is_intact(app).await;
 }
 
 async fn a_malformed_key_is_400_naming_the_header(app: &TestApp) {
