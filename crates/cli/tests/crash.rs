@@ -500,7 +500,8 @@ async fn crash_and_retry(db: Database, seed: u64) {
     let replayed = retried.iter().filter(|&&i| first[&i].replayed).count();
     eprintln!(
         "crash test: {} keyed requests ({complaints} complaints), {kills} SIGKILLs in {rounds} rounds; \
-         {} answers lost and retried: {replayed} replayed (committed before the kill), {} filed on retry",
+         {} requests left without an answer and retried: {replayed} replayed (had committed before a kill), \
+         {} filed on retry",
         reqs.len(),
         retried.len(),
         retried.len() - replayed
