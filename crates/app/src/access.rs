@@ -15,7 +15,7 @@ use rightsguard_store::{AuditReport, QueueEntry, Store};
 
 use crate::{App, AppError, Result};
 
-fn require(actor: &Actor, roles: &[Role], command: &'static str) -> Result<()> {
+pub(crate) fn require(actor: &Actor, roles: &[Role], command: &'static str) -> Result<()> {
     if roles.contains(&actor.role) {
         Ok(())
     } else {

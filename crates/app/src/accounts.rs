@@ -15,11 +15,16 @@ use base64::Engine as _;
 use jiff::Timestamp;
 use rightsguard_domain::account::{AccountError, DisplayName, Org, OrgKind, User, actor_for};
 use rightsguard_domain::actor::{Actor, Role};
+use rightsguard_domain::event::{DomainEvent, EventKind};
 use rightsguard_domain::ids::{OrgId, Sha256, UserId};
 use rightsguard_store::{ApiToken, Store, StoreError};
 use sha2::Digest as _;
 
+use crate::access::require;
 use crate::{App, AppError, Result};
+
+/// Who may manage accounts besides the account's own user.
+const STAFF_ADMIN: &[Role] = &[Role::Admin, Role::System];
 
 /// The text of an API token. Its `Debug` and `Display` never show it, so it
 /// cannot leak into a log by accident; [`Secret::expose`] is the one way out.
@@ -88,33 +93,71 @@ fn random_bytes<const N: usize>() -> Result<[u8; N]> {
 }
 
 impl<S: Store> App<S> {
-    /// Creates an organisation.
-    pub async fn add_org(&self, id: OrgId, kind: OrgKind, name: DisplayName) -> Result<Org> {
+    /// Creates an organisation: admins (and the operator's CLI, as the system).
+    pub async fn add_org(
+        &self,
+        actor: &Actor,
+        id: OrgId,
+        kind: OrgKind,
+        name: DisplayName,
+    ) -> Result<Org> {
+        require(actor, STAFF_ADMIN, "create an organisation")?;
         let org = Org { id, kind, name };
-        self.store().create_org(&org).await?;
+        let event = DomainEvent::account(
+            org.id.clone(),
+            actor,
+            self.now(),
+            EventKind::OrgCreated {
+                kind,
+                name: org.name.as_str().to_owned(),
+            },
+        );
+        self.store().create_org(&org, &[event]).await?;
         Ok(org)
     }
 
-    /// Creates a user of an existing organisation, in a role that fits it.
+    /// Creates a user of an existing organisation, in a role that fits it:
+    /// admins (and the system).
     pub async fn add_user(
         &self,
+        actor: &Actor,
         id: UserId,
         org: &OrgId,
         role: Role,
         name: DisplayName,
     ) -> Result<User> {
+        require(actor, STAFF_ADMIN, "create a user")?;
         let org = self
             .store()
             .org(org)
             .await?
             .ok_or_else(|| AppError::NotFound(format!("organisation {org}")))?;
         let user = User::new(id, &org, role, name)?;
-        self.store().create_user(&user).await?;
+        let event = DomainEvent::account(
+            org.id.clone(),
+            actor,
+            self.now(),
+            EventKind::UserCreated {
+                user: user.id.clone(),
+                role,
+            },
+        );
+        self.store().create_user(&user, &[event]).await?;
         Ok(user)
     }
 
-    /// Records a power of attorney from a rights holder to an agent.
-    pub async fn grant_power_of_attorney(&self, agent: &OrgId, principal: &OrgId) -> Result<()> {
+    /// Records a power of attorney from a rights holder to an agent: the
+    /// rights holder itself, or an admin (and the system).
+    pub async fn grant_power_of_attorney(
+        &self,
+        actor: &Actor,
+        agent: &OrgId,
+        principal: &OrgId,
+    ) -> Result<()> {
+        let own = actor.role == Role::RightsHolder && &actor.org == principal;
+        if !own {
+            require(actor, STAFF_ADMIN, "grant a power of attorney")?;
+        }
         let kind_of = |id: &OrgId| {
             let id = id.clone();
             async move {
@@ -131,17 +174,29 @@ impl<S: Store> App<S> {
         if kind_of(principal).await? != OrgKind::RightsHolder {
             return Err(AccountError::NotARightsHolder(principal.clone()).into());
         }
+        let now = self.now();
+        let event = DomainEvent::account(
+            principal.clone(),
+            actor,
+            now,
+            EventKind::PowerOfAttorneyGranted {
+                agent: agent.clone(),
+            },
+        );
         self.store()
-            .grant_power_of_attorney(agent, principal, self.now())
+            .grant_power_of_attorney(agent, principal, now, &[event])
             .await?;
         Ok(())
     }
 
-    /// Issues an API token for a user; the secret is returned once and only
-    /// its hash is stored.
-    pub async fn issue_token(&self, user: &UserId) -> Result<IssuedToken> {
-        if self.store().user(user).await?.is_none() {
-            return Err(AppError::NotFound(format!("user {user}")));
+    /// Issues an API token for a user, the secret returned once and only its
+    /// hash stored: the user for itself, or an admin (and the system). Anyone
+    /// else is told the user does not exist.
+    pub async fn issue_token(&self, actor: &Actor, user: &UserId) -> Result<IssuedToken> {
+        let not_found = || AppError::NotFound(format!("user {user}"));
+        let holder = self.store().user(user).await?.ok_or_else(not_found)?;
+        if actor.user.as_ref() != Some(user) && !matches!(actor.role, Role::Admin | Role::System) {
+            return Err(not_found());
         }
         let engine = base64::engine::general_purpose::URL_SAFE_NO_PAD;
         let secret = Secret(format!("rg_{}", engine.encode(random_bytes::<32>()?)));
@@ -152,14 +207,24 @@ impl<S: Store> App<S> {
                 .map(|b| format!("{b:02x}"))
                 .collect::<String>()
         );
+        let now = self.now();
         let token = ApiToken {
             id: id.clone(),
             user: user.clone(),
             sha256: secret.sha256(),
-            created_at: self.now(),
+            created_at: now,
             revoked_at: None,
         };
-        self.store().create_api_token(&token).await?;
+        let event = DomainEvent::account(
+            holder.org.clone(),
+            actor,
+            now,
+            EventKind::ApiTokenIssued {
+                token: id.clone(),
+                user: user.clone(),
+            },
+        );
+        self.store().create_api_token(&token, &[event]).await?;
         Ok(IssuedToken {
             id,
             secret,
@@ -167,13 +232,33 @@ impl<S: Store> App<S> {
         })
     }
 
-    /// Revokes a token by its id; `NotFound` if there is no live token with it.
-    pub async fn revoke_token(&self, id: &str) -> Result<Timestamp> {
+    /// Revokes a token by its id: its user, or an admin (and the system).
+    /// `NotFound` if there is no live token with it that the actor may revoke.
+    pub async fn revoke_token(&self, actor: &Actor, id: &str) -> Result<Timestamp> {
+        let not_found = || AppError::NotFound(format!("live API token {id}"));
+        let token = self.store().api_token(id).await?.ok_or_else(not_found)?;
+        if actor.user.as_ref() != Some(&token.user)
+            && !matches!(actor.role, Role::Admin | Role::System)
+        {
+            return Err(not_found());
+        }
+        let org = match self.store().user(&token.user).await? {
+            Some(u) => u.org,
+            None => actor.org.clone(),
+        };
         let now = self.now();
-        if self.store().revoke_api_token(id, now).await? {
+        let event = DomainEvent::account(
+            org,
+            actor,
+            now,
+            EventKind::ApiTokenRevoked {
+                token: id.to_owned(),
+            },
+        );
+        if self.store().revoke_api_token(id, now, &[event]).await? {
             Ok(now)
         } else {
-            Err(AppError::NotFound(format!("live API token {id}")))
+            Err(not_found())
         }
     }
 

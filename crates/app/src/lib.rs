@@ -155,6 +155,12 @@ impl<S: Store> App<S> {
         self.clock.now()
     }
 
+    /// The system actor: timers, and the operator's CLI acting on the
+    /// database directly.
+    pub fn system_actor(&self) -> Actor {
+        Actor::system(self.platform.clone())
+    }
+
     /// The site's policy.
     pub fn policy(&self) -> &Policy {
         &self.policy

@@ -151,7 +151,12 @@ pub fn org(cmd: OrgCommand) -> anyhow::Result<ExitCode> {
         };
         let app = app(&db).await?;
         let org = app
-            .add_org(OrgId::parse(&id)?, kind, DisplayName::parse(&name)?)
+            .add_org(
+                &app.system_actor(),
+                OrgId::parse(&id)?,
+                kind,
+                DisplayName::parse(&name)?,
+            )
             .await?;
         app.store().close().await;
         print(serde_json::to_value(&org)?)
@@ -178,6 +183,7 @@ pub fn user(cmd: UserCommand) -> anyhow::Result<ExitCode> {
         let app = app(&db).await?;
         let user = app
             .add_user(
+                &app.system_actor(),
                 UserId::parse(&id)?,
                 &OrgId::parse(&org)?,
                 role,
@@ -195,7 +201,9 @@ pub fn token(cmd: TokenCommand) -> anyhow::Result<ExitCode> {
         match cmd {
             TokenCommand::Issue { db, user } => {
                 let app = app(&db).await?;
-                let t = app.issue_token(&UserId::parse(&user)?).await?;
+                let t = app
+                    .issue_token(&app.system_actor(), &UserId::parse(&user)?)
+                    .await?;
                 app.store().close().await;
                 eprintln!("rightsguard: this token is shown once; only its hash is stored");
                 print(serde_json::json!({
@@ -206,7 +214,7 @@ pub fn token(cmd: TokenCommand) -> anyhow::Result<ExitCode> {
             }
             TokenCommand::Revoke { db, id } => {
                 let app = app(&db).await?;
-                let at = app.revoke_token(&id).await?;
+                let at = app.revoke_token(&app.system_actor(), &id).await?;
                 app.store().close().await;
                 print(serde_json::json!({"id": id, "revoked_at": at}))
             }
@@ -224,7 +232,8 @@ pub fn poa(cmd: PoaCommand) -> anyhow::Result<ExitCode> {
     runtime()?.block_on(async {
         let app = app(&db).await?;
         let (agent, principal) = (OrgId::parse(&agent)?, OrgId::parse(&principal)?);
-        app.grant_power_of_attorney(&agent, &principal).await?;
+        app.grant_power_of_attorney(&app.system_actor(), &agent, &principal)
+            .await?;
         app.store().close().await;
         print(serde_json::json!({"agent": agent, "principal": principal}))
     })

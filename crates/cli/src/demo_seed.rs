@@ -62,11 +62,20 @@ pub async fn seed(app: &App<SqlStore>, clock: &ManualClock) -> anyhow::Result<Ve
         ("shop-3", OrgKind::Seller, "Global Outlet Store"),
     ];
     for (id, kind, name) in orgs {
-        app.add_org(org(id)?, kind, DisplayName::parse(name)?)
-            .await?;
-    }
-    app.grant_power_of_attorney(&org("brandguard")?, &org("acme-brands")?)
+        app.add_org(
+            &app.system_actor(),
+            org(id)?,
+            kind,
+            DisplayName::parse(name)?,
+        )
         .await?;
+    }
+    app.grant_power_of_attorney(
+        &app.system_actor(),
+        &org("brandguard")?,
+        &org("acme-brands")?,
+    )
+    .await?;
     let users: [(&str, &str, Role, &str, &'static str); 9] = [
         ("ada", "platform", Role::Admin, "Ada (admin)", "admin"),
         (
@@ -122,9 +131,15 @@ pub async fn seed(app: &App<SqlStore>, clock: &ManualClock) -> anyhow::Result<Ve
     ];
     let mut logins = Vec::new();
     for (id, o, role, name, label) in users {
-        app.add_user(user(id)?, &org(o)?, role, DisplayName::parse(name)?)
-            .await?;
-        let t = app.issue_token(&user(id)?).await?;
+        app.add_user(
+            &app.system_actor(),
+            user(id)?,
+            &org(o)?,
+            role,
+            DisplayName::parse(name)?,
+        )
+        .await?;
+        let t = app.issue_token(&app.system_actor(), &user(id)?).await?;
         logins.push(Login {
             role: label,
             user: id.to_owned(),

@@ -8,6 +8,7 @@
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
+use crate::account::OrgKind;
 use crate::actor::{Actor, Role};
 use crate::ids::{ComplaintId, ListingId, OrgId, RightId, Sha256, UserId};
 
@@ -48,6 +49,17 @@ pub enum Subject {
     Notifier {
         /// The notifier.
         notifier: OrgId,
+    },
+    /// An organisation's accounts: the organisation, its users, their tokens,
+    /// powers of attorney it gave.
+    Account {
+        /// The organisation.
+        org: OrgId,
+    },
+    /// An evidence file, by content.
+    Evidence {
+        /// Its SHA-256.
+        sha256: Sha256,
     },
 }
 
@@ -221,6 +233,46 @@ pub enum EventKind {
     },
     /// A suspension ended.
     NotifierSuspensionEnded,
+    /// An organisation was created.
+    OrgCreated {
+        /// What it is.
+        kind: OrgKind,
+        /// Its display name.
+        name: String,
+    },
+    /// A user was created in the organisation.
+    UserCreated {
+        /// The user.
+        user: UserId,
+        /// The role.
+        role: Role,
+    },
+    /// An API token was issued to a user (its secret is never logged).
+    ApiTokenIssued {
+        /// The token's public id.
+        token: String,
+        /// Whose it is.
+        user: UserId,
+    },
+    /// An API token was revoked.
+    ApiTokenRevoked {
+        /// The token's public id.
+        token: String,
+    },
+    /// The organisation (a rights holder) gave an agent a power of attorney.
+    PowerOfAttorneyGranted {
+        /// The agent.
+        agent: OrgId,
+    },
+    /// An evidence file was uploaded by the actor's organisation.
+    EvidenceUploaded {
+        /// Sniffed content type.
+        content_type: String,
+        /// Size in bytes.
+        size: u64,
+        /// When the uploader says the capture was made, if it said.
+        captured_at: Option<Timestamp>,
+    },
 }
 
 impl DomainEvent {
@@ -254,5 +306,15 @@ impl DomainEvent {
     /// An event about a notifier.
     pub fn notifier(notifier: OrgId, actor: &Actor, at: Timestamp, kind: EventKind) -> Self {
         Self::new(actor, at, Subject::Notifier { notifier }, kind)
+    }
+
+    /// An event about an organisation's accounts.
+    pub fn account(org: OrgId, actor: &Actor, at: Timestamp, kind: EventKind) -> Self {
+        Self::new(actor, at, Subject::Account { org }, kind)
+    }
+
+    /// An event about an evidence file.
+    pub fn evidence(sha256: Sha256, actor: &Actor, at: Timestamp, kind: EventKind) -> Self {
+        Self::new(actor, at, Subject::Evidence { sha256 }, kind)
     }
 }

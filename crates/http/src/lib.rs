@@ -36,15 +36,18 @@ use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 use utoipa_axum::router::OpenApiRouter;
 
+mod accounts;
 mod api;
 mod docs;
 mod error;
 mod extract;
 mod idempotency;
+mod metrics;
 
 pub use error::{ApiError, ErrorBody, ErrorDetail};
 pub use extract::{Caller, JsonBody, ON_BEHALF_OF};
 pub use idempotency::{IDEMPOTENCY_KEY, IDEMPOTENCY_REPLAYED};
+pub use metrics::Metrics;
 
 /// The largest request body accepted (1 MiB): bodies are JSON commands;
 /// evidence files, later, go elsewhere.
@@ -59,6 +62,8 @@ pub struct AppState {
     pub manual_clock: Option<Arc<ManualClock>>,
     /// This server's worker name for job leases.
     pub worker: String,
+    /// Request and work metrics for `/metrics`.
+    pub metrics: Arc<Metrics>,
 }
 
 /// Which clock the server runs on.
@@ -120,6 +125,7 @@ names its principal in `X-On-Behalf-Of` when it holds several powers of attorney
         (name = "complaints", description = "Complaints, counter-notices, escalation"),
         (name = "review", description = "Platform staff"),
         (name = "sellers", description = "Seller standing and penalties"),
+        (name = "accounts", description = "Who am I; organisations, users, API tokens, powers of attorney"),
         (name = "admin", description = "Audit, clock and jobs"),
     )
 )]
@@ -139,7 +145,9 @@ impl Modify for BearerAuth {
 
 /// The OpenAPI document of the API.
 pub fn openapi() -> utoipa::openapi::OpenApi {
-    api::routes()
+    OpenApiRouter::<AppState>::with_openapi(ApiDoc::openapi())
+        .merge(api::routes())
+        .merge(accounts::routes())
         .merge(idempotency::routes())
         .split_for_parts()
         .1
@@ -149,12 +157,14 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
 pub fn router(state: AppState) -> Router {
     let (api_router, doc) = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .merge(api::routes())
+        .merge(accounts::routes())
         .merge(idempotency::routes())
         .split_for_parts();
     let doc_json = doc.to_pretty_json().unwrap_or_else(|_| "{}".to_owned());
     let docs_html = docs::render(&doc);
     api_router
         .route("/healthz", get(|| async { "ok\n" }))
+        .route("/metrics", get(metrics::get_metrics))
         .route(
             "/api/openapi.json",
             get(move || {
@@ -173,6 +183,10 @@ pub fn router(state: AppState) -> Router {
             ApiError::NoRoute(uri.path().to_owned()).into_response()
         })
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .layer(axum::middleware::from_fn_with_state(
+            state.metrics.clone(),
+            metrics::track,
+        ))
         .layer(
             // Spans carry method, URI and version, never headers: tokens stay out of logs.
             TraceLayer::new_for_http()
@@ -202,6 +216,7 @@ pub async fn build_state(config: &Config) -> Result<AppState, StartError> {
         app,
         manual_clock: manual,
         worker: format!("serve-{}-{}", std::process::id(), config.listen.port()),
+        metrics: Arc::new(Metrics::new()),
     })
 }
 

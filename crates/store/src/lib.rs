@@ -27,6 +27,9 @@
 
 pub mod evidence;
 pub mod idempotency;
+mod stats;
+
+pub use stats::Stats;
 
 use std::collections::HashMap;
 use std::future::Future;
@@ -248,26 +251,43 @@ pub trait Store: Send + Sync {
         error: &str,
         retry_at: Timestamp,
     ) -> impl Future<Output = Result<bool>> + Send;
-    /// Creates an organisation ([`StoreError::Duplicate`] if the id is taken).
-    fn create_org(&self, org: &Org) -> impl Future<Output = Result<()>> + Send;
+    /// Creates an organisation ([`StoreError::Duplicate`] if the id is taken),
+    /// with the audit records of its creation.
+    fn create_org(
+        &self,
+        org: &Org,
+        events: &[DomainEvent],
+    ) -> impl Future<Output = Result<()>> + Send;
     /// Loads an organisation.
     fn org(&self, id: &OrgId) -> impl Future<Output = Result<Option<Org>>> + Send;
-    /// Creates a user of an existing organisation.
-    fn create_user(&self, user: &User) -> impl Future<Output = Result<()>> + Send;
+    /// Creates a user of an existing organisation, with its audit records.
+    fn create_user(
+        &self,
+        user: &User,
+        events: &[DomainEvent],
+    ) -> impl Future<Output = Result<()>> + Send;
     /// Loads a user.
     fn user(&self, id: &UserId) -> impl Future<Output = Result<Option<User>>> + Send;
-    /// Stores a newly issued API token (its hash).
-    fn create_api_token(&self, token: &ApiToken) -> impl Future<Output = Result<()>> + Send;
+    /// Stores a newly issued API token (its hash), with its audit records.
+    fn create_api_token(
+        &self,
+        token: &ApiToken,
+        events: &[DomainEvent],
+    ) -> impl Future<Output = Result<()>> + Send;
+    /// Finds a token by its public id, revoked or not.
+    fn api_token(&self, id: &str) -> impl Future<Output = Result<Option<ApiToken>>> + Send;
     /// Finds a token by the SHA-256 of its text, revoked or not.
     fn api_token_by_hash(
         &self,
         sha: &Sha256,
     ) -> impl Future<Output = Result<Option<ApiToken>>> + Send;
-    /// Revokes a token; `false` if there is no such token or it was revoked already.
+    /// Revokes a token; `false` (and nothing written) if there is no such
+    /// token or it was revoked already.
     fn revoke_api_token(
         &self,
         id: &str,
         at: Timestamp,
+        events: &[DomainEvent],
     ) -> impl Future<Output = Result<bool>> + Send;
     /// Records that `agent` holds a power of attorney from `principal`.
     fn grant_power_of_attorney(
@@ -275,6 +295,7 @@ pub trait Store: Send + Sync {
         agent: &OrgId,
         principal: &OrgId,
         at: Timestamp,
+        events: &[DomainEvent],
     ) -> impl Future<Output = Result<()>> + Send;
     /// The principals `agent` holds a power of attorney from, in id order.
     fn powers_of_attorney(&self, agent: &OrgId) -> impl Future<Output = Result<Vec<OrgId>>> + Send;
@@ -400,7 +421,8 @@ fn from_json<T: for<'de> Deserialize<'de>>(s: &str, what: &str) -> Result<T> {
     serde_json::from_str(s).map_err(|e| StoreError::Corrupt(format!("{what}: {e}")))
 }
 
-/// The subject as stored: `right:ID`, `complaint:ID` or `complaint:ID/LISTING`, `notifier:ORG`.
+/// The subject as stored: `right:ID`, `complaint:ID` or `complaint:ID/LISTING`, `notifier:ORG`,
+/// `account:ORG`, `evidence:SHA256`.
 pub fn subject_key(s: &Subject) -> String {
     match s {
         Subject::Right { right } => format!("right:{right}"),
@@ -413,6 +435,8 @@ pub fn subject_key(s: &Subject) -> String {
             listing: Some(l),
         } => format!("complaint:{complaint}/{l}"),
         Subject::Notifier { notifier } => format!("notifier:{notifier}"),
+        Subject::Account { org } => format!("account:{org}"),
+        Subject::Evidence { sha256 } => format!("evidence:{sha256}"),
     }
 }
 
@@ -644,15 +668,23 @@ fn token_row(r: &AnyRow) -> Result<ApiToken> {
     })
 }
 
-/// Runs an insert, turning a unique violation into [`StoreError::Duplicate`].
-async fn insert_unique(
-    q: sqlx::query::Query<'_, sqlx::Any, sqlx::any::AnyArguments>,
-    pool: &AnyPool,
-    what: String,
-) -> Result<()> {
-    match q.execute(pool).await {
-        Err(e) if is_unique_violation(&e) => Err(StoreError::Duplicate(what)),
-        r => r.map(|_| ()).map_err(StoreError::from),
+impl SqlStore {
+    /// Runs an insert and appends its audit records in one transaction,
+    /// turning a unique violation into [`StoreError::Duplicate`].
+    async fn insert_audited(
+        &self,
+        q: sqlx::query::Query<'_, sqlx::Any, sqlx::any::AnyArguments>,
+        what: String,
+        events: &[DomainEvent],
+    ) -> Result<()> {
+        let mut tx = self.begin_write().await?;
+        match q.execute(&mut *tx).await {
+            Err(e) if is_unique_violation(&e) => return Err(StoreError::Duplicate(what)),
+            r => r?,
+        };
+        append_audit(&mut tx, events).await?;
+        tx.commit().await?;
+        Ok(())
     }
 }
 
@@ -970,12 +1002,13 @@ impl Store for SqlStore {
         Ok(done.rows_affected() == 1)
     }
 
-    async fn create_org(&self, org: &Org) -> Result<()> {
+    async fn create_org(&self, org: &Org, events: &[DomainEvent]) -> Result<()> {
         let q = sqlx::query("INSERT INTO orgs (id, kind, name) VALUES ($1, $2, $3)")
             .bind(org.id.as_str())
             .bind(org.kind.as_str())
             .bind(org.name.as_str());
-        insert_unique(q, &self.pool, format!("organisation {}", org.id)).await
+        self.insert_audited(q, format!("organisation {}", org.id), events)
+            .await
     }
 
     async fn org(&self, id: &OrgId) -> Result<Option<Org>> {
@@ -988,13 +1021,14 @@ impl Store for SqlStore {
             .transpose()
     }
 
-    async fn create_user(&self, user: &User) -> Result<()> {
+    async fn create_user(&self, user: &User, events: &[DomainEvent]) -> Result<()> {
         let q = sqlx::query("INSERT INTO users (id, org_id, role, name) VALUES ($1, $2, $3, $4)")
             .bind(user.id.as_str())
             .bind(user.org.as_str())
             .bind(role_name(user.role))
             .bind(user.name.as_str());
-        insert_unique(q, &self.pool, format!("user {}", user.id)).await
+        self.insert_audited(q, format!("user {}", user.id), events)
+            .await
     }
 
     async fn user(&self, id: &UserId) -> Result<Option<User>> {
@@ -1007,7 +1041,7 @@ impl Store for SqlStore {
             .transpose()
     }
 
-    async fn create_api_token(&self, token: &ApiToken) -> Result<()> {
+    async fn create_api_token(&self, token: &ApiToken, events: &[DomainEvent]) -> Result<()> {
         let q = sqlx::query(
             "INSERT INTO api_tokens (id, user_id, sha256, created_at, revoked_at) VALUES ($1, $2, $3, $4, $5)",
         )
@@ -1016,7 +1050,20 @@ impl Store for SqlStore {
         .bind(token.sha256.to_string())
         .bind(micros(token.created_at))
         .bind(token.revoked_at.map(micros));
-        insert_unique(q, &self.pool, format!("api token {}", token.id)).await
+        self.insert_audited(q, format!("api token {}", token.id), events)
+            .await
+    }
+
+    async fn api_token(&self, id: &str) -> Result<Option<ApiToken>> {
+        sqlx::query(
+            "SELECT id, user_id, sha256, created_at, revoked_at FROM api_tokens WHERE id = $1",
+        )
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await?
+        .as_ref()
+        .map(token_row)
+        .transpose()
     }
 
     async fn api_token_by_hash(&self, sha: &Sha256) -> Result<Option<ApiToken>> {
@@ -1031,15 +1078,26 @@ impl Store for SqlStore {
         .transpose()
     }
 
-    async fn revoke_api_token(&self, id: &str, at: Timestamp) -> Result<bool> {
+    async fn revoke_api_token(
+        &self,
+        id: &str,
+        at: Timestamp,
+        events: &[DomainEvent],
+    ) -> Result<bool> {
+        let mut tx = self.begin_write().await?;
         let done = sqlx::query(
             "UPDATE api_tokens SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL",
         )
         .bind(micros(at))
         .bind(id)
-        .execute(&self.pool)
+        .execute(&mut *tx)
         .await?;
-        Ok(done.rows_affected() == 1)
+        if done.rows_affected() != 1 {
+            return Ok(false);
+        }
+        append_audit(&mut tx, events).await?;
+        tx.commit().await?;
+        Ok(true)
     }
 
     async fn grant_power_of_attorney(
@@ -1047,6 +1105,7 @@ impl Store for SqlStore {
         agent: &OrgId,
         principal: &OrgId,
         at: Timestamp,
+        events: &[DomainEvent],
     ) -> Result<()> {
         let q = sqlx::query(
             "INSERT INTO powers_of_attorney (agent, principal, granted_at) VALUES ($1, $2, $3)",
@@ -1054,10 +1113,10 @@ impl Store for SqlStore {
         .bind(agent.as_str())
         .bind(principal.as_str())
         .bind(micros(at));
-        insert_unique(
+        self.insert_audited(
             q,
-            &self.pool,
             format!("power of attorney from {principal} to {agent}"),
+            events,
         )
         .await
     }

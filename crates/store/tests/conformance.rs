@@ -18,7 +18,7 @@ use rightsguard_domain::calendar::Calendar;
 use rightsguard_domain::complaint::{
     Complaint, ComplaintCommand, Ctx, Decision, ListingRef, ReasonCode, SubmitComplaint,
 };
-use rightsguard_domain::event::Subject;
+use rightsguard_domain::event::{DomainEvent, EventKind, Subject};
 use rightsguard_domain::ids::{
     ComplaintId, Jurisdiction, ListingId, NiceClass, OrgId, RegistrationNumber, RightId, Sha256,
     UserId,
@@ -731,38 +731,82 @@ fn account_user(id: &str, o: &Org, role: Role) -> User {
     .unwrap()
 }
 
+/// An account event by the system about `org`.
+fn account_event(o: &str, kind: EventKind) -> DomainEvent {
+    DomainEvent::account(org(o), &Actor::system(org("platform")), t0(), kind)
+}
+
+fn org_created(o: &Org) -> DomainEvent {
+    account_event(
+        o.id.as_str(),
+        EventKind::OrgCreated {
+            kind: o.kind,
+            name: o.name.as_str().to_owned(),
+        },
+    )
+}
+
+fn user_created(u: &User) -> DomainEvent {
+    account_event(
+        u.org.as_str(),
+        EventKind::UserCreated {
+            user: u.id.clone(),
+            role: u.role,
+        },
+    )
+}
+
+async fn account_log(store: &SqlStore, o: &str) -> Vec<EventKind> {
+    store
+        .audit_of(&Subject::Account { org: org(o) })
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|r| r.event.kind)
+        .collect()
+}
+
 async fn accounts_round_trip_and_refuse_duplicates(store: &SqlStore) {
     let platform = account_org("platform", OrgKind::Platform);
-    store.create_org(&platform).await.unwrap();
+    store
+        .create_org(&platform, &[org_created(&platform)])
+        .await
+        .unwrap();
     assert_eq!(
         store.org(&platform.id).await.unwrap(),
         Some(platform.clone())
     );
     assert_eq!(store.org(&org("nobody")).await.unwrap(), None);
+    let imposter = account_org("platform", OrgKind::Seller);
     assert!(matches!(
-        store
-            .create_org(&account_org("platform", OrgKind::Seller))
-            .await,
+        store.create_org(&imposter, &[org_created(&imposter)]).await,
         Err(StoreError::Duplicate(_))
     ));
     let rita = account_user("rita", &platform, Role::Reviewer);
     let adam = account_user("adam", &platform, Role::Admin);
-    store.create_user(&rita).await.unwrap();
-    store.create_user(&adam).await.unwrap();
+    store
+        .create_user(&rita, &[user_created(&rita)])
+        .await
+        .unwrap();
+    store
+        .create_user(&adam, &[user_created(&adam)])
+        .await
+        .unwrap();
     assert_eq!(store.user(&rita.id).await.unwrap(), Some(rita.clone()));
     assert_eq!(
         store.user(&adam.id).await.unwrap().unwrap().role,
         Role::Admin
     );
     assert!(matches!(
-        store.create_user(&rita).await,
+        store.create_user(&rita, &[user_created(&rita)]).await,
         Err(StoreError::Duplicate(_))
     ));
     // A user of an organisation that does not exist is refused by the database.
     let ghost = account_org("ghost", OrgKind::Seller);
+    let sam = account_user("sam", &ghost, Role::Seller);
     assert!(
         store
-            .create_user(&account_user("sam", &ghost, Role::Seller))
+            .create_user(&sam, &[user_created(&sam)])
             .await
             .is_err()
     );
@@ -770,13 +814,37 @@ async fn accounts_round_trip_and_refuse_duplicates(store: &SqlStore) {
         store.user(&UserId::parse("sam").unwrap()).await.unwrap(),
         None
     );
+    // Each change that happened is in the log exactly once; refused ones are not.
+    assert_eq!(
+        account_log(store, "platform").await,
+        vec![
+            org_created(&platform).kind,
+            user_created(&rita).kind,
+            user_created(&adam).kind
+        ]
+    );
+    assert!(account_log(store, "ghost").await.is_empty());
+    assert!(store.verify_audit(None).await.unwrap().ok());
 }
 
 async fn tokens_are_found_by_hash_and_revoked_once(store: &SqlStore) {
     let shop = account_org("shop1", OrgKind::Seller);
-    store.create_org(&shop).await.unwrap();
+    store.create_org(&shop, &[]).await.unwrap();
     let sam = account_user("sam", &shop, Role::Seller);
-    store.create_user(&sam).await.unwrap();
+    store.create_user(&sam, &[]).await.unwrap();
+    let issued = account_event(
+        "shop1",
+        EventKind::ApiTokenIssued {
+            token: "tok-1".into(),
+            user: sam.id.clone(),
+        },
+    );
+    let revoked_event = account_event(
+        "shop1",
+        EventKind::ApiTokenRevoked {
+            token: "tok-1".into(),
+        },
+    );
     let token = ApiToken {
         id: "tok-1".into(),
         user: sam.id.clone(),
@@ -784,14 +852,20 @@ async fn tokens_are_found_by_hash_and_revoked_once(store: &SqlStore) {
         created_at: t0(),
         revoked_at: None,
     };
-    store.create_api_token(&token).await.unwrap();
+    store
+        .create_api_token(&token, std::slice::from_ref(&issued))
+        .await
+        .unwrap();
     assert!(
         matches!(
             store
-                .create_api_token(&ApiToken {
-                    id: "tok-2".into(),
-                    ..token.clone()
-                })
+                .create_api_token(
+                    &ApiToken {
+                        id: "tok-2".into(),
+                        ..token.clone()
+                    },
+                    &[]
+                )
                 .await,
             Err(StoreError::Duplicate(_))
         ),
@@ -808,13 +882,34 @@ async fn tokens_are_found_by_hash_and_revoked_once(store: &SqlStore) {
             .unwrap(),
         None
     );
+    assert_eq!(store.api_token("tok-1").await.unwrap(), Some(token.clone()));
+    assert_eq!(store.api_token("tok-9").await.unwrap(), None);
     let later = t0() + SignedDuration::from_hours(1);
-    assert!(store.revoke_api_token("tok-1", later).await.unwrap());
+    let revoke = std::slice::from_ref(&revoked_event);
     assert!(
-        !store.revoke_api_token("tok-1", later).await.unwrap(),
+        store
+            .revoke_api_token("tok-1", later, revoke)
+            .await
+            .unwrap()
+    );
+    assert!(
+        !store
+            .revoke_api_token("tok-1", later, revoke)
+            .await
+            .unwrap(),
         "revoked once"
     );
-    assert!(!store.revoke_api_token("tok-9", later).await.unwrap());
+    assert!(
+        !store
+            .revoke_api_token("tok-9", later, revoke)
+            .await
+            .unwrap()
+    );
+    assert_eq!(
+        account_log(store, "shop1").await,
+        vec![issued.kind, revoked_event.kind.clone()],
+        "one record per change that happened"
+    );
     let revoked = store
         .api_token_by_hash(&token.sha256)
         .await
@@ -830,8 +925,14 @@ async fn powers_of_attorney_are_listed_per_agent(store: &SqlStore) {
         ("acme", OrgKind::RightsHolder),
         ("globex", OrgKind::RightsHolder),
     ] {
-        store.create_org(&account_org(id, kind)).await.unwrap();
+        store.create_org(&account_org(id, kind), &[]).await.unwrap();
     }
+    let granted = account_event(
+        "acme",
+        EventKind::PowerOfAttorneyGranted {
+            agent: org("agency"),
+        },
+    );
     assert!(
         store
             .powers_of_attorney(&org("agency"))
@@ -840,19 +941,21 @@ async fn powers_of_attorney_are_listed_per_agent(store: &SqlStore) {
             .is_empty()
     );
     store
-        .grant_power_of_attorney(&org("agency"), &org("globex"), t0())
+        .grant_power_of_attorney(&org("agency"), &org("globex"), t0(), &[])
         .await
         .unwrap();
+    let grant = std::slice::from_ref(&granted);
     store
-        .grant_power_of_attorney(&org("agency"), &org("acme"), t0())
+        .grant_power_of_attorney(&org("agency"), &org("acme"), t0(), grant)
         .await
         .unwrap();
     assert!(matches!(
         store
-            .grant_power_of_attorney(&org("agency"), &org("acme"), t0())
+            .grant_power_of_attorney(&org("agency"), &org("acme"), t0(), grant)
             .await,
         Err(StoreError::Duplicate(_))
     ));
+    assert_eq!(account_log(store, "acme").await, vec![granted.kind.clone()]);
     assert_eq!(
         store.powers_of_attorney(&org("agency")).await.unwrap(),
         vec![org("acme"), org("globex")]

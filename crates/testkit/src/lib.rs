@@ -208,21 +208,31 @@ pub async fn create_accounts(state: &rightsguard_http::AppState) -> Result<Token
         ("shop2", OrgKind::Seller),
         ("agency", OrgKind::Agent),
     ] {
-        app.add_org(OrgId::parse(id)?, kind, DisplayName::parse(id)?)
-            .await?;
-    }
-    app.grant_power_of_attorney(&OrgId::parse("agency")?, &OrgId::parse("acme")?)
+        app.add_org(
+            &app.system_actor(),
+            OrgId::parse(id)?,
+            kind,
+            DisplayName::parse(id)?,
+        )
         .await?;
+    }
+    app.grant_power_of_attorney(
+        &app.system_actor(),
+        &OrgId::parse("agency")?,
+        &OrgId::parse("acme")?,
+    )
+    .await?;
     let token = async |user: &str, org: &str, role: Role| -> Result<(String, String), Error> {
         let uid = UserId::parse(user)?;
         app.add_user(
+            &app.system_actor(),
             uid.clone(),
             &OrgId::parse(org)?,
             role,
             DisplayName::parse(user)?,
         )
         .await?;
-        let t = app.issue_token(&uid).await?;
+        let t = app.issue_token(&app.system_actor(), &uid).await?;
         Ok((t.secret.expose().to_owned(), t.id))
     };
     let (holder, holder_token_id) = token("alice", "acme", Role::RightsHolder).await?;

@@ -36,6 +36,8 @@ both!(
     the_openapi_document_lists_every_route,
     an_agent_acts_for_its_principal_only,
     validation_errors_name_the_field,
+    metrics_count_requests_by_route_and_show_waiting_work,
+    accounts_are_managed_over_the_api_and_every_change_is_audited,
 );
 
 /// One call: method, path, token, optional body → status and JSON body.
@@ -479,7 +481,7 @@ async fn strangers_get_404_wrong_roles_403_and_no_token_401(app: &TestApp) {
     );
     app.state
         .app
-        .revoke_token(&t.holder_token_id)
+        .revoke_token(&app.state.app.system_actor(), &t.holder_token_id)
         .await
         .unwrap();
     let (s, _) = get(app, "/api/v1/rights/r1", &t.holder).await;
@@ -511,6 +513,12 @@ const ROUTES: &[(&str, &str)] = &[
     ("get", "/api/v1/audit/verify"),
     ("post", "/api/v1/admin/clock/advance"),
     ("post", "/api/v1/admin/jobs/run"),
+    ("get", "/api/v1/me"),
+    ("post", "/api/v1/orgs"),
+    ("post", "/api/v1/users"),
+    ("post", "/api/v1/tokens"),
+    ("delete", "/api/v1/tokens/{id}"),
+    ("post", "/api/v1/powers-of-attorney"),
 ];
 
 async fn the_openapi_document_lists_every_route(app: &TestApp) {
@@ -673,4 +681,188 @@ async fn validation_errors_name_the_field(app: &TestApp) {
     .await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(b["error"]["field"], "seconds");
+}
+
+async fn metrics_count_requests_by_route_and_show_waiting_work(app: &TestApp) {
+    verified_right(app, "r1", 1).await;
+    complaint(app, "C1", "r1", &[("L1", "shop1"), ("L2", "shop2")]).await;
+    for _ in 0..3 {
+        expect(
+            get(app, "/api/v1/complaints/C1", &app.tokens.holder).await,
+            StatusCode::OK,
+        );
+    }
+    get(app, "/api/v1/complaints/NOPE", &app.tokens.holder).await;
+    advance_days(app, 5).await; // past the review deadline
+    let resp = Client::new().get(app.url("/metrics")).send().await.unwrap();
+    assert_eq!(resp.status(), StatusCode::OK);
+    assert!(
+        resp.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("application/openmetrics-text")
+    );
+    let text = resp.text().await.unwrap();
+    let line = |prefix: &str| {
+        text.lines()
+            .find(|l| l.starts_with(prefix))
+            .unwrap_or_else(|| panic!("no {prefix} in\n{text}"))
+            .to_owned()
+    };
+    assert!(
+        line(r#"rightsguard_http_requests_total{method="GET",route="/api/v1/complaints/{id}",status="200"}"#)
+            .ends_with(" 3")
+    );
+    assert!(
+        line(r#"rightsguard_http_requests_total{method="GET",route="/api/v1/complaints/{id}",status="404"}"#)
+            .ends_with(" 1")
+    );
+    assert!(line(r#"rightsguard_complaint_items{state="under_review"}"#).ends_with(" 2"));
+    assert!(line("rightsguard_review_overdue ").ends_with(" 2"));
+    let audit: i64 = line("rightsguard_audit_records ")
+        .rsplit(' ')
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(audit >= 2, "rights and complaint events are in the log");
+    // The raw path never becomes a label: one series per route template.
+    assert!(!text.contains("/api/v1/complaints/C1"), "{text}");
+}
+
+async fn accounts_are_managed_over_the_api_and_every_change_is_audited(app: &TestApp) {
+    let t = &app.tokens;
+    let me = expect(get(app, "/api/v1/me", &t.agent).await, StatusCode::OK);
+    assert_eq!(me["role"], "agent");
+    assert_eq!(me["principal"], "acme", "{me}");
+
+    // Only admins create organisations and users; the error says who may.
+    let org = json!({"id": "globex", "kind": "rights_holder", "name": "Globex Corp"});
+    let refused = post(app, "/api/v1/orgs", &t.holder, org.clone()).await;
+    assert_eq!(refused.0, StatusCode::FORBIDDEN, "{}", refused.1);
+    expect(
+        post(app, "/api/v1/orgs", &t.admin, org.clone()).await,
+        StatusCode::CREATED,
+    );
+    let again = post(app, "/api/v1/orgs", &t.admin, org).await;
+    assert_eq!(again.1["error"]["code"], "duplicate", "{}", again.1);
+    let bad_role = post(
+        app,
+        "/api/v1/users",
+        &t.admin,
+        json!({"id": "gina", "org": "globex", "role": "reviewer", "name": "Gina"}),
+    )
+    .await;
+    assert_eq!(
+        bad_role.1["error"]["code"], "role_does_not_fit",
+        "{}",
+        bad_role.1
+    );
+    let system = post(
+        app,
+        "/api/v1/users",
+        &t.admin,
+        json!({"id": "gina", "org": "globex", "role": "system", "name": "Gina"}),
+    )
+    .await;
+    assert_eq!(system.0, StatusCode::UNPROCESSABLE_ENTITY, "{}", system.1);
+    let empty_name = post(
+        app,
+        "/api/v1/users",
+        &t.admin,
+        json!({"id": "gina", "org": "globex", "role": "rights_holder", "name": ""}),
+    )
+    .await;
+    assert_eq!(empty_name.1["error"]["field"], "name", "{}", empty_name.1);
+    expect(
+        post(
+            app,
+            "/api/v1/users",
+            &t.admin,
+            json!({"id": "gina", "org": "globex", "role": "rights_holder", "name": "Gina"}),
+        )
+        .await,
+        StatusCode::CREATED,
+    );
+
+    // A user issues its own token; nobody but an admin issues one for someone else.
+    let stranger = post(app, "/api/v1/tokens", &t.holder, json!({"user": "gina"})).await;
+    assert_eq!(stranger.0, StatusCode::NOT_FOUND, "{}", stranger.1);
+    let issued = expect(
+        post(app, "/api/v1/tokens", &t.admin, json!({"user": "gina"})).await,
+        StatusCode::CREATED,
+    );
+    let gina = issued["token"].as_str().unwrap().to_owned();
+    let own = expect(
+        post(app, "/api/v1/tokens", &gina, json!({})).await,
+        StatusCode::CREATED,
+    );
+    let me = expect(get(app, "/api/v1/me", &gina).await, StatusCode::OK);
+    assert_eq!(
+        (me["user"].as_str(), me["org"].as_str()),
+        (Some("gina"), Some("globex"))
+    );
+
+    // Globex appoints the agency; the agent must now name its principal.
+    expect(
+        post(
+            app,
+            "/api/v1/powers-of-attorney",
+            &gina,
+            json!({"agent": "agency"}),
+        )
+        .await,
+        StatusCode::CREATED,
+    );
+    let foreign = post(
+        app,
+        "/api/v1/powers-of-attorney",
+        &t.holder,
+        json!({"agent": "agency", "principal": "globex"}),
+    )
+    .await;
+    assert_eq!(foreign.0, StatusCode::FORBIDDEN, "{}", foreign.1);
+
+    // Revoking: someone else's token is not there; one's own is, once.
+    let path = format!("/api/v1/tokens/{}", own["id"].as_str().unwrap());
+    let (s, _) = call(app, Method::DELETE, &path, Some(&t.seller), None).await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+    expect(
+        call(app, Method::DELETE, &path, Some(&gina), None).await,
+        StatusCode::OK,
+    );
+    let (s, _) = call(app, Method::DELETE, &path, Some(&gina), None).await;
+    assert_eq!(s, StatusCode::NOT_FOUND, "revoked once");
+
+    // Every change is in the hash-chained log, under the organisation concerned.
+    use rightsguard_store::Store as _;
+    let log: Vec<String> = app
+        .state
+        .app
+        .store()
+        .audit_of(&rightsguard_domain::event::Subject::Account {
+            org: rightsguard_domain::ids::OrgId::parse("globex").unwrap(),
+        })
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|r| {
+            serde_json::to_value(&r.event.kind).unwrap()["event"]
+                .as_str()
+                .unwrap()
+                .to_owned()
+        })
+        .collect();
+    assert_eq!(
+        log,
+        [
+            "org_created",
+            "user_created",
+            "api_token_issued",
+            "api_token_issued",
+            "power_of_attorney_granted",
+            "api_token_revoked"
+        ]
+    );
+    audit_is_intact(app).await;
 }
