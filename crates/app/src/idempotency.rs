@@ -396,7 +396,13 @@ impl<S: IdempotencyStore> App<S> {
             let mut outcomes: Vec<Result<(Transition<Complaint>, Vec<_>)>> = Vec::new();
             let mut ids = HashSet::new();
             for cmd in &cmds {
-                outcomes.push(self.batch_item(actor, cmd, &mut ids).await);
+                match self.batch_item(actor, cmd, &mut ids).await {
+                    // A failing database fails the batch, not one complaint.
+                    Err(AppError::Store(e)) if !matches!(e, StoreError::Duplicate(_)) => {
+                        return Err(e.into());
+                    }
+                    outcome => outcomes.push(outcome),
+                }
             }
             let views: Vec<BatchOutcome<'_>> = outcomes
                 .iter()
