@@ -20,10 +20,12 @@ use std::sync::{Arc, Mutex};
 
 mod access;
 mod accounts;
+mod evidence;
 pub mod idempotency;
 
 pub use access::complaint_as_seen_by;
 pub use accounts::{AuthError, IssuedToken, Secret};
+pub use evidence::Uploaded;
 pub use idempotency::{Answer, IdempotencyError, IdempotencyKey, Rendered};
 
 use jiff::{SignedDuration, Timestamp};
@@ -105,6 +107,9 @@ pub enum AppError {
     /// Storage failed.
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// An evidence file was refused or could not be read.
+    #[error(transparent)]
+    Evidence(#[from] rightsguard_store::evidence::EvidenceError),
     /// A keyed request is a reused key or still in flight.
     #[error(transparent)]
     Idempotency(#[from] IdempotencyError),
@@ -127,6 +132,7 @@ pub struct App<S> {
     policy: Arc<Policy>,
     calendar: Calendar,
     platform: OrgId,
+    evidence: Option<Arc<rightsguard_store::evidence::EvidenceStore>>,
     inflight: idempotency::InFlight,
 }
 
@@ -141,6 +147,7 @@ impl<S: Store> App<S> {
             policy: Arc::new(policy),
             calendar,
             platform,
+            evidence: None,
             inflight: Default::default(),
         })
     }

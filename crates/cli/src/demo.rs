@@ -82,6 +82,8 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         clock: rightsguard_http::ClockChoice::Manual(args.start),
         platform: OrgId::parse("platform")?,
         jobs_every: Some(std::time::Duration::from_secs(5)),
+        evidence_dir: None,
+        evidence_limit: rightsguard_http::DEFAULT_EVIDENCE_LIMIT,
     };
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()

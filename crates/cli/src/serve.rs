@@ -47,6 +47,13 @@ pub struct Args {
     /// Seconds between runs of the background deadline-job runner; 0 turns it off.
     #[arg(long, default_value_t = 10)]
     jobs_every: u64,
+    /// Where evidence files are kept (content-addressed). Default: beside a
+    /// SQLite database (`PATH.evidence/`), or `./rightsguard-evidence`.
+    #[arg(long, env = "RIGHTSGUARD_EVIDENCE_DIR")]
+    evidence_dir: Option<std::path::PathBuf>,
+    /// The largest evidence upload accepted, in MiB.
+    #[arg(long, default_value_t = 20, value_parser = clap::value_parser!(u16).range(1..=1024))]
+    evidence_max_mib: u16,
 }
 
 /// Runs the server until ctrl-c or SIGTERM.
@@ -69,6 +76,8 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         clock,
         platform: OrgId::parse(&args.platform).context("--platform")?,
         jobs_every: (args.jobs_every > 0).then(|| Duration::from_secs(args.jobs_every)),
+        evidence_dir: args.evidence_dir,
+        evidence_limit: usize::from(args.evidence_max_mib) * 1024 * 1024,
     };
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()

@@ -129,12 +129,15 @@ struct Server {
 }
 
 impl Server {
-    fn start(db: &str) -> Server {
+    fn start(db: &Database) -> Server {
+        let evidence = db.evidence_dir();
         let mut child = Command::new(env!("CARGO_BIN_EXE_rightsguard"))
             .args([
                 "serve",
                 "--db",
-                db,
+                &db.url,
+                "--evidence-dir",
+                evidence.to_str().unwrap(),
                 "--listen",
                 "127.0.0.1:0",
                 "--clock",
@@ -330,7 +333,7 @@ async fn get(base: &str, token: &str, path: &str) -> (u16, Value) {
 
 async fn crash_and_retry(db: Database, seed: u64) {
     // Accounts through the library, then everything over HTTP to the binary.
-    let state = rightsguard_http::build_state(&test_config(&db.url).unwrap())
+    let state = rightsguard_http::build_state(&test_config(&db).unwrap())
         .await
         .unwrap();
     let tokens = create_accounts(&state).await.unwrap();
@@ -343,7 +346,7 @@ async fn crash_and_retry(db: Database, seed: u64) {
     let mut first: BTreeMap<usize, Ack> = BTreeMap::new();
     let mut attempts = vec![0usize; reqs.len()];
 
-    let server = Server::start(&db.url);
+    let server = Server::start(&db);
     post(
         &server.base,
         &tokens.holder,
@@ -367,7 +370,7 @@ async fn crash_and_retry(db: Database, seed: u64) {
     while !pending.is_empty() {
         rounds += 1;
         assert!(rounds <= KILLS + 5, "requests keep failing: {pending:?}");
-        let s = server.take().unwrap_or_else(|| Server::start(&db.url));
+        let s = server.take().unwrap_or_else(|| Server::start(&db));
         // Kill after a few answers while most of the round is still to
         // come; every other kill aims between a commit and its answer.
         let kill = if kills < KILLS && pending.len() > 4 {
@@ -393,7 +396,7 @@ async fn crash_and_retry(db: Database, seed: u64) {
             first.entry(i).or_insert(ack);
         }
     }
-    let server = server.unwrap_or_else(|| Server::start(&db.url));
+    let server = server.unwrap_or_else(|| Server::start(&db));
     assert_eq!(kills, KILLS, "every planned kill happened");
 
     // Every request was answered with success, and every complaint of a

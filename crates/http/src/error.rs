@@ -15,6 +15,7 @@ use rightsguard_app::{AppError, AuthError, IdempotencyError};
 use rightsguard_domain::account::AccountError;
 use rightsguard_domain::rule::RuleError;
 use rightsguard_store::StoreError;
+use rightsguard_store::evidence::EvidenceError;
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -122,6 +123,19 @@ fn store(e: &StoreError) -> (StatusCode, &'static str) {
     }
 }
 
+fn evidence(e: &EvidenceError) -> (StatusCode, &'static str) {
+    match e {
+        EvidenceError::TooLarge { .. } => (StatusCode::PAYLOAD_TOO_LARGE, "evidence_too_large"),
+        EvidenceError::Empty => (StatusCode::UNPROCESSABLE_ENTITY, "evidence_empty"),
+        EvidenceError::TypeNotAccepted(_) => (
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "evidence_type_not_accepted",
+        ),
+        EvidenceError::NotFound(_) => (StatusCode::NOT_FOUND, "not_found"),
+        EvidenceError::Corrupt(_) | EvidenceError::Io(_) => INTERNAL,
+    }
+}
+
 fn idempotency(e: &IdempotencyError) -> (StatusCode, &'static str) {
     match e {
         IdempotencyError::KeyReused { .. } => {
@@ -141,6 +155,7 @@ impl ApiError {
             AppError::Busy(_) => (StatusCode::CONFLICT, "busy"),
             AppError::Account(e) => account(e),
             AppError::Store(e) => store(e),
+            AppError::Evidence(e) => evidence(e),
             AppError::Idempotency(e) => idempotency(e),
         }
     }

@@ -29,6 +29,7 @@ use rightsguard_app::{App, Clock, ManualClock, SystemClock};
 use rightsguard_domain::ids::OrgId;
 use rightsguard_domain::policy::Policy;
 use rightsguard_store::SqlStore;
+use rightsguard_store::evidence::EvidenceStore;
 use tower_http::sensitive_headers::SetSensitiveRequestHeadersLayer;
 use tower_http::trace::{DefaultMakeSpan, DefaultOnResponse, TraceLayer};
 use tracing::Level;
@@ -40,11 +41,13 @@ mod accounts;
 mod api;
 mod docs;
 mod error;
+mod evidence;
 mod extract;
 mod idempotency;
 mod metrics;
 
 pub use error::{ApiError, ErrorBody, ErrorDetail};
+pub use evidence::DEFAULT_EVIDENCE_LIMIT;
 pub use extract::{Caller, JsonBody, ON_BEHALF_OF};
 pub use idempotency::{IDEMPOTENCY_KEY, IDEMPOTENCY_REPLAYED};
 pub use metrics::Metrics;
@@ -64,6 +67,8 @@ pub struct AppState {
     pub worker: String,
     /// Request and work metrics for `/metrics`.
     pub metrics: Arc<Metrics>,
+    /// The largest evidence upload accepted, in bytes.
+    pub evidence_limit: usize,
 }
 
 /// Which clock the server runs on.
@@ -90,6 +95,28 @@ pub struct Config {
     pub platform: OrgId,
     /// How often the background runner looks for due jobs; `None` turns it off.
     pub jobs_every: Option<Duration>,
+    /// Where evidence files are kept; `None`: beside a SQLite database
+    /// (`PATH.evidence/`), or `./rightsguard-evidence` for PostgreSQL.
+    pub evidence_dir: Option<std::path::PathBuf>,
+    /// The largest evidence upload accepted, in bytes.
+    pub evidence_limit: usize,
+}
+
+impl Config {
+    /// The evidence directory in use (see [`Config::evidence_dir`]).
+    pub fn evidence_dir(&self) -> std::path::PathBuf {
+        if let Some(d) = &self.evidence_dir {
+            return d.clone();
+        }
+        match self.db.strip_prefix("sqlite:") {
+            Some(path) => {
+                let path = path.trim_start_matches("//");
+                let path = path.split('?').next().unwrap_or(path);
+                std::path::PathBuf::from(format!("{path}.evidence"))
+            }
+            None => std::path::PathBuf::from("rightsguard-evidence"),
+        }
+    }
 }
 
 /// Why the server could not start.
@@ -107,6 +134,9 @@ pub enum StartError {
     /// The address could not be bound.
     #[error("listen: {0}")]
     Io(#[from] std::io::Error),
+    /// The evidence directory could not be opened.
+    #[error("evidence directory: {0}")]
+    Evidence(String),
 }
 
 #[derive(OpenApi)]
@@ -125,6 +155,7 @@ names its principal in `X-On-Behalf-Of` when it holds several powers of attorney
         (name = "complaints", description = "Complaints, counter-notices, escalation"),
         (name = "review", description = "Platform staff"),
         (name = "sellers", description = "Seller standing and penalties"),
+        (name = "evidence", description = "Evidence files by content hash"),
         (name = "accounts", description = "Who am I; organisations, users, API tokens, powers of attorney"),
         (name = "admin", description = "Audit, clock and jobs"),
     )
@@ -148,6 +179,7 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
     OpenApiRouter::<AppState>::with_openapi(ApiDoc::openapi())
         .merge(api::routes())
         .merge(accounts::routes())
+        .merge(evidence::routes(DEFAULT_EVIDENCE_LIMIT))
         .merge(idempotency::routes())
         .split_for_parts()
         .1
@@ -158,6 +190,7 @@ pub fn router(state: AppState) -> Router {
     let (api_router, doc) = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .merge(api::routes())
         .merge(accounts::routes())
+        .merge(evidence::routes(state.evidence_limit))
         .merge(idempotency::routes())
         .split_for_parts();
     let doc_json = doc.to_pretty_json().unwrap_or_else(|_| "{}".to_owned());
@@ -211,12 +244,15 @@ pub async fn build_state(config: &Config) -> Result<AppState, StartError> {
             (m.clone(), Some(m))
         }
     };
-    let app = App::new(store, clock, policy, config.platform.clone())?;
+    let files = EvidenceStore::open(config.evidence_dir(), config.evidence_limit as u64)
+        .map_err(|e| StartError::Evidence(e.to_string()))?;
+    let app = App::new(store, clock, policy, config.platform.clone())?.with_evidence(files);
     Ok(AppState {
         app,
         manual_clock: manual,
         worker: format!("serve-{}-{}", std::process::id(), config.listen.port()),
         metrics: Arc::new(Metrics::new()),
+        evidence_limit: config.evidence_limit,
     })
 }
 

@@ -39,7 +39,7 @@ use jiff::{SignedDuration, Timestamp};
 use rightsguard_domain::account::{DisplayName, Org, OrgKind, User};
 use rightsguard_domain::actor::Role;
 use rightsguard_domain::complaint::Complaint;
-use rightsguard_domain::event::{DomainEvent, Subject};
+use rightsguard_domain::event::{DomainEvent, EventKind, Subject};
 use rightsguard_domain::ids::{ComplaintId, OrgId, RightId, Sha256, UserId};
 use rightsguard_domain::right::Right;
 use serde::{Deserialize, Serialize};
@@ -173,6 +173,25 @@ pub struct ApiToken {
     pub revoked_at: Option<Timestamp>,
 }
 
+/// One organisation's upload of an evidence file.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct EvidenceRecord {
+    /// The file.
+    pub sha256: Sha256,
+    /// The organisation that uploaded it.
+    pub org: OrgId,
+    /// The person who did.
+    pub uploaded_by: Option<UserId>,
+    /// Sniffed content type.
+    pub content_type: String,
+    /// Size in bytes.
+    pub size: u64,
+    /// When it was uploaded.
+    pub uploaded_at: Timestamp,
+    /// When the uploader says it was captured (a screenshot, a test buy).
+    pub captured_at: Option<Timestamp>,
+}
+
 /// The storage operations the application needs.
 pub trait Store: Send + Sync {
     /// Creates a right with the audit records of its creation.
@@ -299,6 +318,23 @@ pub trait Store: Send + Sync {
     ) -> impl Future<Output = Result<()>> + Send;
     /// The principals `agent` holds a power of attorney from, in id order.
     fn powers_of_attorney(&self, agent: &OrgId) -> impl Future<Output = Result<Vec<OrgId>>> + Send;
+    /// Records that an organisation uploaded an evidence file, with its audit
+    /// records; `false` (and nothing written) if it had uploaded it before.
+    fn record_evidence(
+        &self,
+        rec: &EvidenceRecord,
+        events: &[DomainEvent],
+    ) -> impl Future<Output = Result<bool>> + Send;
+    /// Who uploaded a file, first upload first.
+    fn evidence_records(
+        &self,
+        sha: &Sha256,
+    ) -> impl Future<Output = Result<Vec<EvidenceRecord>>> + Send;
+    /// The complaints that cite a file (as evidence, supplement or counter-notice).
+    fn complaints_citing(
+        &self,
+        sha: &Sha256,
+    ) -> impl Future<Output = Result<Vec<ComplaintId>>> + Send;
 }
 
 /// Which engine is behind the pool.
@@ -571,6 +607,7 @@ async fn write_complaint(
         };
         q.execute(&mut *tx).await?;
     }
+    cite_evidence(&mut *tx, c, events).await?;
     append_audit(&mut *tx, events).await?;
     insert_jobs(&mut *tx, jobs).await?;
     Ok(version)
@@ -666,6 +703,34 @@ fn token_row(r: &AnyRow) -> Result<ApiToken> {
             .map(from_micros)
             .transpose()?,
     })
+}
+
+/// Indexes the evidence a complaint cites: its own, and what this save's
+/// events add (supplements, counter-notices). Evidence is never un-cited, so
+/// rows are only ever added.
+async fn cite_evidence(
+    tx: &mut sqlx::AnyConnection,
+    c: &Complaint,
+    events: &[DomainEvent],
+) -> Result<()> {
+    let mut cited: std::collections::BTreeSet<&Sha256> = c.evidence.iter().collect();
+    for e in events {
+        match &e.kind {
+            EventKind::EvidenceSupplemented { evidence, .. }
+            | EventKind::CounterNoticeSubmitted { evidence, .. } => cited.extend(evidence),
+            _ => {}
+        }
+    }
+    for sha in cited {
+        sqlx::query(
+            "INSERT INTO evidence_citations (sha256, complaint_id) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+        )
+        .bind(sha.to_string())
+        .bind(c.id.as_str())
+        .execute(&mut *tx)
+        .await?;
+    }
+    Ok(())
 }
 
 impl SqlStore {
@@ -1130,6 +1195,72 @@ impl Store for SqlStore {
         .await?;
         rows.iter()
             .map(|r| OrgId::parse(&r.try_get::<String, _>(0)?).map_err(corrupt))
+            .collect()
+    }
+
+    async fn record_evidence(&self, rec: &EvidenceRecord, events: &[DomainEvent]) -> Result<bool> {
+        let mut tx = self.begin_write().await?;
+        let size = i64::try_from(rec.size).map_err(corrupt)?;
+        let done = sqlx::query(
+            "INSERT INTO evidence (sha256, org, uploaded_by, content_type, size, uploaded_at, captured_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING",
+        )
+        .bind(rec.sha256.to_string())
+        .bind(rec.org.as_str())
+        .bind(rec.uploaded_by.as_ref().map(|u| u.as_str().to_owned()))
+        .bind(rec.content_type.as_str())
+        .bind(size)
+        .bind(micros(rec.uploaded_at))
+        .bind(rec.captured_at.map(micros))
+        .execute(&mut *tx)
+        .await?;
+        if done.rows_affected() != 1 {
+            return Ok(false);
+        }
+        append_audit(&mut tx, events).await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    async fn evidence_records(&self, sha: &Sha256) -> Result<Vec<EvidenceRecord>> {
+        let rows = sqlx::query(
+            "SELECT org, uploaded_by, content_type, size, uploaded_at, captured_at FROM evidence \
+             WHERE sha256 = $1 ORDER BY uploaded_at, org",
+        )
+        .bind(sha.to_string())
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(EvidenceRecord {
+                    sha256: *sha,
+                    org: OrgId::parse(&r.try_get::<String, _>(0)?).map_err(corrupt)?,
+                    uploaded_by: r
+                        .try_get::<Option<String>, _>(1)?
+                        .map(|u| UserId::parse(&u))
+                        .transpose()
+                        .map_err(corrupt)?,
+                    content_type: r.try_get(2)?,
+                    size: u64::try_from(r.try_get::<i64, _>(3)?).map_err(corrupt)?,
+                    uploaded_at: from_micros(r.try_get(4)?)?,
+                    captured_at: r
+                        .try_get::<Option<i64>, _>(5)?
+                        .map(from_micros)
+                        .transpose()?,
+                })
+            })
+            .collect()
+    }
+
+    async fn complaints_citing(&self, sha: &Sha256) -> Result<Vec<ComplaintId>> {
+        let rows = sqlx::query(
+            "SELECT complaint_id FROM evidence_citations WHERE sha256 = $1 ORDER BY complaint_id",
+        )
+        .bind(sha.to_string())
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| ComplaintId::parse(&r.try_get::<String, _>(0)?).map_err(corrupt))
             .collect()
     }
 }

@@ -25,7 +25,7 @@ use rightsguard_domain::ids::{
 };
 use rightsguard_domain::policy::Policy;
 use rightsguard_domain::right::{Right, RightCommand, RightKind, RightState};
-use rightsguard_store::{ApiToken, NewJob, SqlStore, Store, StoreError};
+use rightsguard_store::{ApiToken, EvidenceRecord, NewJob, SqlStore, Store, StoreError};
 
 struct Db {
     store: SqlStore,
@@ -133,6 +133,7 @@ conformance!(
     accounts_round_trip_and_refuse_duplicates,
     tokens_are_found_by_hash_and_revoked_once,
     powers_of_attorney_are_listed_per_agent,
+    evidence_uploads_are_recorded_once_per_org_and_citations_indexed,
 );
 
 fn t0() -> Timestamp {
@@ -967,4 +968,123 @@ async fn powers_of_attorney_are_listed_per_agent(store: &SqlStore) {
             .unwrap()
             .is_empty()
     );
+}
+
+async fn evidence_uploads_are_recorded_once_per_org_and_citations_indexed(store: &SqlStore) {
+    for (id, kind) in [("acme", OrgKind::RightsHolder), ("shop1", OrgKind::Seller)] {
+        store.create_org(&account_org(id, kind), &[]).await.unwrap();
+    }
+    let file = Sha256::from_bytes([9; 32]);
+    let rec = |o: &str, at: Timestamp| EvidenceRecord {
+        sha256: file,
+        org: org(o),
+        uploaded_by: None,
+        content_type: "image/png".into(),
+        size: 1234,
+        uploaded_at: at,
+        captured_at: Some(t0() - SignedDuration::from_hours(2)),
+    };
+    let uploaded = |_org: &str| {
+        DomainEvent::evidence(
+            file,
+            &Actor::system(org("platform")),
+            t0(),
+            EventKind::EvidenceUploaded {
+                content_type: "image/png".into(),
+                size: 1234,
+                captured_at: None,
+            },
+        )
+    };
+    assert!(
+        store
+            .record_evidence(&rec("acme", t0()), &[uploaded("acme")])
+            .await
+            .unwrap()
+    );
+    let later = t0() + SignedDuration::from_hours(1);
+    assert!(
+        !store
+            .record_evidence(&rec("acme", later), &[uploaded("acme")])
+            .await
+            .unwrap(),
+        "the same organisation's second upload keeps the first record"
+    );
+    assert!(
+        store
+            .record_evidence(&rec("shop1", later), &[uploaded("shop1")])
+            .await
+            .unwrap()
+    );
+    assert_eq!(
+        store.evidence_records(&file).await.unwrap(),
+        vec![rec("acme", t0()), rec("shop1", later)]
+    );
+    assert!(
+        store
+            .evidence_records(&Sha256::from_bytes([1; 32]))
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    let log = store
+        .audit_of(&Subject::Evidence { sha256: file })
+        .await
+        .unwrap();
+    assert_eq!(log.len(), 2, "one record per upload that happened");
+
+    // Citations: the complaint's own evidence, then a counter-notice's.
+    let rules = Rules::new();
+    let r = verified_right(store, "r1").await;
+    let a = Complaint::submit(
+        submission("C1", &[("L1", "shop1")]),
+        &r,
+        &holder(),
+        t0(),
+        rules.ctx(),
+    )
+    .unwrap();
+    store
+        .save_complaint(&a.state, None, &a.events, &[])
+        .await
+        .unwrap();
+    let c1 = ComplaintId::parse("C1").unwrap();
+    assert_eq!(
+        store.complaints_citing(&file).await.unwrap(),
+        vec![c1.clone()]
+    );
+    let invoice = Sha256::from_bytes([5; 32]);
+    assert!(store.complaints_citing(&invoice).await.unwrap().is_empty());
+    let mut events = vec![];
+    let mut state = a.state;
+    for (cmd, who) in [
+        (
+            ComplaintCommand::Decide {
+                listing: ListingId::parse("L1").unwrap(),
+                decision: Decision::Uphold,
+            },
+            reviewer(),
+        ),
+        (
+            ComplaintCommand::FileCounterNotice {
+                listing: ListingId::parse("L1").unwrap(),
+                statement: "genuine".into(),
+                evidence: vec![invoice],
+            },
+            Actor::seller(org("shop1"), UserId::parse("sam").unwrap()),
+        ),
+    ] {
+        let t = state.apply(&cmd, &who, t0(), rules.ctx()).unwrap();
+        state = t.state;
+        events.extend(t.events);
+    }
+    store
+        .save_complaint(&state, Some(1), &events, &[])
+        .await
+        .unwrap();
+    assert_eq!(
+        store.complaints_citing(&invoice).await.unwrap(),
+        vec![c1.clone()]
+    );
+    assert_eq!(store.complaints_citing(&file).await.unwrap(), vec![c1]);
 }

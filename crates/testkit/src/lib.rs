@@ -26,6 +26,9 @@ pub type Error = Box<dyn std::error::Error + Send + Sync>;
 /// with holiday data.
 pub const CLOCK_START: &str = "2026-03-09T01:00:00Z";
 
+/// The evidence upload limit of test servers (small, so tests can exceed it).
+pub const EVIDENCE_LIMIT: usize = 64 * 1024;
+
 /// Which database the server runs on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
@@ -67,7 +70,7 @@ pub struct TestApp {
     pub state: rightsguard_http::AppState,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
     task: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
-    _dir: Option<tempfile::TempDir>,
+    _dir: tempfile::TempDir,
     pg: Option<(String, String)>,
 }
 
@@ -91,16 +94,22 @@ pub fn postgres_admin_url() -> Result<Option<String>, Error> {
 }
 
 /// A fresh database: a new SQLite file in a temporary directory, or a new
-/// PostgreSQL database; [`Database::drop_now`] removes it.
+/// PostgreSQL database (with a temporary directory for evidence files);
+/// [`Database::drop_now`] removes it.
 #[derive(Debug)]
 pub struct Database {
     /// Its URL, for `SqlStore::connect` or `rightsguard serve --db`.
     pub url: String,
-    dir: Option<tempfile::TempDir>,
+    dir: tempfile::TempDir,
     pg: Option<(String, String)>,
 }
 
 impl Database {
+    /// Where evidence files of a server on this database go.
+    pub fn evidence_dir(&self) -> std::path::PathBuf {
+        self.dir.path().join("evidence")
+    }
+
     /// Drops a PostgreSQL database (the SQLite file goes with its directory).
     pub async fn drop_now(mut self) -> Result<(), Error> {
         drop_pg(self.pg.take()).await
@@ -124,15 +133,11 @@ async fn drop_pg(pg: Option<(String, String)>) -> Result<(), Error> {
 /// Makes a fresh database of `backend`; `None` when PostgreSQL is to be skipped.
 pub async fn fresh_database(backend: Backend) -> Result<Option<Database>, Error> {
     let n = COUNTER.fetch_add(1, Ordering::Relaxed);
-    Ok(Some(match backend {
+    let dir = tempfile::tempdir()?;
+    let (url, pg) = match backend {
         Backend::Sqlite => {
-            let dir = tempfile::tempdir()?;
             let url = format!("sqlite:{}", dir.path().join("rg.sqlite").display());
-            Database {
-                url,
-                dir: Some(dir),
-                pg: None,
-            }
+            (url, None)
         }
         Backend::Postgres => {
             let Some(admin) = postgres_admin_url()? else {
@@ -149,25 +154,24 @@ pub async fn fresh_database(backend: Backend) -> Result<Option<Database>, Error>
             let (base, _) = admin
                 .rsplit_once('/')
                 .ok_or("RG_TEST_POSTGRES_URL has no database path")?;
-            Database {
-                url: format!("{base}/{name}"),
-                dir: None,
-                pg: Some((admin, name)),
-            }
+            (format!("{base}/{name}"), Some((admin, name)))
         }
-    }))
+    };
+    Ok(Some(Database { url, dir, pg }))
 }
 
-/// The server's configuration as the tests run it: a manual clock from
-/// [`CLOCK_START`], port 0, no background job runner.
-pub fn test_config(db: &str) -> Result<Config, Error> {
+/// The server's configuration as the tests run it on `db`: a manual clock
+/// from [`CLOCK_START`], port 0, no background job runner.
+pub fn test_config(db: &Database) -> Result<Config, Error> {
     Ok(Config {
-        db: db.to_owned(),
+        db: db.url.clone(),
         listen: "127.0.0.1:0".parse()?,
         policy: "aliexpress".into(),
         clock: ClockChoice::Manual(CLOCK_START.parse()?),
         platform: OrgId::parse("platform")?,
         jobs_every: None,
+        evidence_dir: Some(db.evidence_dir()),
+        evidence_limit: EVIDENCE_LIMIT,
     })
 }
 
@@ -177,7 +181,7 @@ pub async fn spawn_app(backend: Backend) -> Result<Option<TestApp>, Error> {
     let Some(mut db) = fresh_database(backend).await? else {
         return Ok(None);
     };
-    let server = Server::bind(&test_config(&db.url)?).await?;
+    let server = Server::bind(&test_config(&db)?).await?;
     let addr = server.local_addr()?;
     let state = server.state().clone();
     let tokens = create_accounts(&state).await?;
@@ -191,8 +195,8 @@ pub async fn spawn_app(backend: Backend) -> Result<Option<TestApp>, Error> {
         state,
         stop: Some(stop),
         task: Some(task),
-        _dir: db.dir.take(),
         pg: db.pg.take(),
+        _dir: db.dir,
     }))
 }
 

@@ -38,6 +38,8 @@ both!(
     validation_errors_name_the_field,
     metrics_count_requests_by_route_and_show_waiting_work,
     accounts_are_managed_over_the_api_and_every_change_is_audited,
+    evidence_is_sniffed_stored_once_and_shown_only_to_the_parties,
+    hostile_or_malformed_evidence_is_refused_with_a_clear_error,
 );
 
 /// One call: method, path, token, optional body → status and JSON body.
@@ -519,6 +521,8 @@ const ROUTES: &[(&str, &str)] = &[
     ("post", "/api/v1/tokens"),
     ("delete", "/api/v1/tokens/{id}"),
     ("post", "/api/v1/powers-of-attorney"),
+    ("post", "/api/v1/evidence"),
+    ("get", "/api/v1/evidence/{sha256}"),
 ];
 
 async fn the_openapi_document_lists_every_route(app: &TestApp) {
@@ -865,4 +869,210 @@ async fn accounts_are_managed_over_the_api_and_every_change_is_audited(app: &Tes
         ]
     );
     audit_is_intact(app).await;
+}
+
+/// Uploads raw bytes as evidence.
+async fn upload(app: &TestApp, token: &str, query: &str, bytes: Vec<u8>) -> (StatusCode, Value) {
+    let resp = Client::new()
+        .post(app.url(&format!("/api/v1/evidence{query}")))
+        .bearer_auth(token)
+        .header("content-type", "image/png") // a lie: the type is sniffed
+        .body(bytes)
+        .send()
+        .await
+        .unwrap();
+    let status = resp.status();
+    (status, resp.json().await.unwrap())
+}
+
+async fn download(app: &TestApp, token: &str, sha: &str) -> reqwest::Response {
+    Client::new()
+        .get(app.url(&format!("/api/v1/evidence/{sha}")))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap()
+}
+
+const PDF: &[u8] =
+    b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n";
+
+async fn evidence_is_sniffed_stored_once_and_shown_only_to_the_parties(app: &TestApp) {
+    let t = &app.tokens;
+    let first = expect(
+        upload(
+            app,
+            &t.holder,
+            "?captured_at=2026-03-08T10:00:00Z",
+            PDF.to_vec(),
+        )
+        .await,
+        StatusCode::CREATED,
+    );
+    let sha = first["sha256"].as_str().unwrap().to_owned();
+    assert_eq!(first["content_type"], "application/pdf");
+    assert_eq!(first["size"], PDF.len());
+    assert_eq!(first["captured_at"], "2026-03-08T10:00:00Z");
+    // The same bytes again: the first upload stands.
+    let again = expect(
+        upload(app, &t.holder, "", PDF.to_vec()).await,
+        StatusCode::OK,
+    );
+    assert_eq!(again, first);
+
+    let resp = download(app, &t.holder, &sha).await;
+    assert_eq!(resp.status(), StatusCode::OK);
+    let h = resp.headers().clone();
+    assert_eq!(h["content-type"], "application/pdf");
+    assert_eq!(h["x-content-type-options"], "nosniff");
+    assert!(
+        h["content-disposition"]
+            .to_str()
+            .unwrap()
+            .starts_with("attachment;")
+    );
+    assert!(
+        h["content-security-policy"]
+            .to_str()
+            .unwrap()
+            .contains("sandbox")
+    );
+    assert_eq!(h["x-evidence-captured-at"], "2026-03-08T10:00:00Z");
+    assert_eq!(resp.bytes().await.unwrap().as_ref(), PDF);
+
+    // Before any complaint cites it, only its uploader and staff see it.
+    for token in [&t.seller, &t.rival, &t.seller2] {
+        assert_eq!(
+            download(app, token, &sha).await.status(),
+            StatusCode::NOT_FOUND
+        );
+    }
+    assert_eq!(
+        download(app, &t.reviewer, &sha).await.status(),
+        StatusCode::OK
+    );
+
+    // A complaint against shop1 cites it: shop1 may now read it, shop2 still not.
+    verified_right(app, "r1", 1).await;
+    expect(
+        post(
+            app,
+            "/api/v1/complaints",
+            &t.holder,
+            json!({"id": "C1", "right": "r1", "reason": "counterfeit", "evidence": [sha],
+                   "listings": [{"id": "L1", "seller": "shop1", "category_classes": [25]}]}),
+        )
+        .await,
+        StatusCode::CREATED,
+    );
+    assert_eq!(
+        download(app, &t.seller, &sha).await.status(),
+        StatusCode::OK
+    );
+    assert_eq!(
+        download(app, &t.seller2, &sha).await.status(),
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        download(app, &t.rival, &sha).await.status(),
+        StatusCode::NOT_FOUND
+    );
+
+    // The seller's counter-notice evidence reaches the holder the same way.
+    uphold(app, "C1", "L1").await;
+    let invoice = b"Invoice 2026-0042: 200 pairs, authorised distributor".to_vec();
+    let inv = expect(
+        upload(app, &t.seller, "", invoice.clone()).await,
+        StatusCode::CREATED,
+    );
+    let inv_sha = inv["sha256"].as_str().unwrap().to_owned();
+    assert_eq!(inv["content_type"], "text/plain");
+    assert_eq!(
+        download(app, &t.holder, &inv_sha).await.status(),
+        StatusCode::NOT_FOUND
+    );
+    expect(
+        command(
+            app,
+            "C1",
+            &t.seller,
+            json!({"command": "file_counter_notice", "listing": "L1", "statement": "genuine stock",
+                   "evidence": [inv_sha]}),
+        )
+        .await,
+        StatusCode::OK,
+    );
+    let resp = download(app, &t.holder, &inv_sha).await;
+    assert_eq!(resp.status(), StatusCode::OK);
+    assert_eq!(resp.bytes().await.unwrap().as_ref(), invoice.as_slice());
+    // An agent acting for the holder sees what the holder sees.
+    assert_eq!(
+        download(app, &t.agent, &inv_sha).await.status(),
+        StatusCode::OK
+    );
+    audit_is_intact(app).await;
+}
+
+async fn hostile_or_malformed_evidence_is_refused_with_a_clear_error(app: &TestApp) {
+    let t = &app.tokens;
+    let before = expect(
+        get(app, "/api/v1/audit/verify", &t.admin).await,
+        StatusCode::OK,
+    );
+    let code = |r: &(StatusCode, Value)| r.1["error"]["code"].as_str().unwrap_or("").to_owned();
+    let elf = upload(
+        app,
+        &t.holder,
+        "",
+        b"\x7fELF\x02\x01\x01\0\0\0\0\0\0\0\0\0".to_vec(),
+    )
+    .await;
+    assert_eq!(elf.0, StatusCode::UNSUPPORTED_MEDIA_TYPE, "{}", elf.1);
+    assert_eq!(code(&elf), "evidence_type_not_accepted");
+    let zip = upload(app, &t.holder, "", b"PK\x03\x04\x14\0\0\0\x08\0".to_vec()).await;
+    assert_eq!(zip.0, StatusCode::UNSUPPORTED_MEDIA_TYPE, "{}", zip.1);
+    let empty = upload(app, &t.holder, "", Vec::new()).await;
+    assert_eq!(code(&empty), "evidence_empty", "{}", empty.1);
+    let big = upload(
+        app,
+        &t.holder,
+        "",
+        vec![b'a'; rightsguard_testkit::EVIDENCE_LIMIT + 1],
+    )
+    .await;
+    assert_eq!(big.0, StatusCode::PAYLOAD_TOO_LARGE, "{}", big.1);
+    assert_eq!(code(&big), "body_too_large");
+    let future = upload(
+        app,
+        &t.holder,
+        "?captured_at=2030-01-01T00:00:00Z",
+        PDF.to_vec(),
+    )
+    .await;
+    assert_eq!(future.0, StatusCode::UNPROCESSABLE_ENTITY, "{}", future.1);
+    let garbled = upload(app, &t.holder, "?captured_at=yesterday", PDF.to_vec()).await;
+    assert_eq!(garbled.1["error"]["field"], "captured_at", "{}", garbled.1);
+    let unknown = upload(app, &t.holder, "?colour=red", PDF.to_vec()).await;
+    assert_eq!(unknown.0, StatusCode::UNPROCESSABLE_ENTITY, "{}", unknown.1);
+    let anonymous = Client::new()
+        .post(app.url("/api/v1/evidence"))
+        .body(PDF.to_vec())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(anonymous.status(), StatusCode::UNAUTHORIZED);
+    // Nothing refused was stored or audited; a bad hash is simply not there.
+    assert_eq!(
+        download(app, &t.admin, "not-a-hash").await.status(),
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        download(app, &t.admin, &sha(9)).await.status(),
+        StatusCode::NOT_FOUND
+    );
+    let after = expect(
+        get(app, "/api/v1/audit/verify", &t.admin).await,
+        StatusCode::OK,
+    );
+    assert_eq!(after["records"], before["records"], "{after}");
 }
