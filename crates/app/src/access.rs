@@ -85,3 +85,17 @@ impl<S: Store> App<S> {
         require(actor, &[Role::Admin], command)
     }
 }
+
+/// A complaint as `actor` may see it: a seller sees only its own listings of
+/// a complaint that names several sellers' (which other listings were
+/// reported is none of its business); everyone else who may see the
+/// complaint sees it whole.
+pub fn complaint_as_seen_by(
+    actor: &Actor,
+    mut c: rightsguard_domain::complaint::Complaint,
+) -> rightsguard_domain::complaint::Complaint {
+    if actor.role == Role::Seller {
+        c.items.retain(|i| i.seller == actor.org);
+    }
+    c
+}

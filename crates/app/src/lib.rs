@@ -21,9 +21,12 @@ use std::sync::{Arc, Mutex};
 mod access;
 mod accounts;
 mod evidence;
+pub mod idempotency;
 
+pub use access::complaint_as_seen_by;
 pub use accounts::{AuthError, IssuedToken, Secret};
 pub use evidence::Uploaded;
+pub use idempotency::{Answer, IdempotencyError, IdempotencyKey, Rendered};
 
 use jiff::{SignedDuration, Timestamp};
 use rightsguard_domain::actor::{Actor, Role};
@@ -107,6 +110,9 @@ pub enum AppError {
     /// An evidence file was refused or could not be read.
     #[error(transparent)]
     Evidence(#[from] rightsguard_store::evidence::EvidenceError),
+    /// A keyed request is a reused key or still in flight.
+    #[error(transparent)]
+    Idempotency(#[from] IdempotencyError),
 }
 
 /// Shorthand.
@@ -127,6 +133,7 @@ pub struct App<S> {
     calendar: Calendar,
     platform: OrgId,
     evidence: Option<Arc<rightsguard_store::evidence::EvidenceStore>>,
+    inflight: idempotency::InFlight,
 }
 
 impl<S: Store> App<S> {
@@ -141,6 +148,7 @@ impl<S: Store> App<S> {
             calendar,
             platform,
             evidence: None,
+            inflight: Default::default(),
         })
     }
 

@@ -10,8 +10,10 @@ use std::collections::BTreeSet;
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
+use axum::response::Response;
 use jiff::civil::Date;
 use jiff::{SignedDuration, Timestamp};
+use rightsguard_app::complaint_as_seen_by;
 use rightsguard_domain::complaint::{
     Appeal, Complaint, ComplaintCommand, ItemState, ReasonCode, SubmitComplaint,
 };
@@ -29,6 +31,7 @@ use utoipa_axum::routes;
 use crate::AppState;
 use crate::error::{ApiError, ErrorBody};
 use crate::extract::{Caller, JsonBody};
+use crate::idempotency::{IDEMPOTENCY_KEY_DOC, IdempotencyKeyHeader, rendered, respond};
 
 type ApiResult<T> = Result<T, ApiError>;
 
@@ -358,24 +361,35 @@ pub struct SubmitComplaintDoc {
 }
 
 /// Submits a complaint on a verified right of the caller (or its principal).
+/// With an `Idempotency-Key`, a retry with the same body replays the first
+/// answer (`Idempotency-Replayed: true`) instead of filing twice.
 #[utoipa::path(post, path = "/api/v1/complaints", tag = "complaints", request_body = SubmitComplaintDoc,
+    params(("Idempotency-Key" = Option<String>, Header, description = IDEMPOTENCY_KEY_DOC)),
     security(("bearer" = [])),
-    responses((status = 201, description = "The complaint, under review", body = ComplaintView),
-        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody),
-        (status = 422, body = ErrorBody)))]
+    responses((status = 201, description = "The complaint, under review (or the replayed first answer)", body = ComplaintView,
+            headers(("Idempotency-Replayed" = String, description = "`true` when this is the recorded answer of an earlier request with the key"))),
+        (status = 400, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 409, description = "`duplicate` id, or `idempotency_in_flight`", body = ErrorBody),
+        (status = 422, description = "Invalid, out of scope, or `idempotency_key_reused`", body = ErrorBody)))]
 async fn submit_complaint(
     State(s): State<AppState>,
     Caller(actor): Caller,
+    IdempotencyKeyHeader(key): IdempotencyKeyHeader,
     JsonBody(cmd): JsonBody<SubmitComplaint>,
-) -> ApiResult<(StatusCode, Json<ComplaintView>)> {
+) -> ApiResult<Response> {
     // A right the caller may not see is answered as missing, like a GET.
     s.app.right_visible_to(&actor, &cmd.right).await?;
-    let c = s.app.submit_complaint(&actor, cmd).await?;
-    Ok((StatusCode::CREATED, Json(c.into())))
+    let answer = s
+        .app
+        .submit_complaint_keyed(&actor, key.as_ref(), cmd, |c| {
+            rendered(StatusCode::CREATED, &ComplaintView::from(c.clone()))
+        })
+        .await?;
+    Ok(respond(answer))
 }
 
 /// A complaint: for staff, the complainant (or its agent) and the sellers it
-/// names; 404 for anyone else.
+/// names (each seeing only its own listings); 404 for anyone else.
 #[utoipa::path(get, path = "/api/v1/complaints/{id}", tag = "complaints",
     params(("id" = String, Path, description = "Complaint id")), security(("bearer" = [])),
     responses((status = 200, description = "The complaint with the state of each listing", body = ComplaintView),
@@ -389,7 +403,7 @@ async fn get_complaint(
         .app
         .complaint_visible_to(&actor, &complaint_id(&id)?)
         .await?;
-    Ok(Json(c.value.into()))
+    Ok(Json(complaint_as_seen_by(&actor, c.value).into()))
 }
 
 /// Applies a command to one listing of a complaint. The body is a
@@ -398,22 +412,32 @@ async fn get_complaint(
 /// `confirm_delivery`, `record_escalation`, `record_escalation_outcome`,
 /// `file_internal_complaint`, `decide_internal_complaint`.
 #[utoipa::path(post, path = "/api/v1/complaints/{id}/commands", tag = "complaints",
-    params(("id" = String, Path, description = "Complaint id")), security(("bearer" = [])),
+    params(("id" = String, Path, description = "Complaint id"),
+        ("Idempotency-Key" = Option<String>, Header, description = IDEMPOTENCY_KEY_DOC)),
+    security(("bearer" = [])),
     request_body(content = Object, description = "A ComplaintCommand, e.g. {\"command\":\"decide\",\"listing\":\"L1\",\"decision\":{\"decision\":\"uphold\"}}"),
-    responses((status = 200, description = "The complaint after the command", body = ComplaintView),
-        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody),
-        (status = 422, body = ErrorBody)))]
+    responses((status = 200, description = "The complaint after the command (or the replayed first answer)", body = ComplaintView,
+            headers(("Idempotency-Replayed" = String, description = "`true` when this is the recorded answer of an earlier request with the key"))),
+        (status = 400, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 409, description = "Wrong state, closed window, or `idempotency_in_flight`", body = ErrorBody),
+        (status = 422, description = "Invalid, or `idempotency_key_reused`", body = ErrorBody)))]
 async fn command_complaint(
     State(s): State<AppState>,
     Caller(actor): Caller,
     Path(id): Path<String>,
+    IdempotencyKeyHeader(key): IdempotencyKeyHeader,
     JsonBody(cmd): JsonBody<ComplaintCommand>,
-) -> ApiResult<Json<ComplaintView>> {
-    let c = s
+) -> ApiResult<Response> {
+    let answer = s
         .app
-        .act_on_complaint(&actor, &complaint_id(&id)?, &cmd)
+        .act_on_complaint_keyed(&actor, key.as_ref(), &complaint_id(&id)?, &cmd, |c| {
+            rendered(
+                StatusCode::OK,
+                &ComplaintView::from(complaint_as_seen_by(&actor, c.clone())),
+            )
+        })
         .await?;
-    Ok(Json(c.into()))
+    Ok(respond(answer))
 }
 
 /// One listing waiting for review.

@@ -6,12 +6,12 @@
 //! catch-all arm: a new error variant anywhere below does not compile until
 //! someone decides its status here. The body is always
 //! `{"error":{"code":"...","message":"..."}}` (plus `"field"` when a request
-//! field is to blame). A 500 shows the client an opaque message and logs the
+//! field or header is to blame). A 500 shows the client an opaque message and logs the
 //! whole cause chain.
 
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use rightsguard_app::{AppError, AuthError};
+use rightsguard_app::{AppError, AuthError, IdempotencyError};
 use rightsguard_domain::account::AccountError;
 use rightsguard_domain::rule::RuleError;
 use rightsguard_store::StoreError;
@@ -82,7 +82,8 @@ pub struct ErrorDetail {
     pub code: &'static str,
     /// Human-readable explanation.
     pub message: String,
-    /// The request field to blame, as a path (`listings[0].seller`).
+    /// The request field to blame, as a path (`listings[0].seller`), or the
+    /// header (`Idempotency-Key`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub field: Option<String>,
 }
@@ -141,16 +142,34 @@ fn evidence(e: &EvidenceError) -> (StatusCode, &'static str) {
     }
 }
 
+fn idempotency(e: &IdempotencyError) -> (StatusCode, &'static str) {
+    match e {
+        IdempotencyError::KeyReused { .. } => {
+            (StatusCode::UNPROCESSABLE_ENTITY, "idempotency_key_reused")
+        }
+        IdempotencyError::InFlight { .. } => (StatusCode::CONFLICT, "idempotency_in_flight"),
+    }
+}
+
 impl ApiError {
+    /// The status and stable code of a use case's error (also used for the
+    /// per-item outcomes of a batch).
+    pub fn app_status_and_code(e: &AppError) -> (StatusCode, &'static str) {
+        match e {
+            AppError::Rule(e) => rule(e),
+            AppError::NotFound(_) => (StatusCode::NOT_FOUND, "not_found"),
+            AppError::Busy(_) => (StatusCode::CONFLICT, "busy"),
+            AppError::Account(e) => account(e),
+            AppError::Store(e) => store(e),
+            AppError::Evidence(e) => evidence(e),
+            AppError::Idempotency(e) => idempotency(e),
+        }
+    }
+
     /// The status and stable code of this error: the one table.
     pub fn status_and_code(&self) -> (StatusCode, &'static str) {
         match self {
-            ApiError::App(AppError::Rule(e)) => rule(e),
-            ApiError::App(AppError::NotFound(_)) => (StatusCode::NOT_FOUND, "not_found"),
-            ApiError::App(AppError::Busy(_)) => (StatusCode::CONFLICT, "busy"),
-            ApiError::App(AppError::Account(e)) => account(e),
-            ApiError::App(AppError::Store(e)) => store(e),
-            ApiError::App(AppError::Evidence(e)) => evidence(e),
+            ApiError::App(e) => Self::app_status_and_code(e),
             ApiError::Auth(AuthError::UnknownToken)
             | ApiError::Auth(AuthError::RevokedToken)
             | ApiError::Auth(AuthError::AccountGone) => (StatusCode::UNAUTHORIZED, "invalid_token"),
@@ -169,6 +188,7 @@ impl ApiError {
     fn field(&self) -> Option<String> {
         match self {
             ApiError::InvalidBody { field, .. } => field.clone(),
+            ApiError::BadHeader { header, .. } => Some((*header).to_owned()),
             _ => None,
         }
     }
@@ -211,6 +231,11 @@ impl IntoResponse for ApiError {
         if let ApiError::RateLimited { retry_after } = self {
             resp.headers_mut()
                 .insert(header::RETRY_AFTER, HeaderValue::from(retry_after));
+        }
+        if code == "idempotency_in_flight" {
+            // The first request is about to answer: retrying soon is right.
+            resp.headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
         }
         resp
     }

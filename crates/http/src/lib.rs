@@ -43,12 +43,14 @@ mod docs;
 mod error;
 mod evidence;
 mod extract;
+mod idempotency;
 mod metrics;
 mod ratelimit;
 
 pub use error::{ApiError, ErrorBody, ErrorDetail};
 pub use evidence::DEFAULT_EVIDENCE_LIMIT;
 pub use extract::{Caller, JsonBody, ON_BEHALF_OF};
+pub use idempotency::{IDEMPOTENCY_KEY, IDEMPOTENCY_REPLAYED};
 pub use metrics::Metrics;
 pub use ratelimit::{WriteLimiter, WriteRate};
 
@@ -184,6 +186,7 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
         .merge(api::routes())
         .merge(accounts::routes())
         .merge(evidence::routes(DEFAULT_EVIDENCE_LIMIT))
+        .merge(idempotency::routes())
         .split_for_parts()
         .1
 }
@@ -194,6 +197,7 @@ pub fn router(state: AppState) -> Router {
         .merge(api::routes())
         .merge(accounts::routes())
         .merge(evidence::routes(state.evidence_limit))
+        .merge(idempotency::routes())
         .split_for_parts();
     let doc_json = doc.to_pretty_json().unwrap_or_else(|_| "{}".to_owned());
     let docs_html = docs::render(&doc);

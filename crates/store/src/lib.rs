@@ -26,6 +26,7 @@
 //! head hash recorded elsewhere; `verify_audit` reports the head for that.
 
 pub mod evidence;
+pub mod idempotency;
 mod stats;
 
 pub use stats::Stats;
@@ -523,6 +524,95 @@ async fn append_audit(tx: &mut sqlx::AnyConnection, events: &[DomainEvent]) -> R
     Ok(())
 }
 
+/// Writes a complaint (new when `expected_version` is `None`), its index rows,
+/// audit records and jobs inside the caller's write transaction; returns the
+/// new version. Shared by [`Store::save_complaint`] and the keyed writes of
+/// [`idempotency`].
+async fn write_complaint(
+    tx: &mut sqlx::AnyConnection,
+    c: &Complaint,
+    expected_version: Option<i64>,
+    events: &[DomainEvent],
+    jobs: &[NewJob],
+) -> Result<i64> {
+    let version = match expected_version {
+        None => {
+            let inserted = sqlx::query(
+                "INSERT INTO complaints (id, complainant, filed_by, right_id, submitted_at, body, version) \
+                 VALUES ($1, $2, $3, $4, $5, $6, 1)",
+            )
+            .bind(c.id.as_str())
+            .bind(c.complainant.as_str())
+            .bind(c.filed_by.as_str())
+            .bind(c.right.as_str())
+            .bind(micros(c.submitted_at))
+            .bind(to_json(c)?)
+            .execute(&mut *tx)
+            .await;
+            match inserted {
+                Err(e) if is_unique_violation(&e) => {
+                    return Err(StoreError::Duplicate(format!("complaint {}", c.id)));
+                }
+                r => r?,
+            };
+            1
+        }
+        Some(v) => {
+            let done = sqlx::query("UPDATE complaints SET body = $1, version = version + 1 WHERE id = $2 AND version = $3")
+                .bind(to_json(c)?)
+                .bind(c.id.as_str())
+                .bind(v)
+                .execute(&mut *tx)
+                .await?;
+            if done.rows_affected() != 1 {
+                return Err(StoreError::Conflict(format!("complaint {}", c.id)));
+            }
+            v + 1
+        }
+    };
+    // A command changes one listing of up to 300: write only the index
+    // rows that differ from what is stored, not every row again.
+    let stored: HashMap<String, (String, i64)> = if expected_version.is_some() {
+        sqlx::query(
+            "SELECT listing_id, state, review_due FROM complaint_items WHERE complaint_id = $1",
+        )
+        .bind(c.id.as_str())
+        .fetch_all(&mut *tx)
+        .await?
+        .iter()
+        .map(|r| Ok((r.try_get(0)?, (r.try_get(1)?, r.try_get(2)?))))
+        .collect::<Result<_>>()?
+    } else {
+        HashMap::new()
+    };
+    for i in &c.items {
+        let row = (i.state.name(), micros(i.review_due));
+        let q = match stored.get(i.listing.as_str()) {
+            Some((state, due)) if (state.as_str(), *due) == row => continue,
+            Some(_) => sqlx::query(
+                "UPDATE complaint_items SET state = $1, review_due = $2 WHERE complaint_id = $3 AND listing_id = $4",
+            )
+            .bind(row.0)
+            .bind(row.1)
+            .bind(c.id.as_str())
+            .bind(i.listing.as_str()),
+            None => sqlx::query(
+                "INSERT INTO complaint_items (complaint_id, listing_id, seller, state, review_due) VALUES ($1, $2, $3, $4, $5)",
+            )
+            .bind(c.id.as_str())
+            .bind(i.listing.as_str())
+            .bind(i.seller.as_str())
+            .bind(row.0)
+            .bind(row.1),
+        };
+        q.execute(&mut *tx).await?;
+    }
+    cite_evidence(&mut *tx, c, events).await?;
+    append_audit(&mut *tx, events).await?;
+    insert_jobs(&mut *tx, jobs).await?;
+    Ok(version)
+}
+
 async fn insert_jobs(tx: &mut sqlx::AnyConnection, jobs: &[NewJob]) -> Result<()> {
     for j in jobs {
         sqlx::query(
@@ -771,81 +861,7 @@ impl Store for SqlStore {
         jobs: &[NewJob],
     ) -> Result<i64> {
         let mut tx = self.begin_write().await?;
-        let version = match expected_version {
-            None => {
-                let inserted = sqlx::query(
-                    "INSERT INTO complaints (id, complainant, filed_by, right_id, submitted_at, body, version) \
-                     VALUES ($1, $2, $3, $4, $5, $6, 1)",
-                )
-                .bind(c.id.as_str())
-                .bind(c.complainant.as_str())
-                .bind(c.filed_by.as_str())
-                .bind(c.right.as_str())
-                .bind(micros(c.submitted_at))
-                .bind(to_json(c)?)
-                .execute(&mut *tx)
-                .await;
-                match inserted {
-                    Err(e) if is_unique_violation(&e) => {
-                        return Err(StoreError::Duplicate(format!("complaint {}", c.id)));
-                    }
-                    r => r?,
-                };
-                1
-            }
-            Some(v) => {
-                let done = sqlx::query("UPDATE complaints SET body = $1, version = version + 1 WHERE id = $2 AND version = $3")
-                    .bind(to_json(c)?)
-                    .bind(c.id.as_str())
-                    .bind(v)
-                    .execute(&mut *tx)
-                    .await?;
-                if done.rows_affected() != 1 {
-                    return Err(StoreError::Conflict(format!("complaint {}", c.id)));
-                }
-                v + 1
-            }
-        };
-        // A command changes one listing of up to 300: write only the index
-        // rows that differ from what is stored, not every row again.
-        let stored: HashMap<String, (String, i64)> = if expected_version.is_some() {
-            sqlx::query(
-                "SELECT listing_id, state, review_due FROM complaint_items WHERE complaint_id = $1",
-            )
-            .bind(c.id.as_str())
-            .fetch_all(&mut *tx)
-            .await?
-            .iter()
-            .map(|r| Ok((r.try_get(0)?, (r.try_get(1)?, r.try_get(2)?))))
-            .collect::<Result<_>>()?
-        } else {
-            HashMap::new()
-        };
-        for i in &c.items {
-            let row = (i.state.name(), micros(i.review_due));
-            let q = match stored.get(i.listing.as_str()) {
-                Some((state, due)) if (state.as_str(), *due) == row => continue,
-                Some(_) => sqlx::query(
-                    "UPDATE complaint_items SET state = $1, review_due = $2 WHERE complaint_id = $3 AND listing_id = $4",
-                )
-                .bind(row.0)
-                .bind(row.1)
-                .bind(c.id.as_str())
-                .bind(i.listing.as_str()),
-                None => sqlx::query(
-                    "INSERT INTO complaint_items (complaint_id, listing_id, seller, state, review_due) VALUES ($1, $2, $3, $4, $5)",
-                )
-                .bind(c.id.as_str())
-                .bind(i.listing.as_str())
-                .bind(i.seller.as_str())
-                .bind(row.0)
-                .bind(row.1),
-            };
-            q.execute(&mut *tx).await?;
-        }
-        cite_evidence(&mut tx, c, events).await?;
-        append_audit(&mut tx, events).await?;
-        insert_jobs(&mut tx, jobs).await?;
+        let version = write_complaint(&mut tx, c, expected_version, events, jobs).await?;
         tx.commit().await?;
         Ok(version)
     }

@@ -93,21 +93,48 @@ pub fn postgres_admin_url() -> Result<Option<String>, Error> {
     }
 }
 
-/// Starts the server on a fresh database of `backend` and creates the
-/// accounts; `None` when PostgreSQL is to be skipped. Writes are not rate
-/// limited (see [`spawn_app_with`]).
-pub async fn spawn_app(backend: Backend) -> Result<Option<TestApp>, Error> {
-    spawn_app_with(backend, |_| {}).await
+/// A fresh database: a new SQLite file in a temporary directory, or a new
+/// PostgreSQL database (with a temporary directory for evidence files);
+/// [`Database::drop_now`] removes it.
+#[derive(Debug)]
+pub struct Database {
+    /// Its URL, for `SqlStore::connect` or `rightsguard serve --db`.
+    pub url: String,
+    dir: tempfile::TempDir,
+    pg: Option<(String, String)>,
 }
 
-/// [`spawn_app`] with the configuration adjusted by `tweak` first.
-pub async fn spawn_app_with(
-    backend: Backend,
-    tweak: impl FnOnce(&mut Config),
-) -> Result<Option<TestApp>, Error> {
+impl Database {
+    /// Where evidence files of a server on this database go.
+    pub fn evidence_dir(&self) -> std::path::PathBuf {
+        self.dir.path().join("evidence")
+    }
+
+    /// Drops a PostgreSQL database (the SQLite file goes with its directory).
+    pub async fn drop_now(mut self) -> Result<(), Error> {
+        drop_pg(self.pg.take()).await
+    }
+}
+
+async fn drop_pg(pg: Option<(String, String)>) -> Result<(), Error> {
+    if let Some((admin, name)) = pg {
+        use sqlx::Connection as _;
+        let mut c = sqlx::AnyConnection::connect(&admin).await?;
+        sqlx::query(sqlx::AssertSqlSafe(format!(
+            "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
+        )))
+        .execute(&mut c)
+        .await?;
+        c.close().await?;
+    }
+    Ok(())
+}
+
+/// Makes a fresh database of `backend`; `None` when PostgreSQL is to be skipped.
+pub async fn fresh_database(backend: Backend) -> Result<Option<Database>, Error> {
     let n = COUNTER.fetch_add(1, Ordering::Relaxed);
     let dir = tempfile::tempdir()?;
-    let (db, pg) = match backend {
+    let (url, pg) = match backend {
         Backend::Sqlite => {
             let url = format!("sqlite:{}", dir.path().join("rg.sqlite").display());
             (url, None)
@@ -130,17 +157,41 @@ pub async fn spawn_app_with(
             (format!("{base}/{name}"), Some((admin, name)))
         }
     };
-    let mut config = Config {
-        db,
+    Ok(Some(Database { url, dir, pg }))
+}
+
+/// The server's configuration as the tests run it on `db`: a manual clock
+/// from [`CLOCK_START`], port 0, no background job runner.
+pub fn test_config(db: &Database) -> Result<Config, Error> {
+    Ok(Config {
+        db: db.url.clone(),
         listen: "127.0.0.1:0".parse()?,
         policy: "aliexpress".into(),
         clock: ClockChoice::Manual(CLOCK_START.parse()?),
         platform: OrgId::parse("platform")?,
         jobs_every: None,
-        evidence_dir: Some(dir.path().join("evidence")),
+        evidence_dir: Some(db.evidence_dir()),
         evidence_limit: EVIDENCE_LIMIT,
         write_rate: None,
+    })
+}
+
+/// Starts the server on a fresh database of `backend` and creates the
+/// accounts; `None` when PostgreSQL is to be skipped. Writes are not rate
+/// limited (see [`spawn_app_with`]).
+pub async fn spawn_app(backend: Backend) -> Result<Option<TestApp>, Error> {
+    spawn_app_with(backend, |_| {}).await
+}
+
+/// [`spawn_app`] with the configuration adjusted by `tweak` first.
+pub async fn spawn_app_with(
+    backend: Backend,
+    tweak: impl FnOnce(&mut Config),
+) -> Result<Option<TestApp>, Error> {
+    let Some(mut db) = fresh_database(backend).await? else {
+        return Ok(None);
     };
+    let mut config = test_config(&db)?;
     tweak(&mut config);
     let server = Server::bind(&config).await?;
     let addr = server.local_addr()?;
@@ -156,12 +207,14 @@ pub async fn spawn_app_with(
         state,
         stop: Some(stop),
         task: Some(task),
-        _dir: dir,
-        pg,
+        pg: db.pg.take(),
+        _dir: db.dir,
     }))
 }
 
-async fn create_accounts(state: &rightsguard_http::AppState) -> Result<Tokens, Error> {
+/// Creates the test accounts (see [`Tokens`]) through the app and issues
+/// their tokens.
+pub async fn create_accounts(state: &rightsguard_http::AppState) -> Result<Tokens, Error> {
     let app = &state.app;
     for (id, kind) in [
         ("platform", OrgKind::Platform),
@@ -225,16 +278,7 @@ impl TestApp {
         if let Some(task) = self.task.take() {
             task.await??;
         }
-        if let Some((admin, name)) = self.pg.take() {
-            use sqlx::Connection as _;
-            let mut c = sqlx::AnyConnection::connect(&admin).await?;
-            sqlx::query(sqlx::AssertSqlSafe(format!(
-                "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
-            )))
-            .execute(&mut c)
-            .await?;
-            c.close().await?;
-        }
+        drop_pg(self.pg.take()).await?;
         Ok(())
     }
 }

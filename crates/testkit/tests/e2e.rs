@@ -507,6 +507,7 @@ const ROUTES: &[(&str, &str)] = &[
     ("get", "/api/v1/rights/{id}"),
     ("post", "/api/v1/rights/{id}/decision"),
     ("post", "/api/v1/complaints"),
+    ("post", "/api/v1/complaints/batch"),
     ("get", "/api/v1/complaints/{id}"),
     ("post", "/api/v1/complaints/{id}/commands"),
     ("get", "/api/v1/review-queue"),
