@@ -369,12 +369,13 @@ impl<S: Store> App<S> {
 
     /// A seller's penalty standing now, from every complaint against it.
     pub async fn seller_standing(&self, seller: &OrgId) -> Result<Standing> {
-        let mut violations = Vec::new();
-        for id in self.store.complaints_against(seller).await? {
-            if let Some(c) = self.store.complaint(&id).await? {
-                violations.extend(violations_of(&c.value, seller));
-            }
-        }
+        let violations: Vec<_> = self
+            .store
+            .complaints_against(seller)
+            .await?
+            .iter()
+            .flat_map(|c| violations_of(c, seller))
+            .collect();
         Ok(assess(
             &violations,
             self.now(),

@@ -232,11 +232,12 @@ pub trait Store: Send + Sync {
     ) -> impl Future<Output = Result<Option<Versioned<Complaint>>>> + Send;
     /// Items under review, earliest due first.
     fn review_queue(&self, limit: i64) -> impl Future<Output = Result<Vec<QueueEntry>>> + Send;
-    /// Complaints naming a listing of this seller.
+    /// Complaints naming a listing of this seller, in id order, loaded in one
+    /// query (a seller's standing reads them all).
     fn complaints_against(
         &self,
         seller: &OrgId,
-    ) -> impl Future<Output = Result<Vec<ComplaintId>>> + Send;
+    ) -> impl Future<Output = Result<Vec<Complaint>>> + Send;
     /// The audit records about one subject, in order.
     fn audit_of(&self, subject: &Subject) -> impl Future<Output = Result<Vec<AuditRecord>>> + Send;
     /// Checks the whole audit chain; with an `anchor` (a head `(seq, hash)`
@@ -902,16 +903,16 @@ impl Store for SqlStore {
             .collect()
     }
 
-    async fn complaints_against(&self, seller: &OrgId) -> Result<Vec<ComplaintId>> {
-        let rows = sqlx::query("SELECT DISTINCT complaint_id FROM complaint_items WHERE seller = $1 ORDER BY complaint_id")
-            .bind(seller.as_str())
-            .fetch_all(&self.pool)
-            .await?;
+    async fn complaints_against(&self, seller: &OrgId) -> Result<Vec<Complaint>> {
+        let rows = sqlx::query(
+            "SELECT body FROM complaints WHERE id IN \
+             (SELECT complaint_id FROM complaint_items WHERE seller = $1) ORDER BY id",
+        )
+        .bind(seller.as_str())
+        .fetch_all(&self.pool)
+        .await?;
         rows.iter()
-            .map(|r| {
-                ComplaintId::parse(&r.try_get::<String, _>(0)?)
-                    .map_err(|e| StoreError::Corrupt(e.to_string()))
-            })
+            .map(|r| from_json(&r.try_get::<String, _>(0)?, "complaint"))
             .collect()
     }
 

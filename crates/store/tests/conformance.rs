@@ -355,7 +355,7 @@ async fn complaints_round_trip_and_feed_the_queue(store: &SqlStore) {
         .await
         .unwrap()
         .iter()
-        .map(|c| c.as_str().to_owned())
+        .map(|c| c.id.as_str().to_owned())
         .collect();
     assert_eq!(against, ["C1", "C2"]);
     assert_eq!(
