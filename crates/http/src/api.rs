@@ -471,10 +471,52 @@ async fn get_review_queue(
     ))
 }
 
+/// A seller's penalty standing (the document of `rightsguard_domain::penalty::Standing`,
+/// which the handler returns; the end-to-end tests check that the keys agree).
+#[derive(Debug, Serialize, ToSchema)]
+#[allow(dead_code)] // documentation only
+pub struct StandingDoc {
+    /// General points that have not lapsed.
+    pub general_points: u32,
+    /// Serious strikes (violations within a few days merged) that have not lapsed.
+    pub serious_strikes: u32,
+    /// Every penalty applied so far, oldest first.
+    pub penalties: Vec<PenaltyDoc>,
+    /// The store's status now: `{"status":"active"}`, `{"status":"frozen","until":T}` or
+    /// `{"status":"closed","since":T}`.
+    #[schema(value_type = Object, example = json!({"status": "active"}))]
+    pub status: serde_json::Value,
+    /// The next rung of the general-points ladder: `{"at":N,"action":"freeze"|"close","days":D}`.
+    #[schema(value_type = Option<Object>)]
+    pub next_general: Option<serde_json::Value>,
+    /// The next rung of the serious-strikes ladder.
+    #[schema(value_type = Option<Object>)]
+    pub next_serious: Option<serde_json::Value>,
+}
+
+/// One penalty applied to a seller.
+#[derive(Debug, Serialize, ToSchema)]
+#[allow(dead_code)] // documentation only
+pub struct PenaltyDoc {
+    /// When (the violation's time, RFC 3339).
+    pub at: String,
+    /// What: `{"kind":"warning"}`, `{"kind":"freeze","until":T}` or `{"kind":"close"}`.
+    #[schema(value_type = Object)]
+    pub kind: serde_json::Value,
+    /// Why: `{"trigger":"first_offence"}`, `{"trigger":"general_points","points":N}` or
+    /// `{"trigger":"serious_strikes","strikes":N}`.
+    #[schema(value_type = Object)]
+    pub trigger: serde_json::Value,
+    /// The complaint whose violation triggered it.
+    pub complaint: String,
+    /// Its listing.
+    pub listing: String,
+}
+
 /// A seller's penalty standing: for that seller and staff; 404 for anyone else.
 #[utoipa::path(get, path = "/api/v1/sellers/{org}/standing", tag = "sellers",
     params(("org" = String, Path, description = "Seller organisation id")), security(("bearer" = [])),
-    responses((status = 200, description = "Strikes, points, penalties and store status", body = Object),
+    responses((status = 200, description = "Strikes, points, penalties and store status", body = StandingDoc),
         (status = 404, body = ErrorBody)))]
 async fn get_seller_standing(
     State(s): State<AppState>,

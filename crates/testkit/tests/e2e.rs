@@ -562,6 +562,11 @@ async fn the_openapi_document_lists_every_route(app: &TestApp) {
     assert_eq!(keys(&r), keys(&schema("RightView")));
     assert_eq!(keys(&c), keys(&schema("ComplaintView")));
     assert_eq!(keys(&c["items"][0]), keys(&schema("ItemView")));
+    let standing = expect(
+        get(app, "/api/v1/sellers/shop1/standing", &app.tokens.seller).await,
+        StatusCode::OK,
+    );
+    assert_eq!(keys(&standing), keys(&schema("StandingDoc")));
     let html = Client::new()
         .get(app.url("/api/docs"))
         .send()
