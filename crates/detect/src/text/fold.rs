@@ -518,75 +518,92 @@ impl Folded {
         });
     }
 
-    /// The fast path for plain ASCII text: one loop over the bytes with a
-    /// class table. It gives up (returns false, leaving the general path to
-    /// redo the text) at the first sign of an evasion it does not handle: a
-    /// leet candidate touching a letter, or two one-letter words in a row.
+    /// The fast path for plain ASCII text, a word (run of letters and
+    /// digits) at a time with a byte-class table: the folded bytes and their
+    /// map are written in bulk, and soft boundaries are looked for only in
+    /// words with a capital or that mix letters and digits. It gives up
+    /// (returns false, leaving the general path to redo the text) at the
+    /// first sign of an evasion it does not handle: a leet candidate touching
+    /// a letter, an "&", or two one-letter words in a row.
     fn fold_plain_ascii(&mut self, t: &[u8]) -> bool {
         let n = t.len();
-        let mut pending_space = false;
-        // Byte index of the last byte of the previous word, and its length.
-        let mut prev_word_len = 0usize;
-        let mut word_len = 0usize;
-        let mut last: Option<usize> = None;
-        for i in 0..n {
-            let b = t[i];
-            match ascii_kind(b) {
-                Kind::Letter | Kind::Digit => {
-                    if b.is_ascii_digit() && leet_letter(b as char).is_some() {
-                        let touches =
-                            |j: Option<usize>| j.is_some_and(|j: usize| t[j].is_ascii_alphabetic());
-                        if touches(i.checked_sub(1)) || touches(Some(i + 1).filter(|&j| j < n)) {
-                            return false;
-                        }
-                    }
-                    if pending_space && !self.out.is_empty() {
-                        self.out.push(b' ');
-                        self.meta.push(Meta {
-                            start: i as u32,
-                            end: i as u32,
-                            flags: 0,
-                            soft: false,
-                        });
-                    }
-                    pending_space = false;
-                    let soft = last.is_some_and(|p| p + 1 == i && ascii_soft(t, p, i));
-                    let folded = if b.is_ascii_alphabetic() {
-                        fold_ascii_letter(b)
-                    } else {
-                        b
-                    };
-                    self.out.push(folded);
-                    self.meta.push(Meta {
-                        start: i as u32,
-                        end: i as u32 + 1,
-                        flags: 0,
-                        soft,
-                    });
-                    last = Some(i);
-                    word_len += 1;
+        self.out.reserve(n);
+        self.meta.reserve(n);
+        let mut i = 0usize;
+        let mut prev_single = false;
+        while i < n {
+            let c = CLASS[t[i] as usize];
+            if c & C_WORD == 0 {
+                if c & C_AMP != 0 {
+                    return false;
                 }
-                Kind::Sym => {
-                    let near = |j: usize| j < n && t[j].is_ascii_alphanumeric();
+                if c & C_SYM != 0 {
+                    let near = |j: usize| j < n && CLASS[t[j] as usize] & C_WORD != 0;
                     if (i > 0 && near(i - 1)) || near(i + 1) {
                         return false;
                     }
-                    pending_space = true;
                 }
-                Kind::Amp => return false,
-                _ => {
-                    if word_len > 0 {
-                        if word_len == 1 && prev_word_len == 1 {
+                i += 1;
+                continue;
+            }
+            let s = i;
+            let mut seen = 0u8;
+            while i < n {
+                let c = CLASS[t[i] as usize];
+                if c & C_WORD == 0 {
+                    break;
+                }
+                seen |= c;
+                i += 1;
+            }
+            let single = i - s == 1;
+            if single && prev_single {
+                return false;
+            }
+            prev_single = single;
+            let word = &t[s..i];
+            let letters = seen & (C_UPPER | C_LOWER) != 0;
+            if letters && seen & C_LEET != 0 {
+                // A leet digit next to a letter ("N1ke") is for the general path.
+                for (k, &b) in word.iter().enumerate() {
+                    if CLASS[b as usize] & C_LEET != 0 {
+                        let alpha = |j: usize| {
+                            word.get(j)
+                                .is_some_and(|&x| CLASS[x as usize] & (C_UPPER | C_LOWER) != 0)
+                        };
+                        if (k > 0 && alpha(k - 1)) || alpha(k + 1) {
                             return false;
                         }
-                        prev_word_len = word_len;
-                        word_len = 0;
                     }
-                    pending_space = true;
+                }
+            }
+            if !self.out.is_empty() {
+                self.out.push(b' ');
+                self.meta.push(Meta {
+                    start: s as u32,
+                    end: s as u32,
+                    flags: 0,
+                    soft: false,
+                });
+            }
+            let at = self.meta.len();
+            self.out.extend(word.iter().map(|&b| FOLD[b as usize]));
+            self.meta.extend((s as u32..i as u32).map(|k| Meta {
+                start: k,
+                end: k + 1,
+                flags: 0,
+                soft: false,
+            }));
+            let mixed = letters && seen & C_DIGIT != 0;
+            if seen & C_UPPER != 0 || mixed {
+                for k in s + 1..i {
+                    if ascii_soft(t, k - 1, k) {
+                        self.meta[at + k - s].soft = true;
+                    }
                 }
             }
         }
-        !(word_len == 1 && prev_word_len == 1)
+        true
     }
 
     /// Whether a match may start at folded byte `s`: at the start, after a
@@ -628,6 +645,56 @@ fn ascii_soft(t: &[u8], p: usize, i: usize) -> bool {
         && a.is_ascii_uppercase()
         && t.get(i + 1).is_some_and(|c| c.is_ascii_lowercase())
 }
+
+const C_LOWER: u8 = 1;
+const C_UPPER: u8 = 2;
+const C_DIGIT: u8 = 4;
+/// A digit that leet reads as a letter (0 1 3 4 5 7).
+const C_LEET: u8 = 8;
+/// `@ $ | !`.
+const C_SYM: u8 = 16;
+const C_AMP: u8 = 32;
+const C_WORD: u8 = C_LOWER | C_UPPER | C_DIGIT;
+
+/// Byte classes of the ASCII fast path.
+static CLASS: [u8; 256] = {
+    let mut t = [0u8; 256];
+    let mut b = 0usize;
+    while b < 256 {
+        let c = b as u8;
+        t[b] = if c.is_ascii_lowercase() {
+            C_LOWER
+        } else if c.is_ascii_uppercase() {
+            C_UPPER
+        } else if c.is_ascii_digit() {
+            if matches!(c, b'0' | b'1' | b'3' | b'4' | b'5' | b'7') {
+                C_DIGIT | C_LEET
+            } else {
+                C_DIGIT
+            }
+        } else if matches!(c, b'@' | b'$' | b'|' | b'!') {
+            C_SYM
+        } else if c == b'&' {
+            C_AMP
+        } else {
+            0
+        };
+        b += 1;
+    }
+    t
+};
+
+/// Folded form of each ASCII word byte (letters lower-cased, `i` as `l`).
+static FOLD: [u8; 256] = {
+    let mut t = [0u8; 256];
+    let mut b = 0usize;
+    while b < 256 {
+        let l = (b as u8).to_ascii_lowercase();
+        t[b] = if l == b'i' { b'l' } else { l };
+        b += 1;
+    }
+    t
+};
 
 fn ascii_kind(b: u8) -> Kind {
     match b {
