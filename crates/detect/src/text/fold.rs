@@ -11,8 +11,11 @@
 //! Two deliberate merges follow UTS #39, where `skeleton("I") ==
 //! skeleton("l") == skeleton("1")`: the letters `i` and `l` fold to the same
 //! byte (`l`), so "NlKE", "N1KE" and "NIKE" are one string, as they are to the
-//! eye. Marks and dictionary words go through the same fold, so the merge
-//! costs nothing in consistency.
+//! eye; and "rn" inside a word folds to "m" ("Arrnani" is ARMANI, "rnichael"
+//! is MICHAEL). Marks and dictionary words go through the same fold, so the
+//! merges cost nothing in consistency; the matcher keeps an "rn" merge from
+//! turning a dictionary word into another mark ("modern" is not MODEM): see
+//! `F_RN`.
 //!
 //! Each folded byte keeps the byte span of the original character it came
 //! from and flags saying which evasion produced it; that is what turns a
@@ -37,6 +40,8 @@ pub(crate) const F_HOMOGLYPH: u8 = 2;
 pub(crate) const F_LEET: u8 = 4;
 /// The byte came from a letter spelt out with separators.
 pub(crate) const F_SPACED: u8 = 8;
+/// The byte is an "m" folded from "rn" (see the module doc).
+pub(crate) const F_RN: u8 = 16;
 
 /// What a character is, for tokenising.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -202,10 +207,41 @@ impl Folded {
         self.out.clear();
         self.meta.clear();
         let text = truncate(text);
-        if text.is_ascii() && self.fold_plain_ascii(text.as_bytes()) {
-            return;
+        if !(text.is_ascii() && self.fold_plain_ascii(text.as_bytes())) {
+            self.fold_general(text);
         }
-        self.fold_general(text);
+        self.merge_rn();
+    }
+
+    /// Folds "rn" inside a word (no space or soft boundary between the two
+    /// letters) to one "m" byte flagged `F_RN`, spanning both letters.
+    fn merge_rn(&mut self) {
+        let Some(first) = find_rn(&self.out) else {
+            return;
+        };
+        let n = self.out.len();
+        let (mut w, mut r) = (first, first);
+        while r < n {
+            if r + 1 < n && self.out[r] == b'r' && self.out[r + 1] == b'n' && !self.meta[r + 1].soft
+            {
+                let (a, b) = (self.meta[r], self.meta[r + 1]);
+                self.out[w] = b'm';
+                self.meta[w] = Meta {
+                    start: a.start,
+                    end: b.end,
+                    flags: a.flags | b.flags | F_RN,
+                    soft: a.soft,
+                };
+                r += 2;
+            } else {
+                self.out[w] = self.out[r];
+                self.meta[w] = self.meta[r];
+                r += 1;
+            }
+            w += 1;
+        }
+        self.out.truncate(w);
+        self.meta.truncate(w);
     }
 
     /// The general path: units, spelt-out letters, leet, then emission.
@@ -706,6 +742,26 @@ fn ascii_kind(b: u8) -> Kind {
     }
 }
 
+/// The first "rn" in folded bytes.
+fn find_rn(out: &[u8]) -> Option<usize> {
+    out.windows(2).position(|w| w == b"rn")
+}
+
+/// Folds a plain lower-case ASCII word as listings are folded (`i` as `l`,
+/// "rn" as "m"): for the dictionary, which holds only such words.
+pub(crate) fn fold_plain_word(w: &str, buf: &mut Vec<u8>) {
+    buf.clear();
+    let mut bytes = w.bytes().map(fold_ascii_letter).peekable();
+    while let Some(b) = bytes.next() {
+        if b == b'r' && bytes.peek() == Some(&b'n') {
+            bytes.next();
+            buf.push(b'm');
+        } else {
+            buf.push(b);
+        }
+    }
+}
+
 fn truncate(text: &str) -> &str {
     let max = u32::MAX as usize - 1;
     if text.len() <= max {
@@ -804,6 +860,28 @@ mod tests {
         assert_eq!(folded("L.V. bag"), "lv bag");
         // Two letters with spaces are ordinary words.
         assert_eq!(folded("a b"), "a b");
+    }
+
+    #[test]
+    fn rn_inside_a_word_is_m() {
+        assert_eq!(folded("Arrnani rnichael kors"), "armanl mlchael kors");
+        assert_eq!(folded("modern"), "modem");
+        // Not across words or a case change.
+        assert_eq!(folded("r n"), "r n");
+        assert_eq!(folded("bar nike"), "bar nlke");
+        let mut f = Folded::default();
+        let text = "Arrnani";
+        f.fold(text);
+        assert_eq!(f.out, b"armanl");
+        assert_eq!(
+            &text[f.meta[2].start as usize..f.meta[2].end as usize],
+            "rn"
+        );
+        assert_ne!(f.meta[2].flags & F_RN, 0);
+        assert_eq!(f.meta[3].start, 4);
+        let mut buf = Vec::new();
+        fold_plain_word("modern", &mut buf);
+        assert_eq!(buf, b"modem");
     }
 
     #[test]
