@@ -103,6 +103,8 @@ pub(crate) struct Folded {
     units: Vec<Unit>,
     intl: Vec<u8>,
     tokens: Vec<(u32, u32)>,
+    /// Positions of "rn" to merge.
+    rn: Vec<u32>,
 }
 
 /// ASCII fold: lower case, with `i` merged into `l` (see the module doc).
@@ -216,30 +218,40 @@ impl Folded {
     /// Folds "rn" inside a word (no space or soft boundary between the two
     /// letters) to one "m" byte flagged `F_RN`, spanning both letters.
     fn merge_rn(&mut self) {
-        let Some(first) = find_rn(&self.out) else {
+        self.rn.clear();
+        self.rn.extend(
+            memchr::memmem::find_iter(&self.out, b"rn")
+                .filter(|&r| !self.meta[r + 1].soft)
+                .map(|r| r as u32),
+        );
+        if self.rn.is_empty() {
             return;
-        };
+        }
+        // Compact: runs between merges move down with one copy each.
         let n = self.out.len();
-        let (mut w, mut r) = (first, first);
-        while r < n {
-            if r + 1 < n && self.out[r] == b'r' && self.out[r + 1] == b'n' && !self.meta[r + 1].soft
-            {
-                let (a, b) = (self.meta[r], self.meta[r + 1]);
-                self.out[w] = b'm';
-                self.meta[w] = Meta {
-                    start: a.start,
-                    end: b.end,
-                    flags: a.flags | b.flags | F_RN,
-                    soft: a.soft,
-                };
-                r += 2;
-            } else {
-                self.out[w] = self.out[r];
-                self.meta[w] = self.meta[r];
-                r += 1;
+        let mut w = self.rn[0] as usize;
+        for k in 0..self.rn.len() {
+            let r = self.rn[k] as usize;
+            if k > 0 {
+                let from = self.rn[k - 1] as usize + 2;
+                self.out.copy_within(from..r, w);
+                self.meta.copy_within(from..r, w);
+                w += r - from;
             }
+            let (a, b) = (self.meta[r], self.meta[r + 1]);
+            self.out[w] = b'm';
+            self.meta[w] = Meta {
+                start: a.start,
+                end: b.end,
+                flags: a.flags | b.flags | F_RN,
+                soft: a.soft,
+            };
             w += 1;
         }
+        let from = self.rn[self.rn.len() - 1] as usize + 2;
+        self.out.copy_within(from..n, w);
+        self.meta.copy_within(from..n, w);
+        w += n - from;
         self.out.truncate(w);
         self.meta.truncate(w);
     }
@@ -742,11 +754,6 @@ fn ascii_kind(b: u8) -> Kind {
     }
 }
 
-/// The first "rn" in folded bytes.
-fn find_rn(out: &[u8]) -> Option<usize> {
-    out.windows(2).position(|w| w == b"rn")
-}
-
 /// Folds a plain lower-case ASCII word as listings are folded (`i` as `l`,
 /// "rn" as "m"): for the dictionary, which holds only such words.
 pub(crate) fn fold_plain_word(w: &str, buf: &mut Vec<u8>) {
@@ -879,6 +886,9 @@ mod tests {
         );
         assert_ne!(f.meta[2].flags & F_RN, 0);
         assert_eq!(f.meta[3].start, 4);
+        assert_eq!(folded("turn corner rnrn x"), "tum comer mm x");
+        f.fold("burnT");
+        assert_eq!(f.out, b"bumt");
         let mut buf = Vec::new();
         fold_plain_word("modern", &mut buf);
         assert_eq!(buf, b"modem");
