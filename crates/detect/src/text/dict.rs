@@ -16,7 +16,7 @@ use std::hash::Hasher;
 
 use rustc_hash::FxHasher;
 
-use super::fold::fold_ascii_letter;
+use super::fold::fold_plain_word;
 
 static WORDS: &str = include_str!("../../data/words.txt");
 
@@ -34,8 +34,7 @@ pub(crate) fn words() -> &'static [u32] {
         let mut table = vec![0u32; SLOTS].into_boxed_slice();
         let mut buf = Vec::new();
         for w in WORDS.lines() {
-            buf.clear();
-            buf.extend(w.bytes().map(fold_ascii_letter));
+            fold_plain_word(w, &mut buf);
             let (mut slot, fp) = slot_and_fingerprint(&buf);
             while table[slot] != 0 && table[slot] != fp {
                 slot = (slot + 1) & (SLOTS - 1);
@@ -61,9 +60,10 @@ fn hash(bytes: &[u8]) -> u64 {
     x ^ (x >> 31)
 }
 
-/// Whether a folded token is an ordinary English word.
+/// Whether a folded token is an ordinary English word (words of four
+/// letters fold to three bytes when "rn" becomes "m": "corn").
 pub(crate) fn is_word(folded: &[u8]) -> bool {
-    if folded.len() < 4 {
+    if folded.len() < 3 {
         return false;
     }
     let table = words();

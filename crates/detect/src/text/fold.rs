@@ -11,8 +11,11 @@
 //! Two deliberate merges follow UTS #39, where `skeleton("I") ==
 //! skeleton("l") == skeleton("1")`: the letters `i` and `l` fold to the same
 //! byte (`l`), so "NlKE", "N1KE" and "NIKE" are one string, as they are to the
-//! eye. Marks and dictionary words go through the same fold, so the merge
-//! costs nothing in consistency.
+//! eye; and "rn" inside a word folds to "m" ("Arrnani" is ARMANI, "rnichael"
+//! is MICHAEL). Marks and dictionary words go through the same fold, so the
+//! merges cost nothing in consistency; the matcher keeps an "rn" merge from
+//! turning a dictionary word into another mark ("modern" is not MODEM): see
+//! `F_RN`.
 //!
 //! Each folded byte keeps the byte span of the original character it came
 //! from and flags saying which evasion produced it; that is what turns a
@@ -37,6 +40,8 @@ pub(crate) const F_HOMOGLYPH: u8 = 2;
 pub(crate) const F_LEET: u8 = 4;
 /// The byte came from a letter spelt out with separators.
 pub(crate) const F_SPACED: u8 = 8;
+/// The byte is an "m" folded from "rn" (see the module doc).
+pub(crate) const F_RN: u8 = 16;
 
 /// What a character is, for tokenising.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -98,6 +103,8 @@ pub(crate) struct Folded {
     units: Vec<Unit>,
     intl: Vec<u8>,
     tokens: Vec<(u32, u32)>,
+    /// Positions of "rn" to merge.
+    rn: Vec<u32>,
 }
 
 /// ASCII fold: lower case, with `i` merged into `l` (see the module doc).
@@ -202,10 +209,51 @@ impl Folded {
         self.out.clear();
         self.meta.clear();
         let text = truncate(text);
-        if text.is_ascii() && self.fold_plain_ascii(text.as_bytes()) {
+        if !(text.is_ascii() && self.fold_plain_ascii(text.as_bytes())) {
+            self.fold_general(text);
+        }
+        self.merge_rn();
+    }
+
+    /// Folds "rn" inside a word (no space or soft boundary between the two
+    /// letters) to one "m" byte flagged `F_RN`, spanning both letters.
+    fn merge_rn(&mut self) {
+        self.rn.clear();
+        self.rn.extend(
+            memchr::memmem::find_iter(&self.out, b"rn")
+                .filter(|&r| !self.meta[r + 1].soft)
+                .map(|r| r as u32),
+        );
+        if self.rn.is_empty() {
             return;
         }
-        self.fold_general(text);
+        // Compact: runs between merges move down with one copy each.
+        let n = self.out.len();
+        let mut w = self.rn[0] as usize;
+        for k in 0..self.rn.len() {
+            let r = self.rn[k] as usize;
+            if k > 0 {
+                let from = self.rn[k - 1] as usize + 2;
+                self.out.copy_within(from..r, w);
+                self.meta.copy_within(from..r, w);
+                w += r - from;
+            }
+            let (a, b) = (self.meta[r], self.meta[r + 1]);
+            self.out[w] = b'm';
+            self.meta[w] = Meta {
+                start: a.start,
+                end: b.end,
+                flags: a.flags | b.flags | F_RN,
+                soft: a.soft,
+            };
+            w += 1;
+        }
+        let from = self.rn[self.rn.len() - 1] as usize + 2;
+        self.out.copy_within(from..n, w);
+        self.meta.copy_within(from..n, w);
+        w += n - from;
+        self.out.truncate(w);
+        self.meta.truncate(w);
     }
 
     /// The general path: units, spelt-out letters, leet, then emission.
@@ -518,75 +566,92 @@ impl Folded {
         });
     }
 
-    /// The fast path for plain ASCII text: one loop over the bytes with a
-    /// class table. It gives up (returns false, leaving the general path to
-    /// redo the text) at the first sign of an evasion it does not handle: a
-    /// leet candidate touching a letter, or two one-letter words in a row.
+    /// The fast path for plain ASCII text, a word (run of letters and
+    /// digits) at a time with a byte-class table: the folded bytes and their
+    /// map are written in bulk, and soft boundaries are looked for only in
+    /// words with a capital or that mix letters and digits. It gives up
+    /// (returns false, leaving the general path to redo the text) at the
+    /// first sign of an evasion it does not handle: a leet candidate touching
+    /// a letter, an "&", or two one-letter words in a row.
     fn fold_plain_ascii(&mut self, t: &[u8]) -> bool {
         let n = t.len();
-        let mut pending_space = false;
-        // Byte index of the last byte of the previous word, and its length.
-        let mut prev_word_len = 0usize;
-        let mut word_len = 0usize;
-        let mut last: Option<usize> = None;
-        for i in 0..n {
-            let b = t[i];
-            match ascii_kind(b) {
-                Kind::Letter | Kind::Digit => {
-                    if b.is_ascii_digit() && leet_letter(b as char).is_some() {
-                        let touches =
-                            |j: Option<usize>| j.is_some_and(|j: usize| t[j].is_ascii_alphabetic());
-                        if touches(i.checked_sub(1)) || touches(Some(i + 1).filter(|&j| j < n)) {
-                            return false;
-                        }
-                    }
-                    if pending_space && !self.out.is_empty() {
-                        self.out.push(b' ');
-                        self.meta.push(Meta {
-                            start: i as u32,
-                            end: i as u32,
-                            flags: 0,
-                            soft: false,
-                        });
-                    }
-                    pending_space = false;
-                    let soft = last.is_some_and(|p| p + 1 == i && ascii_soft(t, p, i));
-                    let folded = if b.is_ascii_alphabetic() {
-                        fold_ascii_letter(b)
-                    } else {
-                        b
-                    };
-                    self.out.push(folded);
-                    self.meta.push(Meta {
-                        start: i as u32,
-                        end: i as u32 + 1,
-                        flags: 0,
-                        soft,
-                    });
-                    last = Some(i);
-                    word_len += 1;
+        self.out.reserve(n);
+        self.meta.reserve(n);
+        let mut i = 0usize;
+        let mut prev_single = false;
+        while i < n {
+            let c = CLASS[t[i] as usize];
+            if c & C_WORD == 0 {
+                if c & C_AMP != 0 {
+                    return false;
                 }
-                Kind::Sym => {
-                    let near = |j: usize| j < n && t[j].is_ascii_alphanumeric();
+                if c & C_SYM != 0 {
+                    let near = |j: usize| j < n && CLASS[t[j] as usize] & C_WORD != 0;
                     if (i > 0 && near(i - 1)) || near(i + 1) {
                         return false;
                     }
-                    pending_space = true;
                 }
-                Kind::Amp => return false,
-                _ => {
-                    if word_len > 0 {
-                        if word_len == 1 && prev_word_len == 1 {
+                i += 1;
+                continue;
+            }
+            let s = i;
+            let mut seen = 0u8;
+            while i < n {
+                let c = CLASS[t[i] as usize];
+                if c & C_WORD == 0 {
+                    break;
+                }
+                seen |= c;
+                i += 1;
+            }
+            let single = i - s == 1;
+            if single && prev_single {
+                return false;
+            }
+            prev_single = single;
+            let word = &t[s..i];
+            let letters = seen & (C_UPPER | C_LOWER) != 0;
+            if letters && seen & C_LEET != 0 {
+                // A leet digit next to a letter ("N1ke") is for the general path.
+                for (k, &b) in word.iter().enumerate() {
+                    if CLASS[b as usize] & C_LEET != 0 {
+                        let alpha = |j: usize| {
+                            word.get(j)
+                                .is_some_and(|&x| CLASS[x as usize] & (C_UPPER | C_LOWER) != 0)
+                        };
+                        if (k > 0 && alpha(k - 1)) || alpha(k + 1) {
                             return false;
                         }
-                        prev_word_len = word_len;
-                        word_len = 0;
                     }
-                    pending_space = true;
+                }
+            }
+            if !self.out.is_empty() {
+                self.out.push(b' ');
+                self.meta.push(Meta {
+                    start: s as u32,
+                    end: s as u32,
+                    flags: 0,
+                    soft: false,
+                });
+            }
+            let at = self.meta.len();
+            self.out.extend(word.iter().map(|&b| FOLD[b as usize]));
+            self.meta.extend((s as u32..i as u32).map(|k| Meta {
+                start: k,
+                end: k + 1,
+                flags: 0,
+                soft: false,
+            }));
+            let mixed = letters && seen & C_DIGIT != 0;
+            if seen & C_UPPER != 0 || mixed {
+                for k in s + 1..i {
+                    if ascii_soft(t, k - 1, k) {
+                        self.meta[at + k - s].soft = true;
+                    }
                 }
             }
         }
-        !(word_len == 1 && prev_word_len == 1)
+        true
     }
 
     /// Whether a match may start at folded byte `s`: at the start, after a
@@ -629,6 +694,56 @@ fn ascii_soft(t: &[u8], p: usize, i: usize) -> bool {
         && t.get(i + 1).is_some_and(|c| c.is_ascii_lowercase())
 }
 
+const C_LOWER: u8 = 1;
+const C_UPPER: u8 = 2;
+const C_DIGIT: u8 = 4;
+/// A digit that leet reads as a letter (0 1 3 4 5 7).
+const C_LEET: u8 = 8;
+/// `@ $ | !`.
+const C_SYM: u8 = 16;
+const C_AMP: u8 = 32;
+const C_WORD: u8 = C_LOWER | C_UPPER | C_DIGIT;
+
+/// Byte classes of the ASCII fast path.
+static CLASS: [u8; 256] = {
+    let mut t = [0u8; 256];
+    let mut b = 0usize;
+    while b < 256 {
+        let c = b as u8;
+        t[b] = if c.is_ascii_lowercase() {
+            C_LOWER
+        } else if c.is_ascii_uppercase() {
+            C_UPPER
+        } else if c.is_ascii_digit() {
+            if matches!(c, b'0' | b'1' | b'3' | b'4' | b'5' | b'7') {
+                C_DIGIT | C_LEET
+            } else {
+                C_DIGIT
+            }
+        } else if matches!(c, b'@' | b'$' | b'|' | b'!') {
+            C_SYM
+        } else if c == b'&' {
+            C_AMP
+        } else {
+            0
+        };
+        b += 1;
+    }
+    t
+};
+
+/// Folded form of each ASCII word byte (letters lower-cased, `i` as `l`).
+static FOLD: [u8; 256] = {
+    let mut t = [0u8; 256];
+    let mut b = 0usize;
+    while b < 256 {
+        let l = (b as u8).to_ascii_lowercase();
+        t[b] = if l == b'i' { b'l' } else { l };
+        b += 1;
+    }
+    t
+};
+
 fn ascii_kind(b: u8) -> Kind {
     match b {
         b'a'..=b'z' | b'A'..=b'Z' => Kind::Letter,
@@ -636,6 +751,21 @@ fn ascii_kind(b: u8) -> Kind {
         b'@' | b'$' | b'|' | b'!' => Kind::Sym,
         b'&' => Kind::Amp,
         _ => Kind::Sep,
+    }
+}
+
+/// Folds a plain lower-case ASCII word as listings are folded (`i` as `l`,
+/// "rn" as "m"): for the dictionary, which holds only such words.
+pub(crate) fn fold_plain_word(w: &str, buf: &mut Vec<u8>) {
+    buf.clear();
+    let mut bytes = w.bytes().map(fold_ascii_letter).peekable();
+    while let Some(b) = bytes.next() {
+        if b == b'r' && bytes.peek() == Some(&b'n') {
+            bytes.next();
+            buf.push(b'm');
+        } else {
+            buf.push(b);
+        }
     }
 }
 
@@ -737,6 +867,31 @@ mod tests {
         assert_eq!(folded("L.V. bag"), "lv bag");
         // Two letters with spaces are ordinary words.
         assert_eq!(folded("a b"), "a b");
+    }
+
+    #[test]
+    fn rn_inside_a_word_is_m() {
+        assert_eq!(folded("Arrnani rnichael kors"), "armanl mlchael kors");
+        assert_eq!(folded("modern"), "modem");
+        // Not across words or a case change.
+        assert_eq!(folded("r n"), "r n");
+        assert_eq!(folded("bar nike"), "bar nlke");
+        let mut f = Folded::default();
+        let text = "Arrnani";
+        f.fold(text);
+        assert_eq!(f.out, b"armanl");
+        assert_eq!(
+            &text[f.meta[2].start as usize..f.meta[2].end as usize],
+            "rn"
+        );
+        assert_ne!(f.meta[2].flags & F_RN, 0);
+        assert_eq!(f.meta[3].start, 4);
+        assert_eq!(folded("turn corner rnrn x"), "tum comer mm x");
+        f.fold("burnT");
+        assert_eq!(f.out, b"bumt");
+        let mut buf = Vec::new();
+        fold_plain_word("modern", &mut buf);
+        assert_eq!(buf, b"modem");
     }
 
     #[test]

@@ -43,7 +43,7 @@ use aho_corasick::{AhoCorasick, MatchKind};
 use rustc_hash::{FxHashMap, FxHashSet};
 use serde::{Deserialize, Serialize};
 
-use fold::{F_FOLDED, F_HOMOGLYPH, F_LEET, F_SPACED, Folded};
+use fold::{F_FOLDED, F_HOMOGLYPH, F_LEET, F_RN, F_SPACED, Folded};
 
 /// A right's textual marks, as the index takes them.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -222,6 +222,9 @@ pub enum BuildError {
         /// The bad class.
         source: ClassError,
     },
+    /// The thread building the fuzzy index panicked (a bug).
+    #[error("building the fuzzy index failed")]
+    FuzzyIndex,
     /// The automaton could not be built (too many or too long patterns).
     #[error("building the mark automaton: {0}")]
     Automaton(#[from] aho_corasick::BuildError),
@@ -241,6 +244,8 @@ struct Term {
     short: bool,
     /// Written in a CJK script: matched anywhere.
     cjk: bool,
+    /// Has "rn", which folds to "m" (so "m" in a listing may stand for it).
+    rn: bool,
 }
 
 /// How a pattern relates to a term.
@@ -289,6 +294,8 @@ struct Tok {
     end: usize,
     /// ASCII lower-case letters only.
     alpha: bool,
+    /// ASCII lower-case letters and non-ASCII bytes only (and not `alpha`).
+    intl: bool,
     /// Has a soft boundary inside.
     soft: bool,
 }
@@ -298,6 +305,7 @@ fn tokenize(f: &Folded, toks: &mut Vec<Tok>) {
     toks.clear();
     let mut start = 0usize;
     let mut alpha = true;
+    let mut letters = true;
     let mut soft = false;
     for (k, &b) in f.out.iter().enumerate() {
         if b == b' ' {
@@ -306,14 +314,17 @@ fn tokenize(f: &Folded, toks: &mut Vec<Tok>) {
                     start,
                     end: k,
                     alpha,
+                    intl: letters && !alpha,
                     soft,
                 });
             }
             start = k + 1;
             alpha = true;
+            letters = true;
             soft = false;
         } else {
             alpha &= b.is_ascii_lowercase();
+            letters &= b.is_ascii_lowercase() || b >= 0x80;
             soft |= k > start && f.meta[k].soft;
         }
     }
@@ -322,6 +333,7 @@ fn tokenize(f: &Folded, toks: &mut Vec<Tok>) {
             start,
             end: f.out.len(),
             alpha,
+            intl: letters && !alpha,
             soft,
         });
     }
@@ -389,6 +401,7 @@ impl TextIndex {
                     text: Arc::from(raw.trim()),
                     short: letters <= 4,
                     cjk,
+                    rn: raw.to_lowercase().contains("rn"),
                 });
                 let joined: String = plain.split(' ').collect();
                 let mut add = |p: &str, joined: bool| {
@@ -410,7 +423,7 @@ impl TextIndex {
                         add(&bare, true);
                     }
                 }
-                if !cjk && letters >= 5 && joined.bytes().all(|b| b.is_ascii_lowercase()) {
+                if !cjk && letters >= 5 && joined.chars().all(char::is_alphabetic) {
                     if plain.contains(' ') {
                         fuzzy_pairs = true;
                         pair_words.extend(plain.split(' ').map(|w| w.as_bytes().into()));
@@ -448,15 +461,22 @@ impl TextIndex {
             short.insert(k, order.len() as u32);
             order.push(id);
         }
-        let ac = if long.is_empty() {
-            None
-        } else {
-            Some(
+        // The automaton and the fuzzy index are built side by side (each
+        // takes about half the build for 100k marks).
+        let (ac, fuzzy) = std::thread::scope(|scope| {
+            let fuzzy = scope.spawn(|| fuzzy::DeletionIndex::build(fuzzy_terms));
+            let ac = if long.is_empty() {
+                Ok(None)
+            } else {
                 AhoCorasick::builder()
                     .match_kind(MatchKind::Standard)
-                    .build(&long)?,
-            )
-        };
+                    .build(&long)
+                    .map(Some)
+            };
+            (ac, fuzzy.join())
+        });
+        let ac = ac?;
+        let fuzzy = fuzzy.map_err(|_| BuildError::FuzzyIndex)?;
         let mut ref_at = Vec::with_capacity(order.len() + 1);
         let mut refs = Vec::new();
         for id in order {
@@ -473,7 +493,7 @@ impl TextIndex {
             short,
             ref_at,
             refs,
-            fuzzy: fuzzy::DeletionIndex::build(fuzzy_terms),
+            fuzzy,
             fuzzy_pairs,
             pair_words,
         })
@@ -606,7 +626,18 @@ impl TextIndex {
                 && (ms > 0 && f.out[ms - 1].is_ascii_lowercase()
                     || f.out.get(me).is_some_and(|b| b.is_ascii_lowercase()));
             let original = text_of(f, text, ms, me);
-            let method = explain(f, ms, me, original, &term.text, r.joined || glued);
+            // Through the "rn"/"m" merge, a dictionary word is not another
+            // spelling of a mark ("modern" is not MODEM, "stem" is not
+            // STERN) unless it spells the mark itself.
+            if (term.rn || f.meta[ms..me].iter().any(|m| m.flags & F_RN != 0))
+                && !same_words(original, &term.text)
+            {
+                let (ts, te) = f.token_around(ms, me);
+                if dict::is_word(&f.out[ts..te]) {
+                    continue;
+                }
+            }
+            let method = explain(f, ms, me, original, &term.text, r.joined || glued, term.rn);
             let mut score = method.base_score();
             if embedded {
                 score *= 0.9;
@@ -682,17 +713,29 @@ impl TextIndex {
         let f = &s.folded;
         let out = &f.out;
         let eligible = |tok: &[u8]| tok.len() >= 4 && !dict::is_word(tok);
-        // The previous token, and whether it is eligible if already known.
-        let mut prev: Option<(usize, usize, Option<bool>)> = None;
+        // The previous token, its length in characters, and whether it is
+        // eligible if already known.
+        let mut prev: Option<(usize, usize, usize, Option<bool>)> = None;
         for t in &s.toks {
             let (pos, te) = (t.start, t.end);
             let tok = &out[pos..te];
-            let alpha = t.alpha;
+            // Letters only: ASCII, or any script but CJK ("москва").
+            let len = if t.alpha {
+                Some(te - pos)
+            } else if t.intl {
+                std::str::from_utf8(tok)
+                    .ok()
+                    .filter(|w| w.chars().all(|c| c.is_alphabetic() && !fold::is_cjk(c)))
+                    .map(|w| w.chars().count())
+            } else {
+                None
+            };
             let exact = s.whole_tokens.contains(&(pos as u32, te as u32));
-            let candidate = alpha && !exact;
+            let candidate = len.is_some() && !exact;
+            let len = len.unwrap_or(0);
             let mut this: Option<bool> = None;
             if candidate
-                && self.fuzzy.may_match(tok.len(), false)
+                && self.fuzzy.may_match(len, false)
                 && *this.get_or_insert_with(|| eligible(tok))
             {
                 s.fuzzy_out.clear();
@@ -713,17 +756,17 @@ impl TextIndex {
             }
             // A pair needs a misspelt word (not in the dictionary), and any
             // dictionary word in it must be a word of some term.
-            if let Some((ps, pe, prev_ok)) = prev
+            if let Some((ps, pe, prev_len, prev_ok)) = prev
                 && self.fuzzy_pairs
                 && candidate
-                && self.fuzzy.may_match(pe - ps + tok.len(), true)
+                && self.fuzzy.may_match(prev_len + len, true)
             {
                 let prev_tok = &out[ps..pe];
                 let prev_ok = prev_ok.unwrap_or_else(|| eligible(prev_tok));
                 let this_ok = *this.get_or_insert_with(|| eligible(tok));
                 let fits = |ok: bool, t: &[u8]| ok || self.pair_words.contains(t);
                 if !((prev_ok || this_ok) && fits(prev_ok, prev_tok) && fits(this_ok, tok)) {
-                    prev = Some((pos, te, Some(this_ok)));
+                    prev = Some((pos, te, len, Some(this_ok)));
                     continue;
                 }
                 s.pair.clear();
@@ -745,7 +788,7 @@ impl TextIndex {
                     );
                 }
             }
-            prev = candidate.then_some((pos, te, this));
+            prev = candidate.then_some((pos, te, len, this));
         }
     }
 
@@ -846,7 +889,15 @@ fn text_of<'t>(f: &Folded, text: &'t str, fs: usize, fe: usize) -> &'t str {
 }
 
 /// Names the evasion behind a match from the flags of its folded bytes.
-fn explain(f: &Folded, fs: usize, fe: usize, original: &str, term: &str, joined: bool) -> Method {
+fn explain(
+    f: &Folded,
+    fs: usize,
+    fe: usize,
+    original: &str,
+    term: &str,
+    joined: bool,
+    term_rn: bool,
+) -> Method {
     let flags = f.meta[fs..fe].iter().fold(0u8, |a, m| a | m.flags);
     if flags & F_SPACED != 0 {
         Method::Spaced
@@ -854,7 +905,8 @@ fn explain(f: &Folded, fs: usize, fe: usize, original: &str, term: &str, joined:
         Method::Joined
     } else if same_words(original, term) {
         Method::Exact
-    } else if flags & F_HOMOGLYPH != 0 {
+    } else if flags & F_HOMOGLYPH != 0 || (flags & F_RN != 0 && !term_rn) {
+        // "rn" written for "m" ("Arrnani") is a confusable too.
         Method::Homoglyph
     } else if flags & F_LEET != 0 {
         Method::Leet
@@ -863,7 +915,8 @@ fn explain(f: &Folded, fs: usize, fe: usize, original: &str, term: &str, joined:
         // has one the listing dropped ("Hermes" for HERMÈS).
         Method::Folded
     } else {
-        // Only the i/l merge is left: "NlKE" for NIKE.
+        // Only the i/l or rn/m merge is left: "NlKE" for NIKE, "Hombach"
+        // for HORNBACH.
         Method::Homoglyph
     }
 }
@@ -912,6 +965,13 @@ mod tests {
             spec("bal", "Balenciaga", &[], &[25]),
             spec("swa", "Swarovski", &[], &[14]),
             spec("mk", "Michael Kors", &[], &[18]),
+            spec("hermes", "Hermès", &[], &[18]),
+            spec("armani", "Armani", &[], &[25]),
+            spec("modem", "Modem", &[], &[9]),
+            spec("stern", "Stern", &[], &[14]),
+            spec("burn", "Burn", &[], &[32]),
+            spec("x5", "Пятёрочка", &[], &[35]),
+            spec("kotsovolos", "Κωτσόβολος", &[], &[9]),
             spec("img", "", &[], &[25]),
         ])
         .expect("index builds")
@@ -985,6 +1045,65 @@ mod tests {
             t("mk", "fuzzy(1)", "Micheal Kors")
         );
         assert_eq!(one(&ix, "正品耐克运动鞋"), t("nike", "exact", "耐克"));
+    }
+
+    #[test]
+    fn rn_for_m_is_a_homoglyph() {
+        let ix = index();
+        assert_eq!(
+            one(&ix, "Arrnani jeans"),
+            t("armani", "homoglyph", "Arrnani")
+        );
+        assert_eq!(
+            one(&ix, "rnichael kors bag"),
+            t("mk", "homoglyph", "rnichael kors")
+        );
+        assert_eq!(
+            one(&ix, "ARRNANI suit"),
+            t("armani", "homoglyph", "ARRNANI")
+        );
+        // A mark with "rn" still matches itself, exactly.
+        assert_eq!(one(&ix, "Stern watch"), t("stern", "exact", "Stern"));
+        assert_eq!(one(&ix, "Modem router"), t("modem", "exact", "Modem"));
+        assert_eq!(one(&ix, "Burn energy"), t("burn", "exact", "Burn"));
+    }
+
+    #[test]
+    fn rn_for_m_does_not_turn_words_into_marks() {
+        let ix = index();
+        // "modern" folds like "modem", "stem" like "stern", "bum" like "burn":
+        // dictionary words that do not spell the mark are not hits.
+        for text in [
+            "modern art print",
+            "MODERN lamp",
+            "flower stem vase",
+            "bum bag",
+            "corner shelf",
+        ] {
+            assert!(hits(&ix, text).is_empty(), "{text}: {:?}", hits(&ix, text));
+        }
+        // Nor are they fuzzy: "modern" is a word, not a misspelt mark.
+        assert!(hits(&ix, "modernist chair").is_empty());
+    }
+
+    #[test]
+    fn fuzzy_matching_works_outside_ascii() {
+        let ix = index();
+        assert_eq!(
+            one(&ix, "магазин Пятерочко"),
+            t("x5", "fuzzy(1)", "Пятерочко")
+        );
+        assert_eq!(one(&ix, "скидки Пятёрчка"), t("x5", "fuzzy(1)", "Пятёрчка"));
+        assert_eq!(
+            one(&ix, "Κωτσόβολλος τηλεόραση"),
+            t("kotsovolos", "fuzzy(1)", "Κωτσόβολλος")
+        );
+        // An accented misspelling of an accented mark.
+        assert_eq!(one(&ix, "Hèrmes belt"), t("hermes", "folded", "Hèrmes"));
+        assert_eq!(one(&ix, "Hérmmes belt"), t("hermes", "fuzzy(1)", "Hérmmes"));
+        // Too far, or a dictionary word: nothing.
+        assert!(hits(&ix, "магазин Пятница").is_empty());
+        assert!(hits(&ix, "Hermit crab").is_empty());
     }
 
     #[test]

@@ -34,6 +34,9 @@ rights = [
  ("r-levis","Levi Strauss & Co.","Levi's",[],[25]),
  ("r-3m","3M Company","3M",[],[9,16,17]),
  ("r-logo-only","Example Brand","",[],[25]),
+ ("r-armani","Giorgio Armani S.p.A.","Armani",[],[14,18,25]),
+ ("r-x5","X5 Group","Пятёрочка",[],[29,30,31,35]),
+ ("r-kotsovolos","Kotsovolos","Κωτσόβολος",[],[9]),
 ]
 cats = {"Shoes":[25],"Clothing":[25],"Bags & Luggage":[18],"Jewelry & Watches":[14],"Beauty":[3],
  "Phones & Electronics":[9],"Eyewear":[9],"Toys":[28],"Sports":[25,28],"Food":[29,30,31],
@@ -273,6 +276,20 @@ N("Chanel","Food")
 N("iPhone","Books")
 N("3 m long HDMI cable","Phones & Electronics")
 N("Huawei-compatible? no: generic USB hub","Food")
+
+# "rn" for "m", and misspellings outside ASCII; words that the rn/m merge
+# or a non-ASCII edit would bring near a mark stay negatives
+P("Arrnani jeans","Clothing",[("r-armani","homoglyph")])
+P("Giorgio ARRNANI suit","Clothing",[("r-armani","homoglyph")])
+P("rnichael kors handbag","Bags & Luggage",[("r-mk","homoglyph")])
+P("Armani watch","Jewelry & Watches",[("r-armani","exact")])
+P("Пятерочко продукты","Food",[("r-x5","fuzzy")])
+P("скидки Пятёрчка","Food",[("r-x5","fuzzy")])
+P("Κωτσόβολλος τηλεόραση","Phones & Electronics",[("r-kotsovolos","fuzzy")])
+N("modern armchair","Home & Garden")
+N("corner sofa with burnished legs","Home & Garden")
+N("Пятница: свежие продукты","Food")
+N("Κωτσόβολος","Food")
 
 # Writes the corpus files beside this script: python3 make.py
 if __name__ == "__main__":
