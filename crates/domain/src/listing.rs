@@ -87,6 +87,7 @@ text_type!(
 );
 text_type!(
     /// A listing's description: up to 5000 characters, may be empty.
+    #[derive(Default)]
     ListingDescription, "description", 0, MAX_DESCRIPTION_CHARS
 );
 text_type!(
@@ -94,12 +95,6 @@ text_type!(
     /// category table, the same table `rightsguard scan` reads).
     CategoryName, "category", 1, MAX_CATEGORY_CHARS
 );
-
-impl Default for ListingDescription {
-    fn default() -> Self {
-        Self(String::new())
-    }
-}
 
 /// An ISO 4217 currency code: three upper-case letters.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

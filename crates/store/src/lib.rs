@@ -26,6 +26,7 @@
 //! head hash recorded elsewhere; `verify_audit` reports the head for that.
 
 pub mod evidence;
+pub mod listings;
 
 use std::collections::HashMap;
 use std::future::Future;
@@ -412,6 +413,9 @@ pub fn subject_key(s: &Subject) -> String {
             listing: Some(l),
         } => format!("complaint:{complaint}/{l}"),
         Subject::Notifier { notifier } => format!("notifier:{notifier}"),
+        Subject::Listing { listing } => format!("listing:{listing}"),
+        Subject::BlockTerm { term } => format!("block_term:{term}"),
+        Subject::Authorisation { authorisation } => format!("authorisation:{authorisation}"),
     }
 }
 
