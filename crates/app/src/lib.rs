@@ -20,8 +20,10 @@ use std::sync::{Arc, Mutex};
 
 mod access;
 mod accounts;
+mod listings;
 
 pub use accounts::{AuthError, IssuedToken, Secret};
+pub use listings::{Blocklist, MAX_PAGE};
 
 use jiff::{SignedDuration, Timestamp};
 use rightsguard_domain::actor::{Actor, Role};
@@ -121,6 +123,7 @@ pub struct App<S> {
     policy: Arc<Policy>,
     calendar: Calendar,
     platform: OrgId,
+    gate: Arc<listings::ListingGate>,
 }
 
 impl<S: Store> App<S> {
@@ -134,6 +137,7 @@ impl<S: Store> App<S> {
             policy: Arc::new(policy),
             calendar,
             platform,
+            gate: Arc::default(),
         })
     }
 
