@@ -40,6 +40,7 @@ mod api;
 mod docs;
 mod error;
 mod extract;
+mod listings;
 
 pub use error::{ApiError, ErrorBody, ErrorDetail};
 pub use extract::{Caller, JsonBody, ON_BEHALF_OF};
@@ -118,6 +119,8 @@ names its principal in `X-On-Behalf-Of` when it holds several powers of attorney
         (name = "complaints", description = "Complaints, counter-notices, escalation"),
         (name = "review", description = "Platform staff"),
         (name = "sellers", description = "Seller standing and penalties"),
+        (name = "listings", description = "Listings, checked against the keyword blocklist on every write"),
+        (name = "blocklist", description = "Keyword block terms and sellers' brand authorisations"),
         (name = "admin", description = "Audit, clock and jobs"),
     )
 )]
