@@ -510,6 +510,15 @@ const ROUTES: &[(&str, &str)] = &[
     ("get", "/api/v1/audit/verify"),
     ("post", "/api/v1/admin/clock/advance"),
     ("post", "/api/v1/admin/jobs/run"),
+    ("post", "/api/v1/listings"),
+    ("get", "/api/v1/listings"),
+    ("get", "/api/v1/listings/{id}"),
+    ("put", "/api/v1/listings/{id}"),
+    ("post", "/api/v1/block-terms"),
+    ("get", "/api/v1/block-terms"),
+    ("post", "/api/v1/block-terms/{id}/decision"),
+    ("post", "/api/v1/authorisations"),
+    ("get", "/api/v1/authorisations"),
 ];
 
 async fn the_openapi_document_lists_every_route(app: &TestApp) {
