@@ -47,7 +47,7 @@ engine="$CARGO_TARGET_DIR/release/examples/blocklist_bench"
 terms="$work/terms-$terms_n.txt"
 python3 bench/http/terms.py --icons "$icons" --words crates/detect/data/words.txt --n "$terms_n" > "$terms"
 # Brands the load generator puts into titles: real simple-icons names.
-head -n 3000 "$terms" | grep -E '^[A-Za-z0-9 ]+$' | head -n 500 > "$work/brands.txt"
+awk 'NR <= 3000 && /^[A-Za-z0-9 ]+$/ && n++ < 500' "$terms" > "$work/brands.txt"
 
 echo "machine: $(nproc) cores, $(uname -m); load average at start: $(cut -d' ' -f1-3 /proc/loadavg); $(date -u +%FT%TZ)"
 echo "engine only: $("$engine" "$terms" 20000)"
