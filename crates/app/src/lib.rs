@@ -22,11 +22,13 @@ mod access;
 mod accounts;
 mod evidence;
 pub mod idempotency;
+mod listings;
 
 pub use access::complaint_as_seen_by;
 pub use accounts::{AuthError, IssuedToken, Secret};
 pub use evidence::Uploaded;
 pub use idempotency::{Answer, IdempotencyError, IdempotencyKey, Rendered};
+pub use listings::{Blocklist, MAX_PAGE};
 
 use jiff::{SignedDuration, Timestamp};
 use rightsguard_domain::actor::{Actor, Role};
@@ -134,6 +136,7 @@ pub struct App<S> {
     platform: OrgId,
     evidence: Option<Arc<rightsguard_store::evidence::EvidenceStore>>,
     inflight: idempotency::InFlight,
+    gate: Arc<listings::ListingGate>,
 }
 
 impl<S: Store> App<S> {
@@ -149,6 +152,7 @@ impl<S: Store> App<S> {
             platform,
             evidence: None,
             inflight: Default::default(),
+            gate: Arc::default(),
         })
     }
 

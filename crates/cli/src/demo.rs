@@ -302,6 +302,11 @@ fn timeline(args: Args) -> anyhow::Result<ExitCode> {
                 rightsguard_domain::event::Subject::Notifier { notifier } => notifier.to_string(),
                 rightsguard_domain::event::Subject::Account { org } => org.to_string(),
                 rightsguard_domain::event::Subject::Evidence { sha256 } => sha256.to_string(),
+                rightsguard_domain::event::Subject::Listing { listing } => listing.to_string(),
+                rightsguard_domain::event::Subject::BlockTerm { term } => term.to_string(),
+                rightsguard_domain::event::Subject::Authorisation { authorisation } => {
+                    authorisation.to_string()
+                }
             };
             let kind = serde_json::to_value(&e.kind)?;
             outln!(

@@ -290,15 +290,9 @@ pub fn load_rights(path: &Path, strict: bool) -> anyhow::Result<(Vec<Right>, u64
 pub fn load_categories(path: &Path) -> anyhow::Result<HashMap<String, ClassSet>> {
     let text =
         std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
-    let raw: HashMap<String, Vec<u16>> =
-        serde_json::from_str(&text).with_context(|| format!("parsing {}", path.display()))?;
-    raw.into_iter()
-        .map(|(name, classes)| {
-            let set = ClassSet::from_classes(classes)
-                .with_context(|| format!("{}: category {name:?}", path.display()))?;
-            Ok((name, set))
-        })
-        .collect()
+    let table = rightsguard_detect::categories::Categories::from_json(&text)
+        .with_context(|| format!("parsing {}", path.display()))?;
+    Ok(table.into_map())
 }
 
 /// Runs the scan: findings to stdout, errors and the summary to stderr.

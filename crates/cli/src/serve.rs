@@ -45,6 +45,10 @@ pub struct Args {
     /// The platform organisation's id (the organisation of staff and timers).
     #[arg(long, default_value = "platform")]
     platform: String,
+    /// The site's category table, `{"<category>": [Nice classes], ...}` (the
+    /// format `rightsguard scan --categories` reads); default: the built-in table.
+    #[arg(long, env = "RIGHTSGUARD_CATEGORIES")]
+    categories: Option<std::path::PathBuf>,
     /// Seconds between runs of the background deadline-job runner; 0 turns it off.
     #[arg(long, default_value_t = 10)]
     jobs_every: u64,
@@ -94,11 +98,24 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             _ => None,
         },
     };
+    let categories = args
+        .categories
+        .as_deref()
+        .map(|p| {
+            let text =
+                std::fs::read_to_string(p).with_context(|| format!("reading {}", p.display()))?;
+            rightsguard_detect::categories::Categories::from_json(&text)
+                .with_context(|| format!("parsing {}", p.display()))
+        })
+        .transpose()?;
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
     rt.block_on(async {
         let server = Server::bind(&config).await?;
+        if let Some(c) = categories {
+            server.state().app.set_categories(c);
+        }
         let addr = server.local_addr()?;
         eprintln!("rightsguard: listening on http://{addr} (API docs at http://{addr}/api/docs)");
         server.run(rightsguard_http::shutdown_signal()).await?;

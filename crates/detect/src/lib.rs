@@ -5,5 +5,6 @@
 //! explanation. That keeps it usable inline on a listing write (microseconds),
 //! in the batch `scan` command (all cores) and in workers alike.
 
+pub mod categories;
 pub mod image;
 pub mod text;

@@ -232,6 +232,10 @@ impl Authorisation {
 pub struct BlockHit {
     /// The right whose term matched.
     pub right: RightId,
+    /// The block term that matched, as approved.
+    pub term: String,
+    /// Where it was found (`title` or `description`).
+    pub field: String,
     /// The text matched, as it stands in the listing.
     pub matched: String,
     /// How it matched (the engine's method name, e.g. `homoglyph`).
@@ -373,6 +377,8 @@ mod tests {
     fn hit(right: &str) -> BlockHit {
         BlockHit {
             right: RightId::parse(right).unwrap(),
+            term: "ACME".into(),
+            field: "title".into(),
             matched: "ACME".into(),
             method: "exact".into(),
         }

@@ -10,7 +10,10 @@ use serde::{Deserialize, Serialize};
 
 use crate::account::OrgKind;
 use crate::actor::{Actor, Role};
-use crate::ids::{ComplaintId, ListingId, OrgId, RightId, Sha256, UserId};
+use crate::blocklist::BlockHit;
+use crate::ids::{
+    AuthorisationId, BlockTermId, ComplaintId, ListingId, OrgId, RightId, Sha256, UserId,
+};
 
 /// One audit event.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -60,6 +63,21 @@ pub enum Subject {
     Evidence {
         /// Its SHA-256.
         sha256: Sha256,
+    },
+    /// A marketplace listing (its writes and the blocklist's holds).
+    Listing {
+        /// The listing.
+        listing: ListingId,
+    },
+    /// A keyword block term.
+    BlockTerm {
+        /// The term.
+        term: BlockTermId,
+    },
+    /// A seller's brand authorisation.
+    Authorisation {
+        /// The authorisation.
+        authorisation: AuthorisationId,
     },
 }
 
@@ -273,6 +291,48 @@ pub enum EventKind {
         /// When the uploader says the capture was made, if it said.
         captured_at: Option<Timestamp>,
     },
+    /// A listing was created (by its seller, or by the catalogue feed).
+    ListingCreated {
+        /// Its seller.
+        seller: OrgId,
+    },
+    /// A listing's content was changed.
+    ListingUpdated,
+    /// The blocklist held a listing write: stored, not published.
+    ListingHeld {
+        /// The blocked terms found and not covered by an authorisation.
+        reasons: Vec<BlockHit>,
+    },
+    /// A held listing passed the blocklist after a change and is published.
+    ListingReleased,
+    /// A rights holder asked for a term to be blocked.
+    BlockTermRequested {
+        /// The right it protects.
+        right: RightId,
+        /// The term.
+        term: String,
+    },
+    /// An admin put a block term in force.
+    BlockTermApproved,
+    /// An admin refused a block term.
+    BlockTermRejected {
+        /// Why.
+        reason: String,
+    },
+    /// A block term was taken off the blocklist.
+    BlockTermLifted {
+        /// Why.
+        reason: String,
+    },
+    /// A rights holder authorised a seller to sell its brand.
+    AuthorisationGranted {
+        /// The seller.
+        seller: OrgId,
+        /// The right (brand).
+        right: RightId,
+        /// Last day valid, if limited.
+        valid_until: Option<jiff::civil::Date>,
+    },
 }
 
 impl DomainEvent {
@@ -301,6 +361,26 @@ impl DomainEvent {
         kind: EventKind,
     ) -> Self {
         Self::new(actor, at, Subject::Complaint { complaint, listing }, kind)
+    }
+
+    /// An event about a listing.
+    pub fn listing(listing: ListingId, actor: &Actor, at: Timestamp, kind: EventKind) -> Self {
+        Self::new(actor, at, Subject::Listing { listing }, kind)
+    }
+
+    /// An event about a block term.
+    pub fn block_term(term: BlockTermId, actor: &Actor, at: Timestamp, kind: EventKind) -> Self {
+        Self::new(actor, at, Subject::BlockTerm { term }, kind)
+    }
+
+    /// An event about a brand authorisation.
+    pub fn authorisation(
+        authorisation: AuthorisationId,
+        actor: &Actor,
+        at: Timestamp,
+        kind: EventKind,
+    ) -> Self {
+        Self::new(actor, at, Subject::Authorisation { authorisation }, kind)
     }
 
     /// An event about a notifier.

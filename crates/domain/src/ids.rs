@@ -112,6 +112,14 @@ string_id!(
     /// A site (one marketplace front) with its policy profile.
     SiteId, "site id"
 );
+string_id!(
+    /// A keyword block term asked for by a rights holder.
+    BlockTermId, "block term id"
+);
+string_id!(
+    /// A seller's brand authorisation on file.
+    AuthorisationId, "authorisation id"
+);
 
 /// A class of the Nice classification (1 to 45).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]

@@ -19,6 +19,7 @@ pub mod calendar;
 pub mod complaint;
 pub mod event;
 pub mod ids;
+pub mod listing;
 pub mod notifier;
 pub mod penalty;
 pub mod policy;

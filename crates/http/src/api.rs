@@ -50,6 +50,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(verify_audit))
         .routes(routes!(advance_clock))
         .routes(routes!(run_jobs))
+        .merge(crate::listings::routes())
 }
 
 fn not_found(what: &str, id: &str) -> ApiError {

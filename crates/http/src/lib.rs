@@ -44,6 +44,7 @@ mod error;
 mod evidence;
 mod extract;
 mod idempotency;
+mod listings;
 mod metrics;
 mod ratelimit;
 
@@ -163,6 +164,8 @@ names its principal in `X-On-Behalf-Of` when it holds several powers of attorney
         (name = "sellers", description = "Seller standing and penalties"),
         (name = "evidence", description = "Evidence files by content hash"),
         (name = "accounts", description = "Who am I; organisations, users, API tokens, powers of attorney"),
+        (name = "listings", description = "Listings, checked against the keyword blocklist on every write"),
+        (name = "blocklist", description = "Keyword block terms and sellers' brand authorisations"),
         (name = "admin", description = "Audit, clock and jobs"),
     )
 )]

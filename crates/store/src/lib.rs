@@ -30,6 +30,7 @@ pub mod idempotency;
 mod stats;
 
 pub use stats::Stats;
+pub mod listings;
 
 use std::collections::HashMap;
 use std::future::Future;
@@ -474,6 +475,9 @@ pub fn subject_key(s: &Subject) -> String {
         Subject::Notifier { notifier } => format!("notifier:{notifier}"),
         Subject::Account { org } => format!("account:{org}"),
         Subject::Evidence { sha256 } => format!("evidence:{sha256}"),
+        Subject::Listing { listing } => format!("listing:{listing}"),
+        Subject::BlockTerm { term } => format!("block_term:{term}"),
+        Subject::Authorisation { authorisation } => format!("authorisation:{authorisation}"),
     }
 }
 

@@ -523,6 +523,15 @@ const ROUTES: &[(&str, &str)] = &[
     ("post", "/api/v1/powers-of-attorney"),
     ("post", "/api/v1/evidence"),
     ("get", "/api/v1/evidence/{sha256}"),
+    ("post", "/api/v1/listings"),
+    ("get", "/api/v1/listings"),
+    ("get", "/api/v1/listings/{id}"),
+    ("put", "/api/v1/listings/{id}"),
+    ("post", "/api/v1/block-terms"),
+    ("get", "/api/v1/block-terms"),
+    ("post", "/api/v1/block-terms/{id}/decision"),
+    ("post", "/api/v1/authorisations"),
+    ("get", "/api/v1/authorisations"),
 ];
 
 async fn the_openapi_document_lists_every_route(app: &TestApp) {
