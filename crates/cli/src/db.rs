@@ -79,7 +79,7 @@ pub fn audit(args: AuditArgs) -> anyhow::Result<ExitCode> {
 }
 
 /// The URL without a password, for printing.
-fn redact(url: &str) -> String {
+pub(crate) fn redact(url: &str) -> String {
     match (url.find("://"), url.find('@')) {
         (Some(s), Some(at)) if at > s => {
             let creds = &url[s + 3..at];

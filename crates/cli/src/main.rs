@@ -26,6 +26,7 @@ macro_rules! out {
 }
 
 mod account;
+mod backup;
 mod calendar;
 mod db;
 mod deadline;
@@ -57,6 +58,12 @@ enum Command {
     Migrate(db::DbArgs),
     /// Verify the tamper-evident audit log.
     Audit(db::AuditArgs),
+    /// Back up the database and the evidence files into a new directory
+    /// (online: the server may keep running).
+    Backup(backup::BackupArgs),
+    /// Restore a backup into a new SQLite file or an empty PostgreSQL
+    /// database, then verify the audit chain against the backup's head.
+    Restore(backup::RestoreArgs),
     /// Show the policy profiles (deadlines, limits, thresholds) sites can use.
     Policy(policy::Args),
     /// Inspect the business-day calendars: years with holiday data, one
@@ -91,6 +98,8 @@ fn main() -> ExitCode {
         Command::Demo(args) => demo::run(args),
         Command::Migrate(args) => db::migrate(args),
         Command::Audit(args) => db::audit(args),
+        Command::Backup(args) => backup::backup(args),
+        Command::Restore(args) => backup::restore(args),
         Command::Calendar(command) => calendar::run(command),
         Command::Hash(args) => hash::run(args),
         Command::Scan(args) => scan::run(args),

@@ -112,17 +112,24 @@ pub struct Config {
 impl Config {
     /// The evidence directory in use (see [`Config::evidence_dir`]).
     pub fn evidence_dir(&self) -> std::path::PathBuf {
-        if let Some(d) = &self.evidence_dir {
-            return d.clone();
+        match &self.evidence_dir {
+            Some(d) => d.clone(),
+            None => default_evidence_dir(&self.db),
         }
-        match self.db.strip_prefix("sqlite:") {
-            Some(path) => {
-                let path = path.trim_start_matches("//");
-                let path = path.split('?').next().unwrap_or(path);
-                std::path::PathBuf::from(format!("{path}.evidence"))
-            }
-            None => std::path::PathBuf::from("rightsguard-evidence"),
+    }
+}
+
+/// Where evidence files of the database at `db` go when no directory is
+/// given: beside a SQLite file (`PATH.evidence/`), or `./rightsguard-evidence`
+/// for PostgreSQL.
+pub fn default_evidence_dir(db: &str) -> std::path::PathBuf {
+    match db.strip_prefix("sqlite:") {
+        Some(path) => {
+            let path = path.trim_start_matches("//");
+            let path = path.split('?').next().unwrap_or(path);
+            std::path::PathBuf::from(format!("{path}.evidence"))
         }
+        None => std::path::PathBuf::from("rightsguard-evidence"),
     }
 }
 

@@ -25,6 +25,7 @@
 //! ([`Store::verify_audit`]). Truncating the tail is only visible against a
 //! head hash recorded elsewhere; `verify_audit` reports the head for that.
 
+pub mod backup;
 pub mod evidence;
 pub mod idempotency;
 mod stats;
