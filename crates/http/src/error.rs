@@ -122,6 +122,9 @@ fn store(e: &StoreError) -> (StatusCode, &'static str) {
     match e {
         StoreError::Conflict(_) => (StatusCode::CONFLICT, "conflict"),
         StoreError::Duplicate(_) => (StatusCode::CONFLICT, "duplicate"),
+        StoreError::Db(_) if e.is_unavailable() => {
+            (StatusCode::SERVICE_UNAVAILABLE, "database_unavailable")
+        }
         StoreError::UnsupportedUrl(_)
         | StoreError::Corrupt(_)
         | StoreError::Db(_)
@@ -209,7 +212,10 @@ fn chain(e: &dyn std::error::Error) -> String {
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let (status, code) = self.status_and_code();
-        let message = if status.is_server_error() {
+        let message = if code == "database_unavailable" {
+            tracing::warn!(error = %chain(&self), "database unavailable");
+            "the database is unavailable; retry in a few seconds (with the same Idempotency-Key a retry never acts twice)".to_owned()
+        } else if status.is_server_error() {
             tracing::error!(error = %chain(&self), "request failed");
             "internal error; it was logged".to_owned()
         } else {
@@ -231,6 +237,10 @@ impl IntoResponse for ApiError {
         if let ApiError::RateLimited { retry_after } = self {
             resp.headers_mut()
                 .insert(header::RETRY_AFTER, HeaderValue::from(retry_after));
+        }
+        if code == "database_unavailable" {
+            resp.headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from_static("5"));
         }
         if code == "idempotency_in_flight" {
             // The first request is about to answer: retrying soon is right.

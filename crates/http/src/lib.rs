@@ -214,6 +214,7 @@ pub fn router(state: AppState) -> Router {
     let limiter = state.write_limiter.clone();
     let router = api_router
         .route("/healthz", get(|| async { "ok\n" }))
+        .route("/readyz", get(readyz))
         .route("/metrics", get(metrics::get_metrics))
         .route(
             "/api/openapi.json",
@@ -256,6 +257,17 @@ pub fn router(state: AppState) -> Router {
             header::COOKIE,
         ]))
         .with_state(state)
+}
+
+/// Readiness: 200 when the database answers, 503 (with `Retry-After`) when
+/// it does not; `/healthz` only says the process is alive.
+async fn readyz(
+    axum::extract::State(state): axum::extract::State<AppState>,
+) -> axum::response::Response {
+    match state.app.store().ping().await {
+        Ok(()) => "ready\n".into_response(),
+        Err(e) => ApiError::App(rightsguard_app::AppError::Store(e)).into_response(),
+    }
 }
 
 /// Opens the database (running migrations), builds the app and the state.

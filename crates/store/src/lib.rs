@@ -75,6 +75,43 @@ pub enum StoreError {
 /// Shorthand.
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 
+impl StoreError {
+    /// Whether the database could not be reached (down, restarting, the
+    /// connection lost, no connection free in time) rather than refusing
+    /// the statement: the same request may well succeed in a few seconds.
+    pub fn is_unavailable(&self) -> bool {
+        match self {
+            StoreError::Db(e) => db_unavailable(e),
+            StoreError::Conflict(_)
+            | StoreError::Duplicate(_)
+            | StoreError::UnsupportedUrl(_)
+            | StoreError::Corrupt(_)
+            | StoreError::Migrate(_) => false,
+        }
+    }
+}
+
+fn db_unavailable(e: &sqlx::Error) -> bool {
+    match e {
+        sqlx::Error::Io(_)
+        | sqlx::Error::Tls(_)
+        | sqlx::Error::PoolTimedOut
+        | sqlx::Error::PoolClosed
+        | sqlx::Error::WorkerCrashed => true,
+        // SQLSTATE class 08 (connection exception), 57P01-57P03 (the server
+        // shutting down or starting up), 53300 (too many connections).
+        sqlx::Error::Database(d) => d.code().is_some_and(|c| {
+            c.starts_with("08") || matches!(c.as_ref(), "57P01" | "57P02" | "57P03" | "53300")
+        }),
+        // A connection that died mid-message surfaces as a protocol error.
+        sqlx::Error::Protocol(m) => {
+            let m = m.to_ascii_lowercase();
+            m.contains("connection") || m.contains("eof")
+        }
+        _ => false,
+    }
+}
+
 /// A stored object and its version, for optimistic updates.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Versioned<T> {
@@ -399,8 +436,12 @@ impl SqlStore {
                     .await?
             }
             Dialect::Postgres => {
+                // A request waits at most 5 s for a connection: while the
+                // database is down it fails fast (503, retry) instead of
+                // hanging; the pool reconnects by itself when it is back.
                 AnyPoolOptions::new()
                     .max_connections(16)
+                    .acquire_timeout(std::time::Duration::from_secs(5))
                     .connect(url)
                     .await?
             }

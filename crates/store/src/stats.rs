@@ -25,6 +25,12 @@ pub struct Stats {
 }
 
 impl SqlStore {
+    /// Whether the database answers a trivial query (for `/readyz`).
+    pub async fn ping(&self) -> Result<()> {
+        sqlx::query("SELECT 1").execute(self.pool()).await?;
+        Ok(())
+    }
+
     /// The counts at `now`.
     pub async fn stats(&self, now: Timestamp) -> Result<Stats> {
         let now = micros(now);
