@@ -60,6 +60,8 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     if args.timeline {
         return timeline(args);
     }
+    // Warnings and errors only: the demo's own output is the logins.
+    crate::serve::init_tracing("warn,sqlx=error");
     let db = match &args.db {
         Some(db) => db.clone(),
         None => {

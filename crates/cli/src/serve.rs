@@ -70,7 +70,7 @@ pub struct Args {
 
 /// Runs the server until ctrl-c or SIGTERM.
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
-    init_tracing();
+    init_tracing("info,tower_http=info,sqlx=warn");
     let clock = match args.clock {
         ClockKind::System => ClockChoice::System,
         ClockKind::Manual => {
@@ -123,11 +123,10 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     })
 }
 
-/// Logs to stderr, filtered by `RUST_LOG` (default: info).
-fn init_tracing() {
+/// Logs to stderr, filtered by `RUST_LOG` (default: `default`).
+pub(crate) fn init_tracing(default: &str) {
     use tracing_subscriber::EnvFilter;
-    let filter = EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| EnvFilter::new("info,tower_http=info,sqlx=warn"));
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default));
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)

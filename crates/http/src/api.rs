@@ -539,7 +539,16 @@ pub struct AuditVerification {
     /// `SEQ:HASH` of the last record; keep it to detect truncation later.
     pub head: Option<String>,
     /// The first record that does not verify, and why.
-    pub first_bad: Option<(i64, String)>,
+    pub first_bad: Option<BadRecord>,
+}
+
+/// An audit record that does not verify.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct BadRecord {
+    /// Its sequence number.
+    pub seq: i64,
+    /// What is wrong with it.
+    pub reason: String,
 }
 
 /// Verifies the hash-chained audit log: admins only.
@@ -555,7 +564,7 @@ async fn verify_audit(
         ok: r.ok(),
         records: r.records,
         head: r.head.map(|(s, h)| format!("{s}:{h}")),
-        first_bad: r.first_bad,
+        first_bad: r.first_bad.map(|(seq, reason)| BadRecord { seq, reason }),
     }))
 }
 
@@ -597,7 +606,19 @@ async fn advance_clock(
             message: "time does not go back".into(),
         });
     }
-    let now: Timestamp = clock.advance(SignedDuration::from_secs(b.seconds));
+    // Calendars, deadlines and penalty windows are computed for real dates:
+    // a clock pushed to the end of time would break every later request.
+    let latest: Timestamp = "2100-01-01T00:00:00Z"
+        .parse()
+        .map_err(|e: jiff::Error| ApiError::BodyUnreadable(e.to_string()))?;
+    let by = SignedDuration::from_secs(b.seconds);
+    if s.app.now().checked_add(by).map_or(true, |t| t >= latest) {
+        return Err(ApiError::InvalidBody {
+            field: Some("seconds".into()),
+            message: format!("the clock may not pass {latest}; move it less"),
+        });
+    }
+    let now: Timestamp = clock.advance(by);
     tracing::info!(%now, "manual clock advanced");
     Ok(Json(ClockNow {
         now: now.to_string(),

@@ -133,7 +133,9 @@ async fn upload_evidence(
 #[utoipa::path(get, path = "/api/v1/evidence/{sha256}", tag = "evidence",
     params(("sha256" = String, Path, description = "SHA-256 (hex) of the file")),
     security(("bearer" = [])),
-    responses((status = 200, description = "The file", content_type = "application/octet-stream"),
+    responses((status = 200, description = "The file, as the type it was sniffed as on upload",
+            content((Vec<u8> = "image/jpeg"), (Vec<u8> = "image/png"), (Vec<u8> = "image/webp"),
+                (Vec<u8> = "image/gif"), (Vec<u8> = "application/pdf"), (Vec<u8> = "text/plain"))),
         (status = 404, body = ErrorBody)))]
 async fn download_evidence(
     State(s): State<AppState>,

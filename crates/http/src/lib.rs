@@ -190,25 +190,95 @@ impl Modify for BearerAuth {
     }
 }
 
+/// Documents on every operation the errors any request can meet, which the
+/// handlers' own annotations leave out: a malformed or missing credential
+/// (400, 401), a role or party that may not (403, 404), a query or path
+/// that does not parse (422), the database down (503); and on writes a
+/// stale version or duplicate (409), a body too large (413) and the rate
+/// limit (429). An operation's own description of a status wins.
+fn add_common_responses(doc: &mut utoipa::openapi::OpenApi) {
+    use utoipa::openapi::{ContentBuilder, Ref, ResponseBuilder};
+    let error = |description: &str| {
+        ResponseBuilder::new()
+            .description(description)
+            .content(
+                "application/json",
+                ContentBuilder::new()
+                    .schema(Some(Ref::from_schema_name("ErrorBody")))
+                    .build(),
+            )
+            .build()
+    };
+    let every = [
+        ("400", "Malformed header or body (`bad_header`, `bad_body`)"),
+        (
+            "401",
+            "No valid credential (`unauthenticated`, `invalid_token`)",
+        ),
+        ("403", "The caller's role may not do this (`forbidden`)"),
+        (
+            "404",
+            "No such object, or not visible to the caller (`not_found`)",
+        ),
+        ("422", "A parameter or field is invalid; `field` names it"),
+        (
+            "503",
+            "The database is unavailable (`database_unavailable`; see `Retry-After`)",
+        ),
+    ];
+    let writes = [
+        (
+            "409",
+            "Conflict: a stale version, a duplicate id, a request in flight",
+        ),
+        ("413", "The body is too large"),
+        ("429", "Too many writes (`rate_limited`; see `Retry-After`)"),
+    ];
+    for item in doc.paths.paths.values_mut() {
+        let ops = [
+            (&mut item.get, false),
+            (&mut item.post, true),
+            (&mut item.put, true),
+            (&mut item.delete, true),
+            (&mut item.patch, true),
+        ];
+        for (op, write) in ops {
+            let Some(op) = op else { continue };
+            let extra = every
+                .iter()
+                .chain(if write { writes.as_slice() } else { &[] });
+            for (status, description) in extra {
+                op.responses
+                    .responses
+                    .entry((*status).to_owned())
+                    .or_insert_with(|| error(description).into());
+            }
+        }
+    }
+}
+
 /// The OpenAPI document of the API.
 pub fn openapi() -> utoipa::openapi::OpenApi {
-    OpenApiRouter::<AppState>::with_openapi(ApiDoc::openapi())
+    let mut doc = OpenApiRouter::<AppState>::with_openapi(ApiDoc::openapi())
         .merge(api::routes())
         .merge(accounts::routes())
         .merge(evidence::routes(DEFAULT_EVIDENCE_LIMIT))
         .merge(idempotency::routes())
         .split_for_parts()
-        .1
+        .1;
+    add_common_responses(&mut doc);
+    doc
 }
 
 /// The whole router: API, OpenAPI document, docs page, health check.
 pub fn router(state: AppState) -> Router {
-    let (api_router, doc) = OpenApiRouter::with_openapi(ApiDoc::openapi())
+    let (api_router, mut doc) = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .merge(api::routes())
         .merge(accounts::routes())
         .merge(evidence::routes(state.evidence_limit))
         .merge(idempotency::routes())
         .split_for_parts();
+    add_common_responses(&mut doc);
     let doc_json = doc.to_pretty_json().unwrap_or_else(|_| "{}".to_owned());
     let docs_html = docs::render(&doc);
     let limiter = state.write_limiter.clone();

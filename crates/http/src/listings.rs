@@ -314,6 +314,7 @@ pub struct ListingQuery {
     /// Listings with ids after this one (the last id of the previous page).
     pub after: Option<String>,
     /// Page size, 1 to 500 (default 100).
+    #[param(minimum = 1, maximum = 500)]
     pub limit: Option<i64>,
 }
 
@@ -326,8 +327,23 @@ pub struct ListingQuery {
 async fn list_listings(
     State(s): State<AppState>,
     Caller(actor): Caller,
-    Query(q): Query<ListingQuery>,
+    query: Result<Query<ListingQuery>, axum::extract::rejection::QueryRejection>,
 ) -> ApiResult<Json<Vec<ListingView>>> {
+    let Query(q) = query.map_err(|e| ApiError::InvalidBody {
+        field: Some("query".into()),
+        message: format!(
+            "{} (seller: an organisation id, after: a listing id, limit: 1 to 500)",
+            e.body_text()
+        ),
+    })?;
+    if let Some(limit) = q.limit
+        && !(1..=500).contains(&limit)
+    {
+        return Err(ApiError::InvalidBody {
+            field: Some("limit".into()),
+            message: format!("limit {limit} is out of range: 1 to 500"),
+        });
+    }
     let seller = match q.seller.as_deref() {
         Some(x) => match OrgId::parse(x) {
             Ok(o) => Some(o),
