@@ -160,8 +160,14 @@ async fn download_evidence(
     let disposition = format!("attachment; filename=\"{}.{ext}\"", record.sha256);
     let mut resp = Body::from(bytes).into_response();
     let h = resp.headers_mut();
-    let ct = HeaderValue::from_str(&record.content_type)
-        .unwrap_or(HeaderValue::from_static("application/octet-stream"));
+    // Text evidence was accepted only as UTF-8: say so, so that no browser
+    // guesses another encoding (UTF-7 and friends).
+    let ct = if record.content_type == "text/plain" {
+        HeaderValue::from_static("text/plain; charset=utf-8")
+    } else {
+        HeaderValue::from_str(&record.content_type)
+            .unwrap_or(HeaderValue::from_static("application/octet-stream"))
+    };
     h.insert(header::CONTENT_TYPE, ct);
     if let Ok(v) = HeaderValue::from_str(&disposition) {
         h.insert(header::CONTENT_DISPOSITION, v);
