@@ -17,6 +17,7 @@ pub mod actor;
 pub mod blocklist;
 pub mod calendar;
 pub mod complaint;
+pub mod dsa;
 pub mod event;
 pub mod ids;
 pub mod listing;
