@@ -21,6 +21,7 @@ pub mod event;
 pub mod ids;
 pub mod listing;
 pub mod notifier;
+pub mod outbound;
 pub mod penalty;
 pub mod policy;
 pub mod right;
