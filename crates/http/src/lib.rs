@@ -46,6 +46,7 @@ mod extract;
 mod idempotency;
 mod listings;
 mod metrics;
+mod notifiers;
 mod ratelimit;
 
 pub use error::{ApiError, ErrorBody, ErrorDetail};
@@ -264,6 +265,7 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
         .merge(accounts::routes())
         .merge(evidence::routes(DEFAULT_EVIDENCE_LIMIT))
         .merge(idempotency::routes())
+        .merge(notifiers::routes())
         .split_for_parts()
         .1;
     add_common_responses(&mut doc);
@@ -277,6 +279,7 @@ pub fn router(state: AppState) -> Router {
         .merge(accounts::routes())
         .merge(evidence::routes(state.evidence_limit))
         .merge(idempotency::routes())
+        .merge(notifiers::routes())
         .split_for_parts();
     add_common_responses(&mut doc);
     let doc_json = doc.to_pretty_json().unwrap_or_else(|_| "{}".to_owned());
@@ -449,8 +452,12 @@ async fn run_jobs_every(
             _ = stop.changed() => return,
         }
         match state.app.run_due_jobs(&state.worker, 100).await {
-            Ok(0) => {}
-            Ok(n) => tracing::info!(jobs = n, "deadline jobs run"),
+            Ok(n) if n.total() == 0 => {}
+            Ok(n) => tracing::info!(
+                expired_windows = n.expired_windows,
+                assessments = n.assessments,
+                "jobs run"
+            ),
             Err(e) => tracing::error!(error = %e, "deadline jobs failed"),
         }
     }
