@@ -532,6 +532,13 @@ const ROUTES: &[(&str, &str)] = &[
     ("post", "/api/v1/block-terms/{id}/decision"),
     ("post", "/api/v1/authorisations"),
     ("get", "/api/v1/authorisations"),
+    ("get", "/api/v1/dsa/statements"),
+    ("get", "/api/v1/dsa/statements/{puid}"),
+    ("get", "/api/v1/complaints/{id}/statements"),
+    ("get", "/api/v1/reports/transparency"),
+    ("get", "/api/v1/complaints/{id}/lumen"),
+    ("get", "/api/v1/lumen/notices"),
+    ("get", "/api/v1/exports/complaints"),
 ];
 
 async fn the_openapi_document_lists_every_route(app: &TestApp) {
