@@ -24,6 +24,7 @@ pub mod ids;
 pub mod listing;
 pub mod lumen;
 pub mod notifier;
+pub mod outbound;
 pub mod penalty;
 pub mod policy;
 pub mod right;
