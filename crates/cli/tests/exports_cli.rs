@@ -47,8 +47,8 @@ fn every_decision_of_the_demo_exports_as_a_valid_statement() {
     }
     assert_eq!(summary["statements"], puids.len());
     // The demo holds: an established takedown (C-1001, with the seller's
-    // store freeze), three takedowns of C-1002, and the listings of C-1003
-    // and C-1004 that were never upheld.
+    // store freeze), three takedowns of C-1002, a listing held by the
+    // blocklist, and the listings of C-1003 and C-1004 that were never upheld.
     let takedowns = puids
         .iter()
         .filter(|p| p.starts_with("rg-takedown-"))
@@ -59,6 +59,11 @@ fn every_decision_of_the_demo_exports_as_a_valid_statement() {
         .count();
     assert_eq!(takedowns, 4, "{puids:?}");
     assert_eq!(freezes, 1, "{puids:?}");
+    let holds = puids.iter().filter(|p| p.starts_with("rg-hold-")).count();
+    assert_eq!(
+        holds, 1,
+        "the demo's listing held by the blocklist: {puids:?}"
+    );
     let mut unique = puids.clone();
     unique.sort();
     unique.dedup();
