@@ -21,6 +21,7 @@ use std::sync::{Arc, Mutex};
 mod access;
 mod accounts;
 mod evidence;
+mod exports;
 pub mod idempotency;
 mod listings;
 pub mod notifiers;
@@ -28,6 +29,7 @@ pub mod notifiers;
 pub use access::complaint_as_seen_by;
 pub use accounts::{AuthError, IssuedToken, Secret};
 pub use evidence::Uploaded;
+pub use exports::StatementPage;
 pub use idempotency::{Answer, IdempotencyError, IdempotencyKey, Rendered};
 pub use listings::{Blocklist, MAX_PAGE};
 

@@ -42,6 +42,7 @@ mod api;
 mod docs;
 mod error;
 mod evidence;
+mod exports;
 mod extract;
 mod idempotency;
 mod listings;
@@ -175,6 +176,7 @@ names its principal in `X-On-Behalf-Of` when it holds several powers of attorney
         (name = "listings", description = "Listings, checked against the keyword blocklist on every write"),
         (name = "blocklist", description = "Keyword block terms and sellers' brand authorisations"),
         (name = "admin", description = "Audit, clock and jobs"),
+        (name = "exports", description = "DSA statements of reasons, Lumen-style notices, CSV exports, the transparency report"),
     )
 )]
 struct ApiDoc;
@@ -266,6 +268,7 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
         .merge(evidence::routes(DEFAULT_EVIDENCE_LIMIT))
         .merge(idempotency::routes())
         .merge(notifiers::routes())
+        .merge(exports::routes())
         .split_for_parts()
         .1;
     add_common_responses(&mut doc);
@@ -280,6 +283,7 @@ pub fn router(state: AppState) -> Router {
         .merge(evidence::routes(state.evidence_limit))
         .merge(idempotency::routes())
         .merge(notifiers::routes())
+        .merge(exports::routes())
         .split_for_parts();
     add_common_responses(&mut doc);
     let doc_json = doc.to_pretty_json().unwrap_or_else(|_| "{}".to_owned());

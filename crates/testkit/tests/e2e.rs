@@ -537,6 +537,13 @@ const ROUTES: &[(&str, &str)] = &[
     ("get", "/api/v1/notifiers/cases"),
     ("post", "/api/v1/notifiers/{org}/decision"),
     ("post", "/api/v1/notifiers/{org}/assess"),
+    ("get", "/api/v1/dsa/statements"),
+    ("get", "/api/v1/dsa/statements/{puid}"),
+    ("get", "/api/v1/complaints/{id}/statements"),
+    ("get", "/api/v1/reports/transparency"),
+    ("get", "/api/v1/complaints/{id}/lumen"),
+    ("get", "/api/v1/lumen/notices"),
+    ("get", "/api/v1/exports/complaints"),
 ];
 
 async fn the_openapi_document_lists_every_route(app: &TestApp) {
