@@ -37,6 +37,7 @@ mod policy;
 mod scan;
 mod scan_image;
 mod serve;
+mod webhook;
 
 /// rightsguard: IP protection for online marketplaces — notice and takedown,
 /// counter-notices, penalties, detection of infringing listings.
@@ -88,6 +89,9 @@ enum Command {
     /// Record powers of attorney (an agent acting for a rights holder).
     #[command(subcommand)]
     Poa(account::PoaCommand),
+    /// Configure the marketplace's webhook endpoints (signed enforcement events).
+    #[command(subcommand)]
+    Webhook(webhook::WebhookCommand),
 }
 
 fn main() -> ExitCode {
@@ -108,6 +112,7 @@ fn main() -> ExitCode {
         Command::User(command) => account::user(command),
         Command::Token(command) => account::token(command),
         Command::Poa(command) => account::poa(command),
+        Command::Webhook(command) => webhook::run(command),
     };
     match result {
         Ok(code) => code,

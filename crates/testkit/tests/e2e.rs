@@ -532,6 +532,13 @@ const ROUTES: &[(&str, &str)] = &[
     ("post", "/api/v1/block-terms/{id}/decision"),
     ("post", "/api/v1/authorisations"),
     ("get", "/api/v1/authorisations"),
+    ("post", "/api/v1/webhooks/endpoints"),
+    ("get", "/api/v1/webhooks/endpoints"),
+    ("get", "/api/v1/webhooks/endpoints/{id}"),
+    ("patch", "/api/v1/webhooks/endpoints/{id}"),
+    ("post", "/api/v1/webhooks/endpoints/{id}/rotate"),
+    ("get", "/api/v1/webhooks/deliveries"),
+    ("post", "/api/v1/webhooks/events/{id}/redeliver"),
 ];
 
 async fn the_openapi_document_lists_every_route(app: &TestApp) {
