@@ -31,6 +31,8 @@ pub struct Received {
 #[derive(Debug, Default)]
 struct Shared {
     down: AtomicBool,
+    /// Milliseconds to hold each answer back after recording the delivery.
+    hold_ms: std::sync::atomic::AtomicU64,
     refused: AtomicUsize,
     got: Mutex<Vec<Received>>,
 }
@@ -66,6 +68,13 @@ impl Receiver {
     /// Takes the receiver down (503 to everything) or brings it back.
     pub fn set_down(&self, down: bool) {
         self.shared.down.store(down, Ordering::SeqCst);
+    }
+
+    /// Holds every answer back this long after recording the delivery (so a
+    /// test can kill the sender while a delivery is in flight); zero: none.
+    pub fn hold_answers(&self, by: std::time::Duration) {
+        let ms = u64::try_from(by.as_millis()).unwrap_or(u64::MAX);
+        self.shared.hold_ms.store(ms, Ordering::SeqCst);
     }
 
     /// Everything received while up, in arrival order.
@@ -113,5 +122,9 @@ async fn receive(State(shared): State<Arc<Shared>>, headers: HeaderMap, body: By
             body: body.to_vec(),
             json,
         });
+    let hold = shared.hold_ms.load(Ordering::SeqCst);
+    if hold > 0 {
+        tokio::time::sleep(std::time::Duration::from_millis(hold)).await;
+    }
     StatusCode::NO_CONTENT
 }

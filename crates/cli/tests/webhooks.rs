@@ -1,0 +1,293 @@
+//! Webhooks across server crashes: `rightsguard serve` as a separate process
+//! (its own delivery worker on a short interval), SIGKILLed twice — once
+//! while the receiver is down, once while a delivery is in flight — and
+//! restarted on the same database, on SQLite and on PostgreSQL. The receiver
+//! (a real HTTP server in the test) ends up with every event, each at least
+//! once and, deduplicated by `webhook-id`, exactly once, first arrivals in
+//! order per listing, every signature valid; the delivery that was in flight
+//! during the kill arrives again with the same id (at least once, never lost).
+//!
+//! It lives in the CLI crate for the binary (see `crash.rs`). The server runs
+//! on a manual clock that restarts at the same instant; the test moves it
+//! past the backoff and the leases through the admin API. The only waiting
+//! is for the worker to act, bounded and never asserted on.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // a test crate
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use rightsguard_app::webhooks::verify_signature;
+use rightsguard_store::SqlStore;
+use rightsguard_store::webhooks::{DeliveryStatus, WebhookStore};
+use rightsguard_testkit::receiver::Receiver;
+use rightsguard_testkit::{
+    Backend, CLOCK_START, Database, create_accounts, fresh_database, test_config,
+};
+use serde_json::{Value, json};
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_webhooks_survive_sigkill_and_a_receiver_outage() {
+    let db = fresh_database(Backend::Sqlite).await.unwrap().unwrap();
+    survive(db).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_webhooks_survive_sigkill_and_a_receiver_outage() {
+    let Some(db) = fresh_database(Backend::Postgres).await.unwrap() else {
+        return;
+    };
+    survive(db).await;
+}
+
+struct Server {
+    child: Child,
+    base: String,
+}
+
+impl Server {
+    fn start(db: &Database) -> Server {
+        let evidence = db.evidence_dir();
+        let mut child = Command::new(env!("CARGO_BIN_EXE_rightsguard"))
+            .args([
+                "serve",
+                "--db",
+                &db.url,
+                "--evidence-dir",
+                evidence.to_str().unwrap(),
+                "--listen",
+                "127.0.0.1:0",
+                "--clock",
+                "manual",
+                "--clock-start",
+                CLOCK_START,
+                "--jobs-every",
+                "0",
+                "--write-rate",
+                "0",
+                "--webhooks-every-ms",
+                "50",
+            ])
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
+        let addr = loop {
+            let line = lines
+                .next()
+                .expect("the server exited before listening")
+                .unwrap();
+            if let Some(rest) = line.split("listening on http://").nth(1) {
+                break rest.split_whitespace().next().unwrap().to_owned();
+            }
+        };
+        std::thread::spawn(move || for _ in lines.map_while(Result::ok) {});
+        Server {
+            child,
+            base: format!("http://{addr}"),
+        }
+    }
+
+    /// SIGKILL: the worker dies wherever it is.
+    fn kill(mut self) {
+        self.child.kill().unwrap();
+        self.child.wait().unwrap();
+    }
+
+    async fn send(&self, method: reqwest::Method, path: &str, token: &str, body: Value) -> Value {
+        let resp = reqwest::Client::new()
+            .request(method, format!("{}{path}", self.base))
+            .bearer_auth(token)
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        let status = resp.status();
+        let v: Value = resp.json().await.unwrap_or(Value::Null);
+        assert!(status.is_success(), "{path}: {status} {v}");
+        v
+    }
+
+    async fn post(&self, path: &str, token: &str, body: Value) -> Value {
+        self.send(reqwest::Method::POST, path, token, body).await
+    }
+
+    async fn advance(&self, admin: &str, seconds: i64) {
+        self.post(
+            "/api/v1/admin/clock/advance",
+            admin,
+            json!({ "seconds": seconds }),
+        )
+        .await;
+    }
+}
+
+/// Waits (bounded) until `done` holds; the bound only stops a broken run.
+async fn until(what: &str, mut done: impl FnMut() -> bool) {
+    for _ in 0..600 {
+        if done() {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("gave up waiting: {what}");
+}
+
+async fn survive(db: Database) {
+    let state = rightsguard_http::build_state(&test_config(&db).unwrap())
+        .await
+        .unwrap();
+    let t = create_accounts(&state).await.unwrap();
+    state.app.store().close().await;
+    drop(state);
+    let rx = Receiver::start().await.unwrap();
+    rx.set_down(true);
+
+    // First server: configure, then enforce while the marketplace is down.
+    let s1 = Server::start(&db);
+    let created = s1
+        .post(
+            "/api/v1/webhooks/endpoints",
+            &t.admin,
+            json!({ "url": rx.url }),
+        )
+        .await;
+    let secret = created["secret"].as_str().unwrap().to_owned();
+    s1.post(
+        "/api/v1/rights",
+        &t.holder,
+        json!({"id": "r1", "kind": "trademark", "jurisdiction": "CN",
+        "registration_number": "123", "nice_classes": [25], "valid_from": "2020-01-01",
+        "certificates": ["01".repeat(32)]}),
+    )
+    .await;
+    s1.post(
+        "/api/v1/rights/r1/decision",
+        &t.reviewer,
+        json!({"command": "verify"}),
+    )
+    .await;
+    let term = s1
+        .post(
+            "/api/v1/block-terms",
+            &t.holder,
+            json!({"right": "r1", "term": "ACME"}),
+        )
+        .await;
+    let term = term["id"].as_str().unwrap();
+    s1.post(
+        &format!("/api/v1/block-terms/{term}/decision"),
+        &t.admin,
+        json!({"command": "approve"}),
+    )
+    .await;
+    let listings = ["L1", "L2", "L3", "L4"];
+    let items: Vec<Value> = listings
+        .iter()
+        .map(|l| json!({"id": l, "seller": "shop1", "category_classes": [25]}))
+        .collect();
+    s1.post(
+        "/api/v1/complaints",
+        &t.holder,
+        json!({"id": "C1", "right": "r1", "reason": "counterfeit",
+        "listings": items, "evidence": ["ee".repeat(32)]}),
+    )
+    .await;
+    for l in listings {
+        s1.post(
+            "/api/v1/complaints/C1/commands",
+            &t.reviewer,
+            json!({"command": "decide", "listing": l, "decision": {"decision": "uphold"}}),
+        )
+        .await;
+        s1.post(
+            "/api/v1/listings",
+            &t.seller,
+            json!({"id": format!("{l}-new"), "title": "ACME shoes", "category": "Shoes"}),
+        )
+        .await;
+        s1.send(
+            reqwest::Method::PUT,
+            &format!("/api/v1/listings/{l}-new"),
+            &t.seller,
+            json!({"version": 1, "title": "Shoes", "category": "Shoes"}),
+        )
+        .await;
+    }
+    // 8 listings, 12 events; the worker tries each listing's head and backs off.
+    until("the first attempts", || rx.refused() >= 8).await;
+    s1.kill();
+
+    // Second server: the receiver is back but slow; killed mid-delivery.
+    rx.set_down(false);
+    rx.hold_answers(Duration::from_secs(30));
+    let s2 = Server::start(&db);
+    s2.advance(&t.admin, 3600).await;
+    until("a delivery in flight", || !rx.received().is_empty()).await;
+    s2.kill();
+    let in_flight: BTreeSet<String> = rx.received().into_iter().map(|r| r.id).collect();
+
+    // Third server: past the backoff and the dead server's leases.
+    rx.hold_answers(Duration::ZERO);
+    let s3 = Server::start(&db);
+    s3.advance(&t.admin, 7200).await;
+    let watch = SqlStore::connect(&db.url).await.unwrap();
+    let events = watch.outbox_events(0, 1000).await.unwrap();
+    assert_eq!(events.len(), 12);
+    let want: BTreeSet<String> = events.iter().map(|e| e.id.clone()).collect();
+    until("every event", || {
+        rx.received()
+            .iter()
+            .map(|r| r.id.clone())
+            .collect::<BTreeSet<_>>()
+            == want
+    })
+    .await;
+    // Every outcome is recorded: nothing left pending.
+    let mut left = usize::MAX;
+    for _ in 0..600 {
+        left = watch
+            .deliveries(None, Some(DeliveryStatus::Pending), 100)
+            .await
+            .unwrap()
+            .len();
+        if left == 0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(left, 0, "deliveries still pending after everything arrived");
+    s3.kill();
+
+    let got = rx.received();
+    let mut last: BTreeMap<String, i64> = BTreeMap::new();
+    let mut seen = BTreeSet::new();
+    for r in &got {
+        assert!(
+            verify_signature(&secret, &r.id, r.timestamp, &r.body, &r.signature),
+            "{}",
+            r.id
+        );
+        assert_eq!(r.json["id"], r.id.as_str());
+        if !seen.insert(r.id.clone()) {
+            continue;
+        }
+        let listing = r.json["data"]["listing"].as_str().unwrap().to_owned();
+        let seq = r.json["listing_seq"].as_i64().unwrap();
+        let prev = last.insert(listing.clone(), seq).unwrap_or(0);
+        assert_eq!(seq, prev + 1, "listing {listing}: event {seq} after {prev}");
+    }
+    assert_eq!(seen, want, "every event, once by id");
+    for id in &in_flight {
+        assert!(
+            got.iter().filter(|r| &r.id == id).count() >= 2,
+            "{id} was in flight at the kill and came again"
+        );
+    }
+    watch.close().await;
+    db.drop_now().await.unwrap();
+}
