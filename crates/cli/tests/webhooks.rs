@@ -291,3 +291,185 @@ async fn survive(db: Database) {
     watch.close().await;
     db.drop_now().await.unwrap();
 }
+
+/// The example receiver (`examples/webhook_receiver.py`, standard library
+/// only) accepts the server's real deliveries, refuses a forged one and
+/// processes a repeated id once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_example_receiver_verifies_real_deliveries() {
+    let db = fresh_database(Backend::Sqlite).await.unwrap().unwrap();
+    let state = rightsguard_http::build_state(&test_config(&db).unwrap())
+        .await
+        .unwrap();
+    let t = create_accounts(&state).await.unwrap();
+    state.app.store().close().await;
+    drop(state);
+    let s = Server::start(&db);
+    let created = s
+        .post(
+            "/api/v1/webhooks/endpoints",
+            &t.admin,
+            json!({"url": "http://127.0.0.1:9/", "event_types": ["listing.held", "listing.released"]}),
+        )
+        .await;
+    let id = created["endpoint"]["id"].as_str().unwrap().to_owned();
+    let secret = created["secret"].as_str().unwrap().to_owned();
+
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("events.jsonl");
+    let script = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../examples/webhook_receiver.py"
+    );
+    let python = std::env::var("RG_PYTHON").unwrap_or_else(|_| "python3".into());
+    let mut receiver = Command::new(python)
+        .args([
+            script,
+            "--port",
+            "0",
+            "--tolerance",
+            "0",
+            "--secret",
+            &secret,
+        ])
+        .arg("--log")
+        .arg(&log)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(receiver.stderr.take().unwrap()).lines();
+    let url = loop {
+        let line = lines.next().expect("the receiver exited").unwrap();
+        if let Some(rest) = line.split("receiving on ").nth(1) {
+            break rest.trim().to_owned();
+        }
+    };
+    std::thread::spawn(move || for _ in lines.map_while(Result::ok) {});
+    s.send(
+        reqwest::Method::PATCH,
+        &format!("/api/v1/webhooks/endpoints/{id}"),
+        &t.admin,
+        json!({ "url": url }),
+    )
+    .await;
+
+    s.post(
+        "/api/v1/rights",
+        &t.holder,
+        json!({"id": "r1", "kind": "trademark", "jurisdiction": "CN",
+        "registration_number": "123", "nice_classes": [25], "valid_from": "2020-01-01",
+        "certificates": ["01".repeat(32)]}),
+    )
+    .await;
+    s.post(
+        "/api/v1/rights/r1/decision",
+        &t.reviewer,
+        json!({"command": "verify"}),
+    )
+    .await;
+    let term = s
+        .post(
+            "/api/v1/block-terms",
+            &t.holder,
+            json!({"right": "r1", "term": "ACME"}),
+        )
+        .await;
+    let term = term["id"].as_str().unwrap();
+    s.post(
+        &format!("/api/v1/block-terms/{term}/decision"),
+        &t.admin,
+        json!({"command": "approve"}),
+    )
+    .await;
+    s.post(
+        "/api/v1/listings",
+        &t.seller,
+        json!({"id": "L1", "title": "ACME shoes", "category": "Shoes"}),
+    )
+    .await;
+    s.send(
+        reqwest::Method::PUT,
+        "/api/v1/listings/L1",
+        &t.seller,
+        json!({"version": 1, "title": "Shoes", "category": "Shoes"}),
+    )
+    .await;
+
+    let read = || {
+        std::fs::read_to_string(&log)
+            .unwrap_or_default()
+            .lines()
+            .map(|l| serde_json::from_str::<Value>(l).unwrap())
+            .collect::<Vec<_>>()
+    };
+    until("the example receiver logs both events", || {
+        read().len() == 2
+    })
+    .await;
+    let got = read();
+    assert_eq!(got[0]["type"], "listing.held");
+    assert_eq!(got[1]["type"], "listing.released");
+    assert_eq!(got[0]["listing"], "L1");
+    assert_eq!(got[1]["listing_seq"], 2);
+    let delivered = s
+        .send(
+            reqwest::Method::GET,
+            "/api/v1/webhooks/deliveries?status=delivered",
+            &t.admin,
+            Value::Null,
+        )
+        .await;
+    assert_eq!(
+        delivered.as_array().unwrap().len(),
+        2,
+        "the receiver answered 2xx"
+    );
+
+    // A forged delivery is refused; a repeated one is acknowledged, not redone.
+    let client = reqwest::Client::new();
+    let body =
+        r#"{"id":"evt_1","type":"listing.reinstated","listing_seq":9,"data":{"listing":"L1"}}"#;
+    let forged = client
+        .post(&url)
+        .header("webhook-id", "evt_1")
+        .header("webhook-timestamp", "1")
+        .header("webhook-signature", "v1,AAAA")
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(forged.status(), 401);
+    let first = got[0]["id"].as_str().unwrap();
+    s.post(
+        &format!("/api/v1/webhooks/events/{first}/redeliver"),
+        &t.admin,
+        Value::Null,
+    )
+    .await;
+    let mut redelivered = false;
+    for _ in 0..600 {
+        let v = s
+            .send(
+                reqwest::Method::GET,
+                "/api/v1/webhooks/deliveries?status=delivered",
+                &t.admin,
+                Value::Null,
+            )
+            .await;
+        if v.as_array()
+            .unwrap()
+            .iter()
+            .any(|d| d["event_id"] == first && d["log"].as_array().unwrap().len() == 2)
+        {
+            redelivered = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(redelivered, "the redelivery was answered 2xx");
+    assert_eq!(read().len(), 2, "a repeated id is not processed twice");
+    s.kill();
+    receiver.kill().unwrap();
+    receiver.wait().unwrap();
+}
