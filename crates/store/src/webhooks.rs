@@ -548,6 +548,18 @@ impl WebhookStore for SqlStore {
               ORDER BY d.event_seq LIMIT $4 {lock}) \
              RETURNING id, endpoint_id, event_seq, attempts, give_up_at"
         );
+        // Most passes find nothing: look first without taking SQLite's write
+        // lock, so an idle worker never queues behind (or delays) writers.
+        let due = sqlx::query(
+            "SELECT 1 FROM webhook_deliveries WHERE status = 'pending' AND next_attempt_at <= $1 \
+             AND (lease_until IS NULL OR lease_until <= $1) LIMIT 1",
+        )
+        .bind(micros(now))
+        .fetch_optional(self.pool())
+        .await?;
+        if due.is_none() {
+            return Ok(Vec::new());
+        }
         let mut tx = match self.dialect() {
             Dialect::Sqlite => self.pool().begin_with("BEGIN IMMEDIATE").await?,
             Dialect::Postgres => self.pool().begin().await?,
@@ -640,21 +652,29 @@ impl WebhookStore for SqlStore {
         .bind(limit)
         .fetch_all(self.pool())
         .await?;
+        // The attempts of exactly these deliveries, in one query.
+        let mut logs: std::collections::HashMap<i64, Vec<Attempt>> = Default::default();
+        let attempts = sqlx::query(
+            "SELECT delivery_id, attempt, at, status_code, latency_ms, error FROM webhook_attempts \
+             WHERE delivery_id IN (SELECT d.id FROM webhook_deliveries d \
+             WHERE ($1 = '' OR d.endpoint_id = $1) AND ($2 = '' OR d.status = $2) ORDER BY d.id DESC LIMIT $3) \
+             ORDER BY id",
+        )
+        .bind(endpoint.unwrap_or(""))
+        .bind(status.map_or("", DeliveryStatus::as_str))
+        .bind(limit)
+        .fetch_all(self.pool())
+        .await?;
+        for a in &attempts {
+            logs.entry(a.try_get("delivery_id")?)
+                .or_default()
+                .push(attempt_row(a)?);
+        }
         let mut out = Vec::with_capacity(rows.len());
         for r in &rows {
             let id: i64 = r.try_get("id")?;
             let kind: String = r.try_get("type")?;
             let status: String = r.try_get("status")?;
-            let log = sqlx::query(
-                "SELECT attempt, at, status_code, latency_ms, error FROM webhook_attempts \
-                 WHERE delivery_id = $1 ORDER BY id",
-            )
-            .bind(id)
-            .fetch_all(self.pool())
-            .await?
-            .iter()
-            .map(attempt_row)
-            .collect::<Result<_>>()?;
             out.push(Delivery {
                 id,
                 endpoint: r.try_get("endpoint_id")?,
@@ -671,7 +691,7 @@ impl WebhookStore for SqlStore {
                     .map(from_micros)
                     .transpose()?,
                 last_error: r.try_get("last_error")?,
-                log,
+                log: logs.remove(&id).unwrap_or_default(),
             });
         }
         Ok(out)

@@ -532,6 +532,20 @@ async fn webhooks_end_to_end(app: &TestApp) {
     )
     .await;
     assert_eq!(theirs, json!([]));
+    // The delivery counts are in /metrics.
+    let metrics = Client::new()
+        .get(app.url("/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let line = metrics
+        .lines()
+        .find(|l| l.starts_with(r#"rightsguard_webhook_deliveries{status="delivered"}"#))
+        .unwrap_or_else(|| panic!("no delivery gauge in {metrics}"));
+    assert!(line.ends_with(" 10"), "{line}");
     // Every change to an endpoint is in the audit log, and the chain holds.
     let audit = ok(app, Method::GET, "/api/v1/audit/verify", &t.admin, None).await;
     assert_eq!(audit["first_bad"], Value::Null, "{audit}");
