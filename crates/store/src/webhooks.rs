@@ -1,6 +1,6 @@
 //! The outbox of enforcement actions and their webhook deliveries.
 //!
-//! **Outbox.** [`append_outbox`] runs inside every audited write, right after
+//! **Outbox.** `append_outbox` runs inside every audited write, right after
 //! each audit record is appended: an event that is an enforcement action
 //! ([`rightsguard_domain::outbound::action_of`]) becomes an `outbox_events`
 //! row in the same transaction. So the marketplace hears of exactly the
@@ -9,6 +9,14 @@
 //! (`evt_<seq>`), so it is stable and unique; `listing_seq` numbers one
 //! listing's events from 1 (writes are serialised by the write lock, so the
 //! `MAX + 1` read cannot race).
+//!
+//! **Deliveries.** The same transaction adds one `webhook_deliveries` row per
+//! enabled endpoint subscribed to the type. [`WebhookStore::claim_deliveries`]
+//! leases due rows to a worker (`BEGIN IMMEDIATE` on SQLite, `FOR UPDATE SKIP
+//! LOCKED` on PostgreSQL, as for deadline jobs) and never hands out a row
+//! while an earlier row of the same listing and endpoint is pending: that is
+//! the order per listing, held by the database whatever the number of
+//! workers. A worker that dies leaves its lease to run out.
 
 use std::future::Future;
 
