@@ -473,3 +473,78 @@ async fn the_example_receiver_verifies_real_deliveries() {
     receiver.kill().unwrap();
     receiver.wait().unwrap();
 }
+
+/// `rightsguard webhook add|list|rotate|disable` on a database file.
+#[test]
+fn the_webhook_commands_add_list_rotate_and_disable() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite:{}", dir.path().join("rg.sqlite").display());
+    let run = |args: &[&str]| {
+        let out = Command::new(env!("CARGO_BIN_EXE_rightsguard"))
+            .args(["webhook"])
+            .args(args)
+            .args(["--db", &db])
+            .output()
+            .unwrap();
+        (
+            out.status.success(),
+            String::from_utf8(out.stdout).unwrap(),
+            String::from_utf8(out.stderr).unwrap(),
+        )
+    };
+    let (ok, out, _) = run(&[
+        "add",
+        "--url",
+        "https://m.example/hook",
+        "--event",
+        "listing.held,listing.released",
+    ]);
+    assert!(ok, "{out}");
+    let added: Value = serde_json::from_str(out.trim()).unwrap();
+    let id = added["id"].as_str().unwrap().to_owned();
+    let first = added["secret"].as_str().unwrap().to_owned();
+    assert!(first.starts_with("whsec_"));
+    assert_eq!(
+        added["event_types"],
+        json!(["listing.held", "listing.released"])
+    );
+
+    let (ok, out, _) = run(&["list"]);
+    assert!(ok);
+    assert!(
+        out.contains(&id) && !out.contains(&first),
+        "secrets stay hidden: {out}"
+    );
+
+    let (ok, out, _) = run(&["rotate", "--id", &id, "--grace-hours", "2"]);
+    assert!(ok, "{out}");
+    let rotated: Value = serde_json::from_str(out.trim()).unwrap();
+    assert_ne!(rotated["secret"].as_str().unwrap(), first);
+    let secrets = rotated["secrets"].as_array().unwrap();
+    assert_eq!(secrets.len(), 2);
+    assert!(
+        secrets[0]["expires_at"].is_string(),
+        "the old secret expires"
+    );
+    assert!(secrets[1]["expires_at"].is_null());
+
+    let (ok, out, _) = run(&["disable", "--id", &id]);
+    assert!(ok);
+    assert_eq!(
+        serde_json::from_str::<Value>(out.trim()).unwrap()["enabled"],
+        false
+    );
+
+    let (ok, _, err) = run(&["add", "--url", "ftp://m.example/"]);
+    assert!(!ok && err.contains("http(s)"), "{err}");
+    let (ok, _, err) = run(&[
+        "add",
+        "--url",
+        "https://m.example/",
+        "--event",
+        "store.exploded",
+    ]);
+    assert!(!ok && err.contains("unknown event type"), "{err}");
+    let (ok, _, err) = run(&["rotate", "--id", "whe_nope"]);
+    assert!(!ok && err.contains("not found"), "{err}");
+}
