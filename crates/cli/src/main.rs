@@ -32,6 +32,7 @@ mod db;
 mod deadline;
 mod demo;
 mod demo_seed;
+mod export;
 mod hash;
 mod policy;
 mod scan;
@@ -92,6 +93,15 @@ enum Command {
     /// Configure the marketplace's webhook endpoints (signed enforcement events).
     #[command(subcommand)]
     Webhook(webhook::WebhookCommand),
+    /// DSA statements of reasons (EU Transparency Database schema), validated.
+    #[command(subcommand)]
+    Dsa(export::DsaCommand),
+    /// Reports: the transparency report for a period.
+    #[command(subcommand)]
+    Report(export::ReportCommand),
+    /// Exports: Lumen-style notices, complaints as CSV.
+    #[command(subcommand)]
+    Export(export::ExportCommand),
 }
 
 fn main() -> ExitCode {
@@ -113,6 +123,9 @@ fn main() -> ExitCode {
         Command::Token(command) => account::token(command),
         Command::Poa(command) => account::poa(command),
         Command::Webhook(command) => webhook::run(command),
+        Command::Dsa(command) => export::dsa(command),
+        Command::Report(command) => export::report(command),
+        Command::Export(command) => export::export(command),
     };
     match result {
         Ok(code) => code,
