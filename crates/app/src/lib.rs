@@ -24,8 +24,8 @@ mod evidence;
 mod exports;
 pub mod idempotency;
 mod listings;
-pub mod webhooks;
 pub mod notifiers;
+pub mod webhooks;
 
 pub use access::complaint_as_seen_by;
 pub use accounts::{AuthError, IssuedToken, Secret};
