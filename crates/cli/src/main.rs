@@ -90,9 +90,6 @@ enum Command {
     /// Record powers of attorney (an agent acting for a rights holder).
     #[command(subcommand)]
     Poa(account::PoaCommand),
-    /// Configure the marketplace's webhook endpoints (signed enforcement events).
-    #[command(subcommand)]
-    Webhook(webhook::WebhookCommand),
     /// DSA statements of reasons (EU Transparency Database schema), validated.
     #[command(subcommand)]
     Dsa(export::DsaCommand),
@@ -102,6 +99,9 @@ enum Command {
     /// Exports: Lumen-style notices, complaints as CSV.
     #[command(subcommand)]
     Export(export::ExportCommand),
+    /// Configure the marketplace's webhook endpoints (signed enforcement events).
+    #[command(subcommand)]
+    Webhook(webhook::WebhookCommand),
 }
 
 fn main() -> ExitCode {
@@ -122,10 +122,10 @@ fn main() -> ExitCode {
         Command::User(command) => account::user(command),
         Command::Token(command) => account::token(command),
         Command::Poa(command) => account::poa(command),
-        Command::Webhook(command) => webhook::run(command),
         Command::Dsa(command) => export::dsa(command),
         Command::Report(command) => export::report(command),
         Command::Export(command) => export::export(command),
+        Command::Webhook(command) => webhook::run(command),
     };
     match result {
         Ok(code) => code,

@@ -180,8 +180,8 @@ names its principal in `X-On-Behalf-Of` when it holds several powers of attorney
         (name = "listings", description = "Listings, checked against the keyword blocklist on every write"),
         (name = "blocklist", description = "Keyword block terms and sellers' brand authorisations"),
         (name = "admin", description = "Audit, clock and jobs"),
-        (name = "webhooks", description = "Signed webhooks of enforcement actions to the marketplace: endpoints, delivery log, redelivery (admins)"),
         (name = "exports", description = "DSA statements of reasons, Lumen-style notices, CSV exports, the transparency report"),
+        (name = "webhooks", description = "Signed webhooks of enforcement actions to the marketplace: endpoints, delivery log, redelivery (admins)"),
     )
 )]
 struct ApiDoc;
