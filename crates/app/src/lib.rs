@@ -23,6 +23,7 @@ mod accounts;
 mod evidence;
 pub mod idempotency;
 mod listings;
+pub mod web;
 
 pub use access::complaint_as_seen_by;
 pub use accounts::{AuthError, IssuedToken, Secret};

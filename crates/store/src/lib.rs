@@ -32,6 +32,7 @@ mod stats;
 
 pub use stats::Stats;
 pub mod listings;
+pub mod web;
 
 use std::collections::HashMap;
 use std::future::Future;
