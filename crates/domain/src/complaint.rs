@@ -1087,4 +1087,4 @@ impl ReviewPriority {
 
 #[cfg(test)]
 #[path = "complaint_tests.rs"]
-mod tests;
+pub(crate) mod tests;

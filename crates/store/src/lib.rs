@@ -33,6 +33,7 @@ mod stats;
 pub use stats::Stats;
 pub mod listings;
 pub mod web;
+pub mod webhooks;
 
 use std::collections::HashMap;
 use std::future::Future;
@@ -567,6 +568,7 @@ async fn append_audit(tx: &mut sqlx::AnyConnection, events: &[DomainEvent]) -> R
             .bind(&hash)
             .execute(&mut *tx)
             .await?;
+        webhooks::append_outbox(&mut *tx, seq, e).await?;
         prev = hash;
     }
     Ok(())

@@ -1,0 +1,212 @@
+//! Outbound enforcement actions: which audit events a marketplace must act on.
+//!
+//! rightsguard decides; the marketplace holds the listings. Every decision
+//! that changes what the marketplace must show (take a listing down, put it
+//! back, hold it, release it) is an [`Action`] derived from the audit event
+//! that records it, so the outbox row is written by the very transaction that
+//! writes the audit record and can never disagree with it. This module only
+//! says which events are actions and what they carry; storage adds the seller
+//! and the right from the rows beside them, and the app delivers them.
+//!
+//! Store freezes, unfreezes and closures and account suspensions are not
+//! actions yet: penalties are computed from established complaints when read
+//! (no event records a freeze starting or ending), and notifier suspension is
+//! not wired into the use cases.
+
+use jiff::Timestamp;
+use serde::{Deserialize, Serialize};
+
+use crate::blocklist::BlockHit;
+use crate::event::{DomainEvent, EventKind, Subject};
+use crate::ids::{ComplaintId, ListingId};
+
+/// The kinds of outbound action, named `object.past_tense` as webhook types.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub enum ActionType {
+    /// A reviewer upheld a complaint: the marketplace must take the listing down.
+    #[serde(rename = "listing.taken_down")]
+    ListingTakenDown,
+    /// The listing may be shown again (counter-notice won, window passed, reversal).
+    #[serde(rename = "listing.reinstated")]
+    ListingReinstated,
+    /// The keyword blocklist held a listing write: do not publish it.
+    #[serde(rename = "listing.held")]
+    ListingHeld,
+    /// A held listing passed the blocklist after a change: publish it.
+    #[serde(rename = "listing.released")]
+    ListingReleased,
+}
+
+impl ActionType {
+    /// Every type, in a fixed order.
+    pub const ALL: [ActionType; 4] = [
+        ActionType::ListingTakenDown,
+        ActionType::ListingReinstated,
+        ActionType::ListingHeld,
+        ActionType::ListingReleased,
+    ];
+
+    /// The wire name (`listing.taken_down`, ...).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ActionType::ListingTakenDown => "listing.taken_down",
+            ActionType::ListingReinstated => "listing.reinstated",
+            ActionType::ListingHeld => "listing.held",
+            ActionType::ListingReleased => "listing.released",
+        }
+    }
+
+    /// Parses a wire name.
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|t| t.as_str() == s)
+    }
+}
+
+impl std::fmt::Display for ActionType {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// An outbound action derived from one audit event.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Action {
+    /// What the marketplace must do.
+    pub kind: ActionType,
+    /// The listing it concerns (events are ordered per listing).
+    pub listing: ListingId,
+    /// The complaint behind it, for takedowns and reinstatements.
+    pub complaint: Option<ComplaintId>,
+    /// What the receiver gets in `data`, minus what storage adds.
+    pub data: ActionData,
+}
+
+/// The `data` object of a webhook.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct ActionData {
+    /// The listing.
+    pub listing: String,
+    /// Its seller (filled in by storage from the complaint or listing row).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub seller: Option<String>,
+    /// The complaint behind a takedown or reinstatement.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub complaint: Option<String>,
+    /// The right the complaint rests on (filled in by storage).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub right: Option<String>,
+    /// Why a listing was reinstated.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    /// Until when the seller may file a counter-notice against a takedown.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub counter_notice_due: Option<Timestamp>,
+    /// The blocked terms that held a listing.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub held_reasons: Option<Vec<BlockHit>>,
+}
+
+/// The outbound action an audit event stands for, if it is one.
+pub fn action_of(event: &DomainEvent) -> Option<Action> {
+    let (listing, complaint) = match &event.subject {
+        Subject::Complaint {
+            complaint,
+            listing: Some(l),
+        } => (l.clone(), Some(complaint.clone())),
+        Subject::Listing { listing } => (listing.clone(), None),
+        _ => return None,
+    };
+    let mut data = ActionData {
+        listing: listing.as_str().to_owned(),
+        complaint: complaint.as_ref().map(|c| c.as_str().to_owned()),
+        ..ActionData::default()
+    };
+    let kind = match &event.kind {
+        EventKind::ItemUpheld { counter_notice_due } if complaint.is_some() => {
+            data.counter_notice_due = Some(*counter_notice_due);
+            ActionType::ListingTakenDown
+        }
+        EventKind::ListingReinstated { reason } if complaint.is_some() => {
+            data.reason = Some(reason.clone());
+            ActionType::ListingReinstated
+        }
+        EventKind::ListingHeld { reasons } if complaint.is_none() => {
+            data.held_reasons = Some(reasons.clone());
+            ActionType::ListingHeld
+        }
+        EventKind::ListingReleased if complaint.is_none() => ActionType::ListingReleased,
+        _ => return None,
+    };
+    Some(Action {
+        kind,
+        listing,
+        complaint,
+        data,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::actor::Actor;
+    use crate::ids::{OrgId, UserId};
+
+    fn at() -> Timestamp {
+        Timestamp::UNIX_EPOCH
+    }
+
+    #[test]
+    fn takedowns_reinstatements_holds_and_releases_are_actions_and_nothing_else() {
+        let actor = Actor::seller(
+            OrgId::parse("shop1").unwrap(),
+            UserId::parse("sam").unwrap(),
+        );
+        let l = ListingId::parse("L1").unwrap();
+        let c = ComplaintId::parse("C1").unwrap();
+        let item = |kind| DomainEvent::complaint(c.clone(), Some(l.clone()), &actor, at(), kind);
+        let upheld = action_of(&item(EventKind::ItemUpheld {
+            counter_notice_due: at(),
+        }));
+        assert_eq!(
+            upheld.map(|a| (a.kind, a.complaint)),
+            Some((ActionType::ListingTakenDown, Some(c.clone())))
+        );
+        let back = action_of(&item(EventKind::ListingReinstated { reason: "r".into() }));
+        assert_eq!(back.map(|a| a.kind), Some(ActionType::ListingReinstated));
+        assert_eq!(action_of(&item(EventKind::ComplaintEstablished)), None);
+        let whole = DomainEvent::complaint(
+            c.clone(),
+            None,
+            &actor,
+            at(),
+            EventKind::ItemUpheld {
+                counter_notice_due: at(),
+            },
+        );
+        assert_eq!(action_of(&whole), None);
+        let held = DomainEvent::listing(
+            l.clone(),
+            &actor,
+            at(),
+            EventKind::ListingHeld { reasons: vec![] },
+        );
+        assert_eq!(
+            action_of(&held).map(|a| a.kind),
+            Some(ActionType::ListingHeld)
+        );
+        let released = DomainEvent::listing(l.clone(), &actor, at(), EventKind::ListingReleased);
+        assert_eq!(
+            action_of(&released).map(|a| a.kind),
+            Some(ActionType::ListingReleased)
+        );
+        let updated = DomainEvent::listing(l, &actor, at(), EventKind::ListingUpdated);
+        assert_eq!(action_of(&updated), None);
+        for t in ActionType::ALL {
+            assert_eq!(ActionType::parse(t.as_str()), Some(t));
+            assert_eq!(
+                serde_json::to_value(t).ok(),
+                Some(serde_json::Value::String(t.as_str().into()))
+            );
+        }
+    }
+}
