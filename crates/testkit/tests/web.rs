@@ -463,6 +463,11 @@ async fn each_role_sees_only_its_own(app: &TestApp) {
     assert!(q.body.contains("/complaints/C1"), "{}", q.body);
     let page = rita.get("/complaints/C1").await;
     assert!(
+        page.body.contains("complaint submitted"),
+        "the history names its events: {}",
+        page.body
+    );
+    assert!(
         page.body.contains("ACME shoes L1"),
         "the listing capture: {}",
         page.body

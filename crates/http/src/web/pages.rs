@@ -1204,15 +1204,12 @@ async fn complaint_view(
         .iter()
         .map(|r| {
             let e = &r.event;
+            // The event's stable name (`complaint_submitted` → "complaint submitted").
             let what = serde_json::to_value(&e.kind)
                 .ok()
-                .and_then(|v| v.get("type").or_else(|| v.get("kind")).cloned().or(Some(v)))
-                .map(|v| match v {
-                    serde_json::Value::String(s) => s,
-                    serde_json::Value::Object(m) => m.keys().next().cloned().unwrap_or_default(),
-                    v => v.to_string(),
-                })
-                .unwrap_or_default();
+                .and_then(|v| v.get("event").and_then(|n| n.as_str()).map(str::to_owned))
+                .unwrap_or_default()
+                .replace('_', " ");
             HistoryRow {
                 at: when(e.at),
                 who: format!(
