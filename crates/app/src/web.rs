@@ -254,6 +254,26 @@ impl<S: Store + WebStore> App<S> {
             .collect())
     }
 
+    /// A notifier's accuracy over the policy's rolling window, and whether
+    /// it meets the good-faith bars (staff, for the review page).
+    pub async fn notifier_accuracy(
+        &self,
+        actor: &Actor,
+        notifier: &OrgId,
+    ) -> Result<(rightsguard_domain::notifier::Accuracy, bool)> {
+        use rightsguard_domain::notifier::{accuracy, meets_good_faith, records_of};
+        require(
+            actor,
+            &[Role::Reviewer, Role::Admin],
+            "see a notifier's accuracy",
+        )?;
+        let complaints = self.store().complaints_of_complainant(notifier).await?;
+        let records: Vec<_> = complaints.iter().flat_map(records_of).collect();
+        let acc = accuracy(&records, self.now(), None, self.policy());
+        let good = meets_good_faith(&acc, self.policy());
+        Ok((acc, good))
+    }
+
     /// Every user (admins).
     pub async fn list_users(
         &self,

@@ -462,6 +462,29 @@ async fn each_role_sees_only_its_own(app: &TestApp) {
     let q = rita.get("/review").await;
     assert!(q.body.contains("/complaints/C1"), "{}", q.body);
     let page = rita.get("/complaints/C1").await;
+    assert!(page.body.contains("accuracy record"), "{}", page.body);
+    assert!(page.body.contains("The registered right"), "side by side");
+    // Evidence opens from the page for the parties and staff, as an inert attachment.
+    let at = page
+        .body
+        .find("href=\"/evidence/")
+        .expect("an evidence link");
+    let link = page.body[at + 6..].split('"').next().unwrap().to_owned();
+    let file = rita.get(&link).await;
+    assert_eq!(file.status, StatusCode::OK, "{link}");
+    assert!(file.body.contains("ACME mark"));
+    assert!(
+        file.headers[header::CONTENT_DISPOSITION]
+            .to_str()
+            .unwrap()
+            .starts_with("attachment")
+    );
+    assert!(
+        file.headers[header::CONTENT_SECURITY_POLICY]
+            .to_str()
+            .unwrap()
+            .starts_with("sandbox")
+    );
     assert!(
         page.body.contains("complaint submitted"),
         "the history names its events: {}",
@@ -511,6 +534,11 @@ async fn each_role_sees_only_its_own(app: &TestApp) {
     assert_eq!(
         sue.get("/complaints/NOPE").await.status,
         StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        sue.get(&link).await.status,
+        StatusCode::NOT_FOUND,
+        "evidence of others"
     );
     assert!(!sue.get("/complaints").await.body.contains("C1"));
     let mut bob = Browser::signed_in(app, "bob").await;

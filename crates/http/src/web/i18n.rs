@@ -191,6 +191,11 @@ pub const TABLE: &[(&str, &str, &str)] = &[
     ("file_complaint", "File a complaint", "提交投诉"),
     ("file_counter_notice", "File counter-notice", "提交反通知"),
     ("general_points", "General violation points", "一般违规分"),
+    (
+        "good_faith",
+        "Good-faith programme bars met",
+        "符合善意投诉人标准",
+    ),
     ("history", "History", "历史记录"),
     ("home", "Overview", "概览"),
     ("id", "Id", "编号"),
@@ -248,6 +253,7 @@ pub const TABLE: &[(&str, &str, &str)] = &[
         "What happens at the next step",
         "下一步将发生什么",
     ),
+    ("no", "No", "否"),
     ("no_complaints", "No complaints yet.", "暂无投诉。"),
     (
         "no_counter_notices",
@@ -313,6 +319,12 @@ pub const TABLE: &[(&str, &str, &str)] = &[
     ("reason_trademark_misuse", "Trademark misuse", "商标滥用"),
     ("record_escalation", "Record escalation", "登记维权"),
     ("register_right", "Register a right", "登记权利"),
+    ("registered_right", "The registered right", "登记的权利"),
+    (
+        "reversed_by_counter_notice",
+        "Takedowns reversed",
+        "删除被撤销比例",
+    ),
     ("registration_number", "Registration number", "注册号"),
     ("reject", "Reject", "驳回"),
     ("review_due", "Review due", "审核截止"),
@@ -374,7 +386,22 @@ pub const TABLE: &[(&str, &str, &str)] = &[
     ("valid_until", "Valid until (optional)", "有效期至（可选）"),
     ("verify", "Verify", "审核通过"),
     ("when", "When", "时间"),
+    ("yes", "Yes", "是"),
     ("withdraw", "Withdraw", "撤回"),
+    ("days", "days", "天"),
+    ("decided", "decided", "已处理"),
+    (
+        "manifestly_unfounded_rate",
+        "Manifestly unfounded",
+        "明显无依据比例",
+    ),
+    ("notices", "Listings notified", "投诉商品数"),
+    (
+        "notifier_accuracy",
+        "Notifier's accuracy record",
+        "投诉人准确率记录",
+    ),
+    ("takedown_success", "Takedowns that held", "删除成立比例"),
 ];
 
 #[cfg(test)]

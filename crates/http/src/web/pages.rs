@@ -54,6 +54,7 @@ pub fn routes() -> Router<AppState> {
         .route("/admin", get(admin_page))
         .route("/admin/clock", post(advance_clock))
         .route("/admin/jobs", post(run_jobs))
+        .route("/evidence/{sha}", get(download_evidence))
 }
 
 async fn css() -> Response {
@@ -1122,6 +1123,31 @@ struct ComplaintPage {
     history: Vec<HistoryRow>,
     error: Option<String>,
     form: Form,
+    right: Option<RightRow>,
+    accuracy: Option<AccuracyView>,
+}
+
+/// A notifier's accuracy as the reviewer sees it.
+#[derive(Debug, Clone)]
+pub struct AccuracyView {
+    /// Rolling window, days.
+    pub window_days: u32,
+    /// Listings notified.
+    pub notices: u32,
+    /// Decided.
+    pub decided: u32,
+    /// Takedowns that held, percent.
+    pub success: String,
+    /// Takedowns undone, percent.
+    pub reversed: String,
+    /// Manifestly unfounded, percent.
+    pub unfounded: String,
+    /// Meets the good-faith bars.
+    pub good_faith: bool,
+}
+
+fn pct(x: f64) -> String {
+    format!("{:.0}%", x * 100.0)
 }
 
 async fn complaint_view(
@@ -1231,9 +1257,32 @@ async fn complaint_view(
             }
         })
         .collect();
+    // The registered right beside the capture, for those who may see it.
+    let right = s
+        .app
+        .right_visible_to(actor, &c.right)
+        .await
+        .ok()
+        .map(|r| right_row(&r));
+    let accuracy = if staff {
+        let (acc, good_faith) = s.app.notifier_accuracy(actor, &c.complainant).await?;
+        Some(AccuracyView {
+            window_days: s.app.policy().notifiers.window_days,
+            notices: acc.overall.notices,
+            decided: acc.overall.decided,
+            success: pct(acc.overall.success_rate()),
+            reversed: pct(acc.overall.counter_success_rate()),
+            unfounded: pct(acc.overall.unfounded_rate()),
+            good_faith,
+        })
+    } else {
+        None
+    };
     Ok(render(
         status,
         &ComplaintPage {
+            right,
+            accuracy,
             f: Frame::new(web, s, "complaint"),
             c: complaint_row(lang, now, &c),
             complainant: c.complainant.to_string(),
@@ -1628,6 +1677,22 @@ async fn run_jobs(
             Some(format!("{} {done}", tr(web.lang, "jobs_run"))),
         )
         .await
+    }
+    .await;
+    finish(&web, &s, r)
+}
+
+async fn download_evidence(
+    State(s): State<AppState>,
+    web: Web,
+    Path(sha): Path<String>,
+) -> Response {
+    let r = async {
+        let actor = web.actor()?;
+        let parsed = rightsguard_domain::ids::Sha256::parse(&sha)
+            .map_err(|_| AppError::NotFound(format!("evidence {sha}")))?;
+        let (record, bytes) = s.app.read_evidence(actor, &parsed).await?;
+        Ok(crate::evidence::evidence_response(&record, bytes))
     }
     .await;
     finish(&web, &s, r)
