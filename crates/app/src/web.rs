@@ -274,6 +274,27 @@ impl<S: Store + WebStore> App<S> {
         Ok((acc, good))
     }
 
+    /// The rights holder's own accuracy record (what reviewers see of it).
+    pub async fn my_accuracy(
+        &self,
+        actor: &Actor,
+    ) -> Result<(rightsguard_domain::notifier::Accuracy, bool)> {
+        use rightsguard_domain::notifier::{accuracy, meets_good_faith, records_of};
+        require(
+            actor,
+            &[Role::RightsHolder, Role::Agent],
+            "see its accuracy",
+        )?;
+        let complaints = self
+            .store()
+            .complaints_of_complainant(&represented(actor))
+            .await?;
+        let records: Vec<_> = complaints.iter().flat_map(records_of).collect();
+        let acc = accuracy(&records, self.now(), None, self.policy());
+        let good = meets_good_faith(&acc, self.policy());
+        Ok((acc, good))
+    }
+
     /// Every user (admins).
     pub async fn list_users(
         &self,

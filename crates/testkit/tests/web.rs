@@ -392,7 +392,7 @@ async fn repeated_failures_throttle_that_account_from_that_address_only(app: &Te
     );
     // Another account from the same address still signs in.
     assert_eq!(
-        b.login("sam", "sam-password-1").await.status,
+        b.login("sam", "sam-password-2").await.status,
         StatusCode::SEE_OTHER
     );
 }
@@ -604,6 +604,86 @@ async fn the_language_follows_the_switch_and_the_browser(app: &TestApp) {
     assert!(p.body.contains("暂无投诉"), "{}", p.body);
 }
 
+async fn account_dashboard_and_tokens(app: &TestApp) {
+    // A user changes its own password; mistakes are named beside the field.
+    let mut sam = Browser::signed_in(app, "sam").await;
+    let csrf = sam.get("/account").await.csrf();
+    let p = sam
+        .post(
+            "/account",
+            &[
+                ("csrf", &csrf),
+                ("current", "wrong-one-here"),
+                ("new", "sam-password-2"),
+                ("repeat", "sam-password-2"),
+            ],
+        )
+        .await;
+    assert_eq!(p.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(p.body.contains("id=\"current-error\""), "{}", p.body);
+    let p = sam
+        .post(
+            "/account",
+            &[
+                ("csrf", &csrf),
+                ("current", "sam-password-1"),
+                ("new", "sam-password-2"),
+                ("repeat", "sam-password-3"),
+            ],
+        )
+        .await;
+    assert!(p.body.contains("id=\"repeat-error\""), "{}", p.body);
+    let p = sam
+        .post(
+            "/account",
+            &[
+                ("csrf", &csrf),
+                ("current", "sam-password-1"),
+                ("new", "sam-password-2"),
+                ("repeat", "sam-password-2"),
+            ],
+        )
+        .await;
+    assert_eq!(p.status, StatusCode::OK, "{}", p.body);
+    let mut again = Browser::new(app);
+    assert_eq!(
+        again.login("sam", "sam-password-2").await.status,
+        StatusCode::SEE_OTHER
+    );
+    // The rights holder's figures.
+    let mut alice = Browser::signed_in(app, "alice").await;
+    let home = alice.get("/").await;
+    assert!(
+        home.body.contains("Takedowns that held") && home.body.contains("<meter"),
+        "{}",
+        home.body
+    );
+    // The admin issues a token on the page (shown once) and revokes it.
+    let mut adam = Browser::signed_in(app, "adam").await;
+    let csrf = adam.get("/admin").await.csrf();
+    let p = adam
+        .post("/admin/tokens", &[("csrf", &csrf), ("user", "bob")])
+        .await;
+    let at = p.body.find("rg_").expect("the new token, once");
+    let token: String = p.body[at..]
+        .chars()
+        .take_while(|c| c.is_ascii_alphanumeric() || *c == '_' || *c == '-')
+        .collect();
+    let id_at = p.body.find("(tok_").unwrap();
+    let id: String = p.body[id_at + 1..]
+        .chars()
+        .take_while(|c| *c != ')')
+        .collect();
+    let (s, _) = api(app, reqwest::Method::GET, "/api/v1/me", &token, json!({})).await;
+    assert_eq!(s, StatusCode::OK);
+    let p = adam
+        .post("/admin/tokens/revoke", &[("csrf", &csrf), ("id", &id)])
+        .await;
+    assert!(p.body.contains("revoked"), "{}", p.body);
+    let (s, _) = api(app, reqwest::Method::GET, "/api/v1/me", &token, json!({})).await;
+    assert_eq!(s, StatusCode::UNAUTHORIZED);
+}
+
 async fn scenario(app: TestApp) {
     set_passwords(&app).await;
     seed(&app).await;
@@ -612,6 +692,7 @@ async fn scenario(app: TestApp) {
     writes_without_the_token_or_from_elsewhere_are_refused(&app).await;
     each_role_sees_only_its_own(&app).await;
     the_language_follows_the_switch_and_the_browser(&app).await;
+    account_dashboard_and_tokens(&app).await;
     // Last: it locks sue out from this address for 15 minutes.
     repeated_failures_throttle_that_account_from_that_address_only(&app).await;
     app.finish().await.unwrap();

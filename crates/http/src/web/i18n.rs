@@ -402,6 +402,57 @@ pub const TABLE: &[(&str, &str, &str)] = &[
         "投诉人准确率记录",
     ),
     ("takedown_success", "Takedowns that held", "删除成立比例"),
+    ("my_account", "My account", "我的账户"),
+    ("change_password", "Change password", "修改密码"),
+    ("current_password", "Current password", "当前密码"),
+    (
+        "new_password",
+        "New password (at least 10 characters)",
+        "新密码（至少 10 个字符）",
+    ),
+    ("repeat_password", "New password again", "再次输入新密码"),
+    (
+        "wrong_password",
+        "This is not your current password.",
+        "当前密码不正确。",
+    ),
+    (
+        "passwords_differ",
+        "The two new passwords differ.",
+        "两次输入的新密码不一致。",
+    ),
+    (
+        "password_changed",
+        "Your password was changed.",
+        "密码已修改。",
+    ),
+    (
+        "token_issued",
+        "API token issued (shown only now) for",
+        "已签发 API 令牌（仅显示一次），用户",
+    ),
+    ("token_revoked", "API token revoked:", "已撤销 API 令牌："),
+    (
+        "no_such_token",
+        "No live token with that id.",
+        "没有该编号的有效令牌。",
+    ),
+    ("issue_token", "Issue API token", "签发 API 令牌"),
+    ("revoke_token", "Revoke API token", "撤销 API 令牌"),
+    ("token_id", "Token id (tok_...)", "令牌编号（tok_...）"),
+    ("dashboard", "Your complaints in figures", "投诉数据"),
+    (
+        "listings_by_state",
+        "Listings complained of, by state",
+        "被投诉商品（按状态）",
+    ),
+    (
+        "median_decision",
+        "Median time to a decision",
+        "处理时长中位数",
+    ),
+    ("hours", "hours", "小时"),
+    ("no_decisions_yet", "No decisions yet.", "尚无处理结果。"),
 ];
 
 #[cfg(test)]

@@ -55,6 +55,9 @@ pub fn routes() -> Router<AppState> {
         .route("/admin/clock", post(advance_clock))
         .route("/admin/jobs", post(run_jobs))
         .route("/evidence/{sha}", get(download_evidence))
+        .route("/account", get(account_page).post(change_password))
+        .route("/admin/tokens", post(issue_token))
+        .route("/admin/tokens/revoke", post(revoke_token))
 }
 
 async fn css() -> Response {
@@ -122,6 +125,10 @@ impl Frame {
             ],
             Some(Role::System) | None => vec![],
         };
+        let mut nav = nav;
+        if web.actor.is_some() {
+            nav.push(("/account", "my_account"));
+        }
         let who = web.actor.as_ref().map(|a| {
             format!(
                 "{} · {} · {}",
@@ -380,12 +387,31 @@ async fn set_lang(Path(code): Path<String>, Query(q): Query<Next>) -> Response {
 struct HomePage {
     f: Frame,
     cards: Vec<(&'static str, &'static str, usize)>,
+    dashboard: Option<Dashboard>,
+}
+
+/// A rights holder's picture: outcomes, success rate, time to decision.
+#[derive(Debug, Clone)]
+pub struct Dashboard {
+    /// Window of the rates, days.
+    pub window_days: u32,
+    /// Takedowns that held, per mille (for `<meter>`), and as text.
+    pub success: (u32, String),
+    /// Takedowns reversed.
+    pub reversed: (u32, String),
+    /// Listings by state: (state key, count, share per mille).
+    pub states: Vec<(&'static str, usize, usize)>,
+    /// Listings complained of, all time.
+    pub listings: usize,
+    /// Median hours from filing to the first decision, if any was decided.
+    pub median_hours: Option<i64>,
 }
 
 async fn home(State(s): State<AppState>, web: Web) -> Response {
     let r = async {
         let actor = web.actor()?.clone();
         let mut cards = Vec::new();
+        let mut dashboard = None;
         match actor.role {
             Role::RightsHolder | Role::Agent => {
                 let rights = s.app.my_rights(&actor).await?;
@@ -398,6 +424,37 @@ async fn home(State(s): State<AppState>, web: Web) -> Response {
                 cards.push(("/rights", "my_rights", rights.len()));
                 cards.push(("/complaints", "my_complaints", complaints.len()));
                 cards.push(("/complaints", "counter_notices_to_answer", to_answer));
+                let (acc, _) = s.app.my_accuracy(&actor).await?;
+                let mut by_state: BTreeMap<&'static str, usize> = BTreeMap::new();
+                let mut hours = Vec::new();
+                for c in &complaints {
+                    for i in &c.items {
+                        *by_state.entry(state_key(&i.state)).or_default() += 1;
+                        if let Some(d) = i.decided_at {
+                            hours.push(d.duration_since(c.submitted_at).as_hours());
+                        }
+                    }
+                }
+                hours.sort_unstable();
+                let listings: usize = by_state.values().sum();
+                let permille = |x: f64| (x * 1000.0).round() as u32;
+                dashboard = Some(Dashboard {
+                    window_days: s.app.policy().notifiers.window_days,
+                    success: (
+                        permille(acc.overall.success_rate()),
+                        pct(acc.overall.success_rate()),
+                    ),
+                    reversed: (
+                        permille(acc.overall.counter_success_rate()),
+                        pct(acc.overall.counter_success_rate()),
+                    ),
+                    states: by_state
+                        .into_iter()
+                        .map(|(k, n)| (k, n, n * 1000 / listings.max(1)))
+                        .collect(),
+                    listings,
+                    median_hours: hours.get(hours.len() / 2).copied(),
+                });
             }
             Role::Seller => {
                 let c = s.app.complaints_against_me(&actor).await?;
@@ -424,6 +481,7 @@ async fn home(State(s): State<AppState>, web: Web) -> Response {
             &HomePage {
                 f: Frame::new(&web, &s, "home"),
                 cards,
+                dashboard,
             },
         ))
     }
@@ -1693,6 +1751,177 @@ async fn download_evidence(
             .map_err(|_| AppError::NotFound(format!("evidence {sha}")))?;
         let (record, bytes) = s.app.read_evidence(actor, &parsed).await?;
         Ok(crate::evidence::evidence_response(&record, bytes))
+    }
+    .await;
+    finish(&web, &s, r)
+}
+
+// ---------------------------------------------------------------- account
+
+#[derive(Template)]
+#[template(path = "account.html")]
+struct AccountPage {
+    f: Frame,
+    form: Form,
+    message: Option<&'static str>,
+}
+
+async fn account_page(State(s): State<AppState>, web: Web) -> Response {
+    let r = async {
+        web.actor()?;
+        Ok(render(
+            StatusCode::OK,
+            &AccountPage {
+                f: Frame::new(&web, &s, "my_account"),
+                form: Form::default(),
+                message: None,
+            },
+        ))
+    }
+    .await;
+    finish(&web, &s, r)
+}
+
+#[derive(Debug, Deserialize)]
+struct PasswordForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    current: String,
+    #[serde(default)]
+    new: String,
+    #[serde(default)]
+    repeat: String,
+}
+
+async fn change_password(
+    State(s): State<AppState>,
+    web: Web,
+    axum::Form(form): axum::Form<PasswordForm>,
+) -> Response {
+    let r = async {
+        web.check_write(&form.csrf)?;
+        let actor = web.actor()?.clone();
+        let user = web.user.clone().ok_or(PageError::Login)?;
+        let lang = web.lang;
+        let mut errors = FieldErrors::new();
+        let again = |errors: &FieldErrors, status| {
+            let form = Form(
+                ["current", "new", "repeat"]
+                    .into_iter()
+                    .map(|k| {
+                        (
+                            k,
+                            Field {
+                                value: String::new(),
+                                error: errors.get(k).cloned(),
+                            },
+                        )
+                    })
+                    .collect(),
+            );
+            render(
+                status,
+                &AccountPage {
+                    f: Frame::new(&web, &s, "my_account"),
+                    form,
+                    message: None,
+                },
+            )
+        };
+        if !s.login_throttle.allowed(web.addr, user.as_str()) {
+            errors.insert("current", tr(lang, "login_throttled").to_owned());
+            return Ok(again(&errors, StatusCode::TOO_MANY_REQUESTS));
+        }
+        match s
+            .app
+            .login(user.as_str(), Secret::new(form.current), None)
+            .await
+        {
+            Ok(_) | Err(rightsguard_app::AuthError::Account(_)) => {}
+            Err(rightsguard_app::AuthError::WrongPassword) => {
+                s.login_throttle.failed(web.addr, user.as_str());
+                errors.insert("current", tr(lang, "wrong_password").to_owned());
+            }
+            Err(e) => return Err(PageError::Api(ApiError::Auth(e))),
+        }
+        if form.new != form.repeat {
+            errors.insert("repeat", tr(lang, "passwords_differ").to_owned());
+        } else if let Err(e) = rightsguard_app::web::check_password(&Secret::new(form.new.clone()))
+        {
+            errors.insert("new", e.to_string());
+        }
+        if !errors.is_empty() {
+            return Ok(again(&errors, StatusCode::UNPROCESSABLE_ENTITY));
+        }
+        s.app
+            .set_password(&actor, &user, Secret::new(form.new))
+            .await?;
+        Ok(render(
+            StatusCode::OK,
+            &AccountPage {
+                f: Frame::new(&web, &s, "my_account"),
+                form: Form::default(),
+                message: Some("password_changed"),
+            },
+        ))
+    }
+    .await;
+    finish(&web, &s, r)
+}
+
+#[derive(Debug, Deserialize)]
+struct TokenForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    user: String,
+    #[serde(default)]
+    id: String,
+}
+
+async fn issue_token(
+    State(s): State<AppState>,
+    web: Web,
+    axum::Form(form): axum::Form<TokenForm>,
+) -> Response {
+    let r = async {
+        web.check_write(&form.csrf)?;
+        let actor = web.actor()?;
+        s.app
+            .require_admin(actor, "issue tokens on the admin page")?;
+        let user = UserId::parse(&form.user)
+            .map_err(|_| AppError::NotFound(format!("user {}", form.user)))?;
+        let t = s.app.issue_token(actor, &user).await?;
+        let msg = format!(
+            "{} {} ({}): {}",
+            tr(web.lang, "token_issued"),
+            t.user,
+            t.id,
+            t.secret.expose()
+        );
+        admin_view(&web, &s, Some(msg)).await
+    }
+    .await;
+    finish(&web, &s, r)
+}
+
+async fn revoke_token(
+    State(s): State<AppState>,
+    web: Web,
+    axum::Form(form): axum::Form<TokenForm>,
+) -> Response {
+    let r = async {
+        web.check_write(&form.csrf)?;
+        let actor = web.actor()?;
+        s.app
+            .require_admin(actor, "revoke tokens on the admin page")?;
+        let msg = match s.app.revoke_token(actor, form.id.trim()).await {
+            Ok(_) => format!("{} {}", tr(web.lang, "token_revoked"), form.id.trim()),
+            Err(AppError::NotFound(_)) => tr(web.lang, "no_such_token").to_owned(),
+            Err(e) => return Err(e.into()),
+        };
+        admin_view(&web, &s, Some(msg)).await
     }
     .await;
     finish(&web, &s, r)

@@ -158,6 +158,9 @@ async function lifecycle(lang, n, listing, seller, other) {
   await shot(alice.page, `${lang}-rights-holder-reinstated`);
   await alice.page.goto(`${base}/complaints`);
   await shot(alice.page, `${lang}-rights-holder-complaints`);
+  await alice.page.goto(`${base}/`);
+  assert.match(await alice.page.content(), new RegExp(t('Takedowns that held', '删除成立比例')));
+  await shot(alice.page, `${lang}-rights-holder-dashboard`);
 
   // The same pages at phone width.
   const phone = await as('rita', lang, 390);
