@@ -42,10 +42,12 @@ mod api;
 mod docs;
 mod error;
 mod evidence;
+mod exports;
 mod extract;
 mod idempotency;
 mod listings;
 mod metrics;
+mod notifiers;
 mod ratelimit;
 pub mod web;
 
@@ -181,6 +183,7 @@ names its principal in `X-On-Behalf-Of` when it holds several powers of attorney
         (name = "listings", description = "Listings, checked against the keyword blocklist on every write"),
         (name = "blocklist", description = "Keyword block terms and sellers' brand authorisations"),
         (name = "admin", description = "Audit, clock and jobs"),
+        (name = "exports", description = "DSA statements of reasons, Lumen-style notices, CSV exports, the transparency report"),
     )
 )]
 struct ApiDoc;
@@ -271,6 +274,8 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
         .merge(accounts::routes())
         .merge(evidence::routes(DEFAULT_EVIDENCE_LIMIT))
         .merge(idempotency::routes())
+        .merge(notifiers::routes())
+        .merge(exports::routes())
         .split_for_parts()
         .1;
     add_common_responses(&mut doc);
@@ -284,6 +289,8 @@ pub fn router(state: AppState) -> Router {
         .merge(accounts::routes())
         .merge(evidence::routes(state.evidence_limit))
         .merge(idempotency::routes())
+        .merge(notifiers::routes())
+        .merge(exports::routes())
         .split_for_parts();
     add_common_responses(&mut doc);
     let doc_json = doc.to_pretty_json().unwrap_or_else(|_| "{}".to_owned());
@@ -470,8 +477,12 @@ async fn run_jobs_every(
             _ = stop.changed() => return,
         }
         match state.app.run_due_jobs(&state.worker, 100).await {
-            Ok(0) => {}
-            Ok(n) => tracing::info!(jobs = n, "deadline jobs run"),
+            Ok(n) if n.total() == 0 => {}
+            Ok(n) => tracing::info!(
+                expired_windows = n.expired_windows,
+                assessments = n.assessments,
+                "jobs run"
+            ),
             Err(e) => tracing::error!(error = %e, "deadline jobs failed"),
         }
     }

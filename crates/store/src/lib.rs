@@ -27,11 +27,13 @@
 
 pub mod backup;
 pub mod evidence;
+pub mod exports;
 pub mod idempotency;
 mod stats;
 
 pub use stats::Stats;
 pub mod listings;
+pub mod notifiers;
 pub mod web;
 pub mod webhooks;
 
@@ -234,7 +236,7 @@ pub struct EvidenceRecord {
 }
 
 /// The storage operations the application needs.
-pub trait Store: Send + Sync {
+pub trait Store: notifiers::NotifierStore + Send + Sync {
     /// Creates a right with the audit records of its creation.
     fn create_right(
         &self,

@@ -1707,7 +1707,7 @@ async fn advance_clock(
             _ => return admin_view(&web, &s, Some(tr(web.lang, "bad_days").to_owned())).await,
         };
         let now = clock.advance(SignedDuration::from_hours(24 * days));
-        let done = s.app.run_due_jobs_as(actor, &s.worker, 1000).await?;
+        let done = s.app.run_due_jobs_as(actor, &s.worker, 1000).await?.total();
         let msg = format!(
             "{} {} · {} {done}",
             tr(web.lang, "clock_now"),
@@ -1728,7 +1728,7 @@ async fn run_jobs(
     let r = async {
         web.check_write(&form.csrf)?;
         let actor = web.actor()?;
-        let done = s.app.run_due_jobs_as(actor, &s.worker, 1000).await?;
+        let done = s.app.run_due_jobs_as(actor, &s.worker, 1000).await?.total();
         admin_view(
             &web,
             &s,
