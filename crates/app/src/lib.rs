@@ -26,6 +26,7 @@ pub mod idempotency;
 mod listings;
 pub mod notifiers;
 pub mod web;
+pub mod webhooks;
 
 pub use access::complaint_as_seen_by;
 pub use accounts::{AuthError, IssuedToken, Secret};

@@ -38,6 +38,7 @@ mod policy;
 mod scan;
 mod scan_image;
 mod serve;
+mod webhook;
 
 /// rightsguard: IP protection for online marketplaces — notice and takedown,
 /// counter-notices, penalties, detection of infringing listings.
@@ -98,6 +99,9 @@ enum Command {
     /// Exports: Lumen-style notices, complaints as CSV.
     #[command(subcommand)]
     Export(export::ExportCommand),
+    /// Configure the marketplace's webhook endpoints (signed enforcement events).
+    #[command(subcommand)]
+    Webhook(webhook::WebhookCommand),
 }
 
 fn main() -> ExitCode {
@@ -121,6 +125,7 @@ fn main() -> ExitCode {
         Command::Dsa(command) => export::dsa(command),
         Command::Report(command) => export::report(command),
         Command::Export(command) => export::export(command),
+        Command::Webhook(command) => webhook::run(command),
     };
     match result {
         Ok(code) => code,

@@ -50,6 +50,7 @@ mod metrics;
 mod notifiers;
 mod ratelimit;
 pub mod web;
+mod webhooks;
 
 pub use error::{ApiError, ErrorBody, ErrorDetail};
 pub use evidence::DEFAULT_EVIDENCE_LIMIT;
@@ -116,6 +117,9 @@ pub struct Config {
     pub write_rate: Option<WriteRate>,
     /// Mark session cookies `Secure` (serve behind HTTPS).
     pub secure_cookies: bool,
+    /// How often the webhook worker looks for due deliveries; `None` turns
+    /// it off (tests then call `App::deliver_webhooks` themselves).
+    pub webhooks_every: Option<Duration>,
 }
 
 impl Config {
@@ -184,6 +188,7 @@ names its principal in `X-On-Behalf-Of` when it holds several powers of attorney
         (name = "blocklist", description = "Keyword block terms and sellers' brand authorisations"),
         (name = "admin", description = "Audit, clock and jobs"),
         (name = "exports", description = "DSA statements of reasons, Lumen-style notices, CSV exports, the transparency report"),
+        (name = "webhooks", description = "Signed webhooks of enforcement actions to the marketplace: endpoints, delivery log, redelivery (admins)"),
     )
 )]
 struct ApiDoc;
@@ -398,6 +403,7 @@ pub struct Server {
     listener: tokio::net::TcpListener,
     state: AppState,
     jobs_every: Option<Duration>,
+    webhooks_every: Option<Duration>,
 }
 
 impl Server {
@@ -409,6 +415,7 @@ impl Server {
             listener,
             state,
             jobs_every: config.jobs_every,
+            webhooks_every: config.webhooks_every,
         })
     }
 
@@ -432,6 +439,13 @@ impl Server {
         let runner = self
             .jobs_every
             .map(|every| tokio::spawn(run_jobs_every(self.state.clone(), every, stop_rx)));
+        let webhooks = self.webhooks_every.map(|every| {
+            tokio::spawn(run_webhooks_every(
+                self.state.clone(),
+                every,
+                stop_tx.subscribe(),
+            ))
+        });
         let sweeper = self.state.write_limiter.clone().map(|l| {
             let mut stop = stop_tx.subscribe();
             tokio::spawn(async move {
@@ -457,6 +471,9 @@ impl Server {
         }
         if let Some(s) = sweeper {
             let _ = s.await;
+        }
+        if let Some(w) = webhooks {
+            let _ = w.await;
         }
         store.close().await;
         tracing::info!("stopped");
@@ -484,6 +501,51 @@ async fn run_jobs_every(
                 "jobs run"
             ),
             Err(e) => tracing::error!(error = %e, "deadline jobs failed"),
+        }
+    }
+}
+
+/// The webhook worker: a delivery pass every `every` (at once again while
+/// a pass found work), until stopped. Leases in the database keep several
+/// servers from sending the same attempt.
+async fn run_webhooks_every(
+    state: AppState,
+    every: Duration,
+    mut stop: tokio::sync::watch::Receiver<bool>,
+) {
+    let client = match rightsguard_app::webhooks::delivery_client() {
+        Ok(c) => c,
+        Err(e) => {
+            tracing::error!(error = %e, "webhook worker cannot build its HTTP client");
+            return;
+        }
+    };
+    let mut tick = tokio::time::interval(every);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            _ = tick.tick() => {}
+            _ = stop.changed() => return,
+        }
+        loop {
+            let pass = tokio::select! {
+                p = state.app.deliver_webhooks(&state.worker, &client) => p,
+                _ = stop.changed() => return,
+            };
+            match pass {
+                Ok(p) if p.attempted > 0 => {
+                    tracing::debug!(
+                        attempted = p.attempted,
+                        delivered = p.delivered,
+                        "webhook pass"
+                    );
+                }
+                Ok(_) => break,
+                Err(e) => {
+                    tracing::error!(error = %e, "webhook delivery pass failed");
+                    break;
+                }
+            }
         }
     }
 }

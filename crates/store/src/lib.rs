@@ -19,6 +19,10 @@
 //! `version` column), so a lost race is a [`StoreError::Conflict`] the caller
 //! retries after reloading, never a silent overwrite.
 //!
+//! Every audit append also writes the outbox of enforcement actions for the
+//! marketplace's webhooks ([`webhooks`]), so an action and its event commit
+//! or roll back together.
+//!
 //! The audit log is a hash chain: each record stores the SHA-256 of the
 //! previous record's hash and its own content, so editing, inserting or
 //! deleting any record in the middle breaks the chain at that point

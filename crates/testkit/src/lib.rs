@@ -12,6 +12,8 @@
 //! Without `RG_TEST_POSTGRES_URL` the PostgreSQL runs are skipped with a loud
 //! `SKIPPED` line, except under CI (`CI` set), where that is a failure.
 
+pub mod receiver;
+
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use rightsguard_domain::account::{DisplayName, OrgKind};
@@ -174,6 +176,7 @@ pub fn test_config(db: &Database) -> Result<Config, Error> {
         evidence_limit: EVIDENCE_LIMIT,
         write_rate: None,
         secure_cookies: false,
+        webhooks_every: None,
     })
 }
 

@@ -545,6 +545,13 @@ const ROUTES: &[(&str, &str)] = &[
     ("get", "/api/v1/complaints/{id}/lumen"),
     ("get", "/api/v1/lumen/notices"),
     ("get", "/api/v1/exports/complaints"),
+    ("post", "/api/v1/webhooks/endpoints"),
+    ("get", "/api/v1/webhooks/endpoints"),
+    ("get", "/api/v1/webhooks/endpoints/{id}"),
+    ("patch", "/api/v1/webhooks/endpoints/{id}"),
+    ("post", "/api/v1/webhooks/endpoints/{id}/rotate"),
+    ("get", "/api/v1/webhooks/deliveries"),
+    ("post", "/api/v1/webhooks/events/{id}/redeliver"),
 ];
 
 async fn the_openapi_document_lists_every_route(app: &TestApp) {
