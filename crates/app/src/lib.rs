@@ -25,6 +25,7 @@ mod exports;
 pub mod idempotency;
 mod listings;
 pub mod notifiers;
+pub mod web;
 pub mod webhooks;
 
 pub use access::complaint_as_seen_by;
