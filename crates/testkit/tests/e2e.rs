@@ -41,6 +41,7 @@ both!(
     evidence_is_sniffed_stored_once_and_shown_only_to_the_parties,
     hostile_or_malformed_evidence_is_refused_with_a_clear_error,
     an_abusive_notifier_is_warned_referred_and_suspended_for_a_time,
+    escalation_withdrawal_and_an_internal_complaint_over_http,
 );
 
 /// One call: method, path, token, optional body → status and JSON body.
@@ -1351,6 +1352,154 @@ async fn an_abusive_notifier_is_warned_referred_and_suspended_for_a_time(app: &T
             "notifier_suspension_ended"
         ],
         "{kinds:?}"
+    );
+    audit_is_intact(app).await;
+}
+
+async fn escalation_withdrawal_and_an_internal_complaint_over_http(app: &TestApp) {
+    let t = &app.tokens;
+    verified_right(app, "r1", 1).await;
+    // Forwarded, then escalated in time: the listing stays down past the window.
+    complaint(app, "CE", "r1", &[("LE1", "shop2"), ("LE2", "shop1")]).await;
+    uphold(app, "CE", "LE1").await;
+    for body in [
+        (
+            &t.seller2,
+            json!({"command": "file_counter_notice", "listing": "LE1", "statement": "genuine stock",
+                   "evidence": [sha(5)]}),
+        ),
+        (
+            &t.reviewer,
+            json!({"command": "decide_counter_notice", "listing": "LE1", "valid": true, "reason": "invoice shown"}),
+        ),
+        (
+            &t.reviewer,
+            json!({"command": "confirm_delivery", "listing": "LE1"}),
+        ),
+    ] {
+        expect(command(app, "CE", body.0, body.1).await, StatusCode::OK);
+    }
+    advance_days(app, 5).await;
+    let c = expect(
+        command(
+            app,
+            "CE",
+            &t.holder,
+            json!({"command": "record_escalation", "listing": "LE1", "kind": "lawsuit",
+                   "reference": "(2026) Zhe 0110 Min Chu 123"}),
+        )
+        .await,
+        StatusCode::OK,
+    );
+    assert_eq!(item_state(&c, "LE1"), "escalated");
+    advance_days(app, 30).await;
+    run_jobs(app).await;
+    let c = expect(
+        get(app, "/api/v1/complaints/CE", &t.holder).await,
+        StatusCode::OK,
+    );
+    assert_eq!(
+        item_state(&c, "LE1"),
+        "escalated",
+        "the window's end is moot"
+    );
+    // Only staff record the court's outcome.
+    let r = command(
+        app,
+        "CE",
+        &t.holder,
+        json!({"command": "record_escalation_outcome", "listing": "LE1", "infringement_found": true}),
+    )
+    .await;
+    assert_eq!(r.0, StatusCode::FORBIDDEN, "{}", r.1);
+    expect(
+        command(
+            app,
+            "CE",
+            &t.reviewer,
+            json!({"command": "record_escalation_outcome", "listing": "LE1", "infringement_found": true}),
+        )
+        .await,
+        StatusCode::OK,
+    );
+    let standing = expect(
+        get(app, "/api/v1/sellers/shop2/standing", &t.admin).await,
+        StatusCode::OK,
+    );
+    assert_eq!(standing["serious_strikes"], 1, "{standing}");
+
+    // Withdrawn by the complainant while under review; the seller cannot withdraw it.
+    let r = command(
+        app,
+        "CE",
+        &t.seller,
+        json!({"command": "withdraw", "listing": "LE2"}),
+    )
+    .await;
+    assert_eq!(r.0, StatusCode::FORBIDDEN, "{}", r.1);
+    let c = expect(
+        command(
+            app,
+            "CE",
+            &t.holder,
+            json!({"command": "withdraw", "listing": "LE2"}),
+        )
+        .await,
+        StatusCode::OK,
+    );
+    assert_eq!(item_state(&c, "LE2"), "withdrawn");
+    let queue = expect(
+        get(app, "/api/v1/review-queue", &t.reviewer).await,
+        StatusCode::OK,
+    );
+    assert!(
+        !queue
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["listing"] == "LE2"),
+        "a withdrawn listing leaves the queue: {queue}"
+    );
+
+    // An internal complaint (DSA Art. 20) reverses a takedown; the reviewer
+    // who took the decision may not decide it, another member of staff may.
+    complaint(app, "CI", "r1", &[("LI", "shop1")]).await;
+    uphold(app, "CI", "LI").await;
+    advance_days(app, 7).await;
+    run_jobs(app).await;
+    let s = expect(
+        get(app, "/api/v1/sellers/shop1/standing", &t.seller).await,
+        StatusCode::OK,
+    );
+    assert_eq!(s["serious_strikes"], 1, "{s}");
+    expect(
+        command(
+            app,
+            "CI",
+            &t.seller,
+            json!({"command": "file_internal_complaint", "listing": "LI",
+                   "grounds": "the goods are genuine; customs papers attached"}),
+        )
+        .await,
+        StatusCode::OK,
+    );
+    let reverse = json!({"command": "decide_internal_complaint", "listing": "LI", "reverse": true,
+                         "reason": "customs papers check out"});
+    let r = command(app, "CI", &t.reviewer, reverse.clone()).await;
+    assert!(
+        r.0.is_client_error(),
+        "the decider may not judge the appeal: {}",
+        r.1
+    );
+    let c = expect(command(app, "CI", &t.admin, reverse).await, StatusCode::OK);
+    assert_eq!(item_state(&c, "LI"), "reinstated");
+    let s = expect(
+        get(app, "/api/v1/sellers/shop1/standing", &t.seller).await,
+        StatusCode::OK,
+    );
+    assert_eq!(
+        s["serious_strikes"], 0,
+        "a reversed takedown no longer counts: {s}"
     );
     audit_is_intact(app).await;
 }
