@@ -27,6 +27,7 @@
 
 pub mod backup;
 pub mod evidence;
+pub mod findings;
 pub mod idempotency;
 mod stats;
 
