@@ -234,7 +234,7 @@ pub(crate) fn scan_job(l: &Listing, version: i64, now: Timestamp) -> NewJob {
 
 /// The job that rescans one rights holder now, and its scan record's id.
 fn rescan_job(owner: &OrgId, reason: &str, due: Timestamp, key_suffix: &str) -> NewJob {
-    let scan = format!("scan-{owner}-{}", due.as_microsecond());
+    let scan = format!("scan-{owner}-{reason}-{}", due.as_microsecond());
     NewJob {
         key: format!("{RESCAN_HOLDER}:{owner}:{reason}:{key_suffix}"),
         kind: RESCAN_HOLDER.to_owned(),

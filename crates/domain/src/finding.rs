@@ -158,11 +158,10 @@ impl Finding {
             return Err(RuleError::Invalid("a dismissal needs a reason".into()));
         }
         if self.state != FindingState::Open {
-            return Err(RuleError::Invalid(format!(
-                "finding {} is {}, not open",
-                self.id,
-                self.state.name()
-            )));
+            return Err(RuleError::WrongState {
+                command: "dismiss a finding",
+                state: self.state.name().to_owned(),
+            });
         }
         Ok(FindingState::Dismissed {
             reason: reason.to_owned(),
@@ -178,11 +177,10 @@ impl Finding {
             });
         }
         if self.state != FindingState::Open {
-            return Err(RuleError::Invalid(format!(
-                "finding {} is {}, not open",
-                self.id,
-                self.state.name()
-            )));
+            return Err(RuleError::WrongState {
+                command: "file a complaint from a finding",
+                state: self.state.name().to_owned(),
+            });
         }
         Ok(())
     }

@@ -51,6 +51,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(advance_clock))
         .routes(routes!(run_jobs))
         .merge(crate::listings::routes())
+        .merge(crate::findings::routes())
 }
 
 fn not_found(what: &str, id: &str) -> ApiError {

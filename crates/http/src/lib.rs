@@ -43,6 +43,7 @@ mod docs;
 mod error;
 mod evidence;
 mod extract;
+mod findings;
 mod idempotency;
 mod listings;
 mod metrics;
@@ -174,6 +175,7 @@ names its principal in `X-On-Behalf-Of` when it holds several powers of attorney
         (name = "listings", description = "Listings, checked against the keyword blocklist on every write"),
         (name = "blocklist", description = "Keyword block terms and sellers' brand authorisations"),
         (name = "admin", description = "Audit, clock and jobs"),
+        (name = "findings", description = "Monitoring: findings of verified rights in listings, triage, batch complaints and rescans"),
     )
 )]
 struct ApiDoc;

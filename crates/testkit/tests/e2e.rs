@@ -532,6 +532,13 @@ const ROUTES: &[(&str, &str)] = &[
     ("post", "/api/v1/block-terms/{id}/decision"),
     ("post", "/api/v1/authorisations"),
     ("get", "/api/v1/authorisations"),
+    ("get", "/api/v1/findings"),
+    ("get", "/api/v1/findings/{id}"),
+    ("post", "/api/v1/findings/{id}/dismiss"),
+    ("post", "/api/v1/findings/complaint"),
+    ("get", "/api/v1/scans"),
+    ("post", "/api/v1/scans"),
+    ("put", "/api/v1/rights/{id}/marks"),
 ];
 
 async fn the_openapi_document_lists_every_route(app: &TestApp) {
