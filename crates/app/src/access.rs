@@ -85,7 +85,12 @@ impl<
 {
     /// Runs due jobs on an admin's request (tests and operations drive the
     /// timers explicitly with it).
-    pub async fn run_due_jobs_as(&self, actor: &Actor, worker: &str, limit: i64) -> Result<usize> {
+    pub async fn run_due_jobs_as(
+        &self,
+        actor: &Actor,
+        worker: &str,
+        limit: i64,
+    ) -> Result<crate::JobCounts> {
         require(actor, &[Role::Admin], "run jobs")?;
         self.run_due_jobs(worker, limit).await
     }

@@ -51,7 +51,7 @@ use rightsguard_store::idempotency::{
 use serde::Serialize;
 use sha2::Digest;
 
-use crate::{App, AppError, RETRIES, Result, deadline_jobs};
+use crate::{App, AppError, RETRIES, Result, command_jobs, deadline_jobs};
 
 /// How long a key's record is kept (by the app's clock).
 pub const KEY_LIFETIME: SignedDuration = SignedDuration::from_hours(24);
@@ -315,6 +315,7 @@ impl<S: IdempotencyStore> App<S> {
             .await?
             .ok_or_else(|| AppError::NotFound(format!("right {}", cmd.right)))?
             .value;
+        self.refuse_if_suspended(&right.owner).await?;
         let id = cmd.id.clone();
         let t = Complaint::submit(cmd, &right, actor, self.now(), self.ctx())?;
         let jobs = deadline_jobs(&t.state);
@@ -345,8 +346,9 @@ impl<S: IdempotencyStore> App<S> {
         };
         for _ in 0..RETRIES {
             let loaded = self.complaint_visible_to(actor, id).await?;
-            let t = loaded.value.apply(cmd, actor, self.now(), self.ctx())?;
-            let jobs = deadline_jobs(&t.state);
+            let now = self.now();
+            let t = loaded.value.apply(cmd, actor, now, self.ctx())?;
+            let jobs = command_jobs(&t.state, loaded.version + 1, now);
             let write = ComplaintWrite {
                 complaint: &t.state,
                 expected_version: Some(loaded.version),
@@ -441,6 +443,7 @@ impl<S: IdempotencyStore> App<S> {
             return Err(duplicate());
         }
         let right = self.right_visible_to(actor, &cmd.right).await?;
+        self.refuse_if_suspended(&right.owner).await?;
         let t = Complaint::submit(cmd.clone(), &right, actor, self.now(), self.ctx())?;
         let jobs = deadline_jobs(&t.state);
         Ok((t, jobs))

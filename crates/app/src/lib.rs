@@ -21,13 +21,17 @@ use std::sync::{Arc, Mutex};
 mod access;
 mod accounts;
 mod evidence;
+mod exports;
 mod findings;
 pub mod idempotency;
 mod listings;
+pub mod notifiers;
+pub mod webhooks;
 
 pub use access::complaint_as_seen_by;
 pub use accounts::{AuthError, IssuedToken, Secret};
 pub use evidence::Uploaded;
+pub use exports::StatementPage;
 pub use findings::{ComplaintFiled, RESCAN_HOLDER, SCAN_LISTING, ScanIndex};
 pub use idempotency::{Answer, IdempotencyError, IdempotencyKey, Rendered};
 pub use listings::{Blocklist, MAX_PAGE};
@@ -119,16 +123,45 @@ pub enum AppError {
     /// A keyed request is a reused key or still in flight.
     #[error(transparent)]
     Idempotency(#[from] IdempotencyError),
+    /// The notifier is suspended under DSA Art. 23: its notices are not
+    /// processed until `until`.
+    #[error(
+        "notifier {notifier} is suspended until {until} for abusive notices (DSA Art. 23); notices are refused until then"
+    )]
+    NotifierSuspended {
+        /// The notifier.
+        notifier: OrgId,
+        /// End of the suspension.
+        until: Timestamp,
+    },
 }
 
 /// Shorthand.
 pub type Result<T, E = AppError> = std::result::Result<T, E>;
 
+/// Jobs finished by one run, by kind.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct JobCounts {
+    /// Complaint windows expired (or found already moot).
+    pub expired_windows: usize,
+    /// Notifier assessments.
+    pub assessments: usize,
+    /// Listing scans and rescans of a rights holder (monitoring).
+    pub scans: usize,
+}
+
+impl JobCounts {
+    /// All jobs finished.
+    pub fn total(&self) -> usize {
+        self.expired_windows + self.assessments + self.scans
+    }
+}
+
 /// The kind of job that expires a complaint listing's window.
 pub const EXPIRE_WINDOW: &str = "expire_window";
 
 /// How often a use case re-applies after losing a race.
-const RETRIES: usize = 5;
+pub(crate) const RETRIES: usize = 5;
 
 /// The application: a store, a clock, and one site's policy and calendar.
 #[derive(Debug, Clone)]
@@ -233,6 +266,7 @@ impl<S: Store> App<S> {
         let right = right
             .ok_or_else(|| AppError::NotFound(format!("right {}", cmd.right)))?
             .value;
+        self.refuse_if_suspended(&right.owner).await?;
         let t = Complaint::submit(cmd, &right, actor, self.now(), self.ctx())?;
         self.store
             .save_complaint(&t.state, None, &t.events, &deadline_jobs(&t.state))
@@ -249,15 +283,12 @@ impl<S: Store> App<S> {
     ) -> Result<Complaint> {
         for _ in 0..RETRIES {
             let loaded = self.complaint_visible_to(actor, id).await?;
-            let t = loaded.value.apply(cmd, actor, self.now(), self.ctx())?;
+            let now = self.now();
+            let t = loaded.value.apply(cmd, actor, now, self.ctx())?;
+            let jobs = command_jobs(&t.state, loaded.version + 1, now);
             match self
                 .store
-                .save_complaint(
-                    &t.state,
-                    Some(loaded.version),
-                    &t.events,
-                    &deadline_jobs(&t.state),
-                )
+                .save_complaint(&t.state, Some(loaded.version), &t.events, &jobs)
                 .await
             {
                 Ok(_) => return Ok(t.state),
@@ -306,6 +337,15 @@ impl<S: Store> App<S> {
         self.act_on_complaint(system, &id, &ComplaintCommand::ExpireWindow { listing })
             .await
             .map(|_| ())
+    }
+
+    async fn assess_job_run(&self, payload: &serde_json::Value) -> Result<()> {
+        let org = payload
+            .get("notifier")
+            .and_then(|v| v.as_str())
+            .unwrap_or_default();
+        let org = OrgId::parse(org).map_err(|e| AppError::NotFound(e.to_string()))?;
+        self.assess_notifier(&org).await.map(|_| ())
     }
 
     /// A seller's penalty standing now, from every complaint against it.
@@ -360,18 +400,19 @@ impl<S: Store + ListingStore + FindingStore> App<S> {
         Err(AppError::Busy(format!("right {id}")))
     }
 
-    /// Runs due deadline jobs as worker `worker`, up to `limit`; returns how
-    /// many it finished. Jobs whose window is already gone (the listing moved
+    /// Runs due jobs as worker `worker`, up to `limit`; returns how many it
+    /// finished, by kind. Jobs whose window is already gone (the listing moved
     /// on) finish as no-ops. Call it from a timer loop or, in tests, directly.
-    pub async fn run_due_jobs(&self, worker: &str, limit: i64) -> Result<usize> {
+    pub async fn run_due_jobs(&self, worker: &str, limit: i64) -> Result<JobCounts> {
         let now = self.now();
         let lease = SignedDuration::from_secs(300);
         let jobs = self.store.claim_due_jobs(now, worker, lease, limit).await?;
         let system = Actor::system(self.platform.clone());
-        let mut done = 0;
+        let mut done = JobCounts::default();
         for job in jobs {
             let outcome = match job.kind.as_str() {
                 EXPIRE_WINDOW => self.expire_window(&system, &job.payload).await,
+                notifiers::ASSESS_NOTIFIER => self.assess_job_run(&job.payload).await,
                 findings::SCAN_LISTING => self.run_scan_listing(&job.payload).await,
                 findings::RESCAN_HOLDER => self.run_rescan_holder(&job.payload).await,
                 // A kind this version does not know (scheduled by a newer
@@ -385,7 +426,11 @@ impl<S: Store + ListingStore + FindingStore> App<S> {
                     // Applied, or moot: the rules refused because the window
                     // is no longer open (already expired, or the case moved on).
                     if self.store.complete_job(job.id, worker, now).await? {
-                        done += 1;
+                        match job.kind.as_str() {
+                            EXPIRE_WINDOW => done.expired_windows += 1,
+                            findings::SCAN_LISTING | findings::RESCAN_HOLDER => done.scans += 1,
+                            _ => done.assessments += 1,
+                        }
                     }
                 }
                 Err(e) => {
@@ -400,6 +445,15 @@ impl<S: Store + ListingStore + FindingStore> App<S> {
         }
         Ok(done)
     }
+}
+
+/// The jobs of a complaint saved at `version` after a command: its
+/// deadlines, and an assessment of its complainant, whose accuracy may have
+/// moved (scheduled in the command's transaction, so it is never lost).
+pub fn command_jobs(c: &Complaint, version: i64, now: Timestamp) -> Vec<NewJob> {
+    let mut jobs = deadline_jobs(c);
+    jobs.push(notifiers::assess_job(c, version, now));
+    jobs
 }
 
 /// The jobs a saved complaint needs: one per listing with an open window,

@@ -319,9 +319,9 @@ async fn a_restart_mid_scan_loses_nothing_and_doubles_nothing(e: &Env) {
         org("platform"),
     )
     .unwrap();
-    assert_eq!(restarted.run_due_jobs("w2", 100).await.unwrap(), 0);
+    assert_eq!(restarted.run_due_jobs("w2", 100).await.unwrap().total(), 0);
     e.clock.advance(SignedDuration::from_secs(301));
-    assert_eq!(restarted.run_due_jobs("w2", 100).await.unwrap(), 6);
+    assert_eq!(restarted.run_due_jobs("w2", 100).await.unwrap().scans, 6);
     let found = open_findings(e).await;
     assert_eq!(found.len(), 5, "{found:?}");
     // Running every scan again finds only what is known.

@@ -123,7 +123,7 @@ pub enum PoaCommand {
     },
 }
 
-async fn app(db: &DbArgs) -> anyhow::Result<App<SqlStore>> {
+pub(crate) async fn app(db: &DbArgs) -> anyhow::Result<App<SqlStore>> {
     let store = SqlStore::connect(&db.db).await?;
     // Accounts do not depend on the site's policy; any valid profile will do.
     Ok(App::new(

@@ -87,6 +87,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         evidence_dir: None,
         evidence_limit: rightsguard_http::DEFAULT_EVIDENCE_LIMIT,
         write_rate: Some(rightsguard_http::WriteRate::DEFAULT),
+        webhooks_every: Some(std::time::Duration::from_secs(1)),
     };
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()

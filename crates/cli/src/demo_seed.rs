@@ -8,12 +8,13 @@
 //! state a reviewer meets: under review, taken down and awaiting a
 //! counter-notice, counter-notice to decide, forwarded with the escalation
 //! clock running, established (with the seller's penalty), rejected and
-//! withdrawn.
+//! withdrawn; and a listing held by the keyword blocklist.
 
 use jiff::SignedDuration;
 use rightsguard_app::{App, ManualClock};
 use rightsguard_domain::account::{DisplayName, OrgKind};
 use rightsguard_domain::actor::{Actor, Role};
+use rightsguard_domain::blocklist::BlockTermCommand;
 use rightsguard_domain::complaint::{
     ComplaintCommand, Decision, ListingRef, ReasonCode, SubmitComplaint,
 };
@@ -320,6 +321,23 @@ pub async fn seed(app: &App<SqlStore>, clock: &ManualClock) -> anyhow::Result<Ve
     app.submit_complaint(
         &gus,
         submit("C-1004", &acme.id, vec![listing(401, "shop-3")?])?,
+    )
+    .await?;
+
+    // The keyword blocklist: ACME's mark is blocked, and a listing that uses
+    // it without ACME's authorisation is held from publication.
+    let ada = Actor::admin(org("platform")?, user("ada")?);
+    let term = app.request_block_term(&alice, &acme.id, "ACME").await?;
+    app.decide_block_term(&ada, &term.id, &BlockTermCommand::Approve)
+        .await?;
+    let sid = Actor::seller(org("shop-3")?, user("sid")?);
+    app.create_listing(
+        &sid,
+        ListingId::parse("L-501")?,
+        None,
+        serde_json::from_value(
+            serde_json::json!({"title": "ACME style hoodie, unisex", "category": "Clothing"}),
+        )?,
     )
     .await?;
     Ok(logins)

@@ -32,11 +32,13 @@ mod db;
 mod deadline;
 mod demo;
 mod demo_seed;
+mod export;
 mod hash;
 mod policy;
 mod scan;
 mod scan_image;
 mod serve;
+mod webhook;
 
 /// rightsguard: IP protection for online marketplaces — notice and takedown,
 /// counter-notices, penalties, detection of infringing listings.
@@ -88,6 +90,18 @@ enum Command {
     /// Record powers of attorney (an agent acting for a rights holder).
     #[command(subcommand)]
     Poa(account::PoaCommand),
+    /// DSA statements of reasons (EU Transparency Database schema), validated.
+    #[command(subcommand)]
+    Dsa(export::DsaCommand),
+    /// Reports: the transparency report for a period.
+    #[command(subcommand)]
+    Report(export::ReportCommand),
+    /// Exports: Lumen-style notices, complaints as CSV.
+    #[command(subcommand)]
+    Export(export::ExportCommand),
+    /// Configure the marketplace's webhook endpoints (signed enforcement events).
+    #[command(subcommand)]
+    Webhook(webhook::WebhookCommand),
 }
 
 fn main() -> ExitCode {
@@ -108,6 +122,10 @@ fn main() -> ExitCode {
         Command::User(command) => account::user(command),
         Command::Token(command) => account::token(command),
         Command::Poa(command) => account::poa(command),
+        Command::Dsa(command) => export::dsa(command),
+        Command::Report(command) => export::report(command),
+        Command::Export(command) => export::export(command),
+        Command::Webhook(command) => webhook::run(command),
     };
     match result {
         Ok(code) => code,

@@ -66,6 +66,10 @@ pub struct Args {
     /// The largest evidence upload accepted, in MiB.
     #[arg(long, default_value_t = 20, value_parser = clap::value_parser!(u16).range(1..=1024))]
     evidence_max_mib: u16,
+    /// Milliseconds between passes of the webhook delivery worker; 0 turns
+    /// it off (another server on the same database may deliver).
+    #[arg(long, env = "RIGHTSGUARD_WEBHOOKS_EVERY_MS", default_value_t = 1000)]
+    webhooks_every_ms: u64,
 }
 
 /// Runs the server until ctrl-c or SIGTERM.
@@ -97,6 +101,8 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             (Some(rate), Some(burst)) => Some(WriteRate::per_second(rate, burst)),
             _ => None,
         },
+        webhooks_every: (args.webhooks_every_ms > 0)
+            .then(|| Duration::from_millis(args.webhooks_every_ms)),
     };
     let categories = args
         .categories

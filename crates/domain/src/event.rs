@@ -333,6 +333,14 @@ pub enum EventKind {
         /// Last day valid, if limited.
         valid_until: Option<jiff::civil::Date>,
     },
+    /// An admin configured a webhook endpoint of the marketplace (created,
+    /// changed, secret rotated); secrets are never logged.
+    WebhookEndpointChanged {
+        /// The endpoint's id.
+        endpoint: String,
+        /// What changed, e.g. `created`, `disabled`, `secret rotated`.
+        change: String,
+    },
 }
 
 impl DomainEvent {

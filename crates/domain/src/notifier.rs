@@ -287,7 +287,8 @@ pub enum AbuseCase {
         /// Since when.
         since: Timestamp,
     },
-    /// Suspended: notices from this notifier are not processed until `until`.
+    /// Suspended: notices from this notifier are not processed until `until`;
+    /// then it is back under watch (`Warned` from the end of the suspension).
     Suspended {
         /// End of the suspension.
         until: Timestamp,
@@ -415,8 +416,12 @@ impl AbuseCase {
                     });
                 }
                 match *self {
+                    // The notifier comes back under watch: only notices
+                    // filed from now on count (the ones that led to the
+                    // suspension are not judged twice), and abuse resumed
+                    // within the window goes straight to a human decision.
                     AbuseCase::Suspended { until } if now >= until => Ok(Transition {
-                        state: AbuseCase::Clear,
+                        state: AbuseCase::Warned { at: now },
                         events: vec![ev(EventKind::NotifierSuspensionEnded)],
                     }),
                     AbuseCase::Warned { at }
@@ -652,7 +657,20 @@ mod tests {
             .state
             .apply(&org(), &AbuseCommand::Expire, &sys(), until, &p)
             .unwrap();
-        assert_eq!(ended.state, AbuseCase::Clear);
+        // Back under watch: abuse that resumes is referred, not warned again.
+        assert_eq!(ended.state, AbuseCase::Warned { at: until });
+        assert_eq!(ended.state.watch_since(), Some(until));
+        let resumed = ended
+            .state
+            .apply(
+                &org(),
+                &AbuseCommand::Assess { accuracy: abusive },
+                &sys(),
+                until + 1.hour(),
+                &p,
+            )
+            .unwrap();
+        assert!(matches!(resumed.state, AbuseCase::AwaitingDecision { .. }));
     }
 
     #[test]

@@ -202,6 +202,10 @@ pub fn report(input: ReportInput<'_>) -> TransparencyReport {
     // When each listing's review clock last started (submission or supplement).
     let mut clock: HashMap<(&ComplaintId, &ListingId), Timestamp> = HashMap::new();
 
+    // The event before each item's latest, to know what caused a reinstatement:
+    // the rules record the cause (a withdrawal, a window expiring, an
+    // escalation's outcome, an internal complaint decided) just before it.
+    let mut previous: HashMap<(&ComplaintId, &ListingId), &EventKind> = HashMap::new();
     for e in events {
         let item = match &e.subject {
             Subject::Complaint {
@@ -210,6 +214,7 @@ pub fn report(input: ReportInput<'_>) -> TransparencyReport {
             } => Some((complaint, l)),
             _ => None,
         };
+        let cause = item.and_then(|key| previous.insert(key, &e.kind));
         if let (EventKind::EvidenceSupplemented { .. }, Some(key)) = (&e.kind, item) {
             clock.insert(key, e.at);
         }
@@ -257,9 +262,11 @@ pub fn report(input: ReportInput<'_>) -> TransparencyReport {
             EventKind::CounterNoticeForwarded { .. } => cn.forwarded += 1,
             EventKind::CounterNoticeRejected { .. } => cn.rejected += 1,
             EventKind::EscalationRecorded { .. } => cn.escalated += 1,
-            EventKind::ListingReinstated { reason } => {
+            EventKind::ListingReinstated { .. } => {
                 cn.reinstated += 1;
-                *reinstated.entry(reinstatement_cause(reason)).or_insert(0) += 1;
+                *reinstated
+                    .entry(reinstatement_cause(cause).to_owned())
+                    .or_insert(0) += 1;
             }
             EventKind::InternalComplaintFiled { by, .. } => match by {
                 Party::Seller => ic.filed_by_sellers += 1,
@@ -304,20 +311,16 @@ pub fn report(input: ReportInput<'_>) -> TransparencyReport {
     }
 }
 
-/// The cause of a reinstatement, as a stable key (the event's reason is prose).
-fn reinstatement_cause(reason: &str) -> String {
-    let key = if reason.starts_with("internal complaint") {
-        "internal_complaint_upheld"
-    } else if reason.starts_with("complaint withdrawn") {
-        "complaint_withdrawn"
-    } else if reason.starts_with("no escalation") {
-        "no_escalation_in_time"
-    } else if reason.starts_with("escalation found no infringement") {
-        "escalation_found_no_infringement"
-    } else {
-        "other"
-    };
-    key.to_owned()
+/// The cause of a reinstatement, from the event the rules recorded just
+/// before it for the same listing.
+fn reinstatement_cause(before: Option<&EventKind>) -> &'static str {
+    match before {
+        Some(EventKind::InternalComplaintDecided { .. }) => "internal_complaint_upheld",
+        Some(EventKind::ItemWithdrawn { .. }) => "complaint_withdrawn",
+        Some(EventKind::WindowExpired { .. }) => "no_escalation_in_time",
+        Some(EventKind::EscalationOutcomeRecorded { .. }) => "escalation_found_no_infringement",
+        _ => "other",
+    }
 }
 
 fn counts(m: BTreeMap<String, u64>) -> Vec<Count> {

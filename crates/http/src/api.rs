@@ -51,6 +51,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(advance_clock))
         .routes(routes!(run_jobs))
         .merge(crate::listings::routes())
+        .merge(crate::webhooks::routes())
         .merge(crate::findings::routes())
 }
 
@@ -631,6 +632,12 @@ async fn advance_clock(
 pub struct JobsRun {
     /// Jobs finished (applied, or moot because the case moved on).
     pub done: usize,
+    /// Of those, complaint windows expired.
+    pub expired_windows: usize,
+    /// Of those, notifier assessments (DSA Art. 23).
+    pub assessments: usize,
+    /// Of those, monitoring scans (of one listing, or a rescan of a rights holder).
+    pub scans: usize,
 }
 
 /// Runs the due deadline jobs now: admins only (the background runner does
@@ -638,6 +645,11 @@ pub struct JobsRun {
 #[utoipa::path(post, path = "/api/v1/admin/jobs/run", tag = "admin", security(("bearer" = [])),
     responses((status = 200, description = "Jobs finished", body = JobsRun), (status = 403, body = ErrorBody)))]
 async fn run_jobs(State(s): State<AppState>, Caller(actor): Caller) -> ApiResult<Json<JobsRun>> {
-    let done = s.app.run_due_jobs_as(&actor, &s.worker, 1000).await?;
-    Ok(Json(JobsRun { done }))
+    let n = s.app.run_due_jobs_as(&actor, &s.worker, 1000).await?;
+    Ok(Json(JobsRun {
+        done: n.total(),
+        expired_windows: n.expired_windows,
+        assessments: n.assessments,
+        scans: n.scans,
+    }))
 }

@@ -166,6 +166,7 @@ impl ApiError {
             AppError::Store(e) => store(e),
             AppError::Evidence(e) => evidence(e),
             AppError::Idempotency(e) => idempotency(e),
+            AppError::NotifierSuspended { .. } => (StatusCode::FORBIDDEN, "notifier_suspended"),
         }
     }
 

@@ -42,12 +42,15 @@ mod api;
 mod docs;
 mod error;
 mod evidence;
+mod exports;
 mod extract;
 mod findings;
 mod idempotency;
 mod listings;
 mod metrics;
+mod notifiers;
 mod ratelimit;
+mod webhooks;
 
 pub use error::{ApiError, ErrorBody, ErrorDetail};
 pub use evidence::DEFAULT_EVIDENCE_LIMIT;
@@ -108,6 +111,9 @@ pub struct Config {
     pub evidence_limit: usize,
     /// Writes allowed per caller; `None` turns the limit off.
     pub write_rate: Option<WriteRate>,
+    /// How often the webhook worker looks for due deliveries; `None` turns
+    /// it off (tests then call `App::deliver_webhooks` themselves).
+    pub webhooks_every: Option<Duration>,
 }
 
 impl Config {
@@ -175,6 +181,8 @@ names its principal in `X-On-Behalf-Of` when it holds several powers of attorney
         (name = "listings", description = "Listings, checked against the keyword blocklist on every write"),
         (name = "blocklist", description = "Keyword block terms and sellers' brand authorisations"),
         (name = "admin", description = "Audit, clock and jobs"),
+        (name = "exports", description = "DSA statements of reasons, Lumen-style notices, CSV exports, the transparency report"),
+        (name = "webhooks", description = "Signed webhooks of enforcement actions to the marketplace: endpoints, delivery log, redelivery (admins)"),
         (name = "findings", description = "Monitoring: findings of verified rights in listings, triage, batch complaints and rescans"),
     )
 )]
@@ -266,6 +274,8 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
         .merge(accounts::routes())
         .merge(evidence::routes(DEFAULT_EVIDENCE_LIMIT))
         .merge(idempotency::routes())
+        .merge(notifiers::routes())
+        .merge(exports::routes())
         .split_for_parts()
         .1;
     add_common_responses(&mut doc);
@@ -279,6 +289,8 @@ pub fn router(state: AppState) -> Router {
         .merge(accounts::routes())
         .merge(evidence::routes(state.evidence_limit))
         .merge(idempotency::routes())
+        .merge(notifiers::routes())
+        .merge(exports::routes())
         .split_for_parts();
     add_common_responses(&mut doc);
     let doc_json = doc.to_pretty_json().unwrap_or_else(|_| "{}".to_owned());
@@ -372,6 +384,7 @@ pub struct Server {
     listener: tokio::net::TcpListener,
     state: AppState,
     jobs_every: Option<Duration>,
+    webhooks_every: Option<Duration>,
 }
 
 impl Server {
@@ -383,6 +396,7 @@ impl Server {
             listener,
             state,
             jobs_every: config.jobs_every,
+            webhooks_every: config.webhooks_every,
         })
     }
 
@@ -406,6 +420,13 @@ impl Server {
         let runner = self
             .jobs_every
             .map(|every| tokio::spawn(run_jobs_every(self.state.clone(), every, stop_rx)));
+        let webhooks = self.webhooks_every.map(|every| {
+            tokio::spawn(run_webhooks_every(
+                self.state.clone(),
+                every,
+                stop_tx.subscribe(),
+            ))
+        });
         let sweeper = self.state.write_limiter.clone().map(|l| {
             let mut stop = stop_tx.subscribe();
             tokio::spawn(async move {
@@ -432,6 +453,9 @@ impl Server {
         if let Some(s) = sweeper {
             let _ = s.await;
         }
+        if let Some(w) = webhooks {
+            let _ = w.await;
+        }
         store.close().await;
         tracing::info!("stopped");
         served
@@ -451,9 +475,58 @@ async fn run_jobs_every(
             _ = stop.changed() => return,
         }
         match state.app.run_due_jobs(&state.worker, 100).await {
-            Ok(0) => {}
-            Ok(n) => tracing::info!(jobs = n, "deadline jobs run"),
+            Ok(n) if n.total() == 0 => {}
+            Ok(n) => tracing::info!(
+                expired_windows = n.expired_windows,
+                assessments = n.assessments,
+                "jobs run"
+            ),
             Err(e) => tracing::error!(error = %e, "deadline jobs failed"),
+        }
+    }
+}
+
+/// The webhook worker: a delivery pass every `every` (at once again while
+/// a pass found work), until stopped. Leases in the database keep several
+/// servers from sending the same attempt.
+async fn run_webhooks_every(
+    state: AppState,
+    every: Duration,
+    mut stop: tokio::sync::watch::Receiver<bool>,
+) {
+    let client = match rightsguard_app::webhooks::delivery_client() {
+        Ok(c) => c,
+        Err(e) => {
+            tracing::error!(error = %e, "webhook worker cannot build its HTTP client");
+            return;
+        }
+    };
+    let mut tick = tokio::time::interval(every);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            _ = tick.tick() => {}
+            _ = stop.changed() => return,
+        }
+        loop {
+            let pass = tokio::select! {
+                p = state.app.deliver_webhooks(&state.worker, &client) => p,
+                _ = stop.changed() => return,
+            };
+            match pass {
+                Ok(p) if p.attempted > 0 => {
+                    tracing::debug!(
+                        attempted = p.attempted,
+                        delivered = p.delivered,
+                        "webhook pass"
+                    );
+                }
+                Ok(_) => break,
+                Err(e) => {
+                    tracing::error!(error = %e, "webhook delivery pass failed");
+                    break;
+                }
+            }
         }
     }
 }

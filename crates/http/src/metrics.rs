@@ -52,6 +52,11 @@ struct StateLabels {
     state: String,
 }
 
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct StatusLabels {
+    status: String,
+}
+
 fn latency_histogram() -> Histogram {
     // 250 µs .. ~16 s, doubling.
     Histogram::new(exponential_buckets(0.000_25, 2.0, 17))
@@ -64,6 +69,7 @@ pub struct Metrics {
     requests: Family<RequestLabels, Counter>,
     latency: Family<RouteLabels, Histogram, fn() -> Histogram>,
     items: Family<StateLabels, Gauge>,
+    webhooks: Family<StatusLabels, Gauge>,
     review_overdue: Gauge,
     jobs_due: Gauge,
     jobs_retrying: Gauge,
@@ -99,6 +105,12 @@ impl Metrics {
             "Complaint items (one listing of one complaint) per state",
             items.clone(),
         );
+        let webhooks = Family::<StatusLabels, Gauge>::default();
+        registry.register(
+            "webhook_deliveries",
+            "Webhook deliveries (one event to one endpoint) per status: pending, delivered, failed",
+            webhooks.clone(),
+        );
         let gauge = |registry: &mut Registry, name: &str, help: &str| {
             let g = Gauge::default();
             registry.register(name, help, g.clone());
@@ -129,6 +141,7 @@ impl Metrics {
             requests,
             latency,
             items,
+            webhooks,
             review_overdue,
             jobs_due,
             jobs_retrying,
@@ -183,6 +196,14 @@ pub async fn get_metrics(State(s): State<AppState>) -> Response {
         m.items
             .get_or_create(&StateLabels {
                 state: state.clone(),
+            })
+            .set(*n);
+    }
+    m.webhooks.clear();
+    for (status, n) in &stats.webhook_deliveries {
+        m.webhooks
+            .get_or_create(&StatusLabels {
+                status: status.clone(),
             })
             .set(*n);
     }

@@ -19,6 +19,10 @@
 //! `version` column), so a lost race is a [`StoreError::Conflict`] the caller
 //! retries after reloading, never a silent overwrite.
 //!
+//! Every audit append also writes the outbox of enforcement actions for the
+//! marketplace's webhooks ([`webhooks`]), so an action and its event commit
+//! or roll back together.
+//!
 //! The audit log is a hash chain: each record stores the SHA-256 of the
 //! previous record's hash and its own content, so editing, inserting or
 //! deleting any record in the middle breaks the chain at that point
@@ -27,12 +31,14 @@
 
 pub mod backup;
 pub mod evidence;
+pub mod exports;
 pub mod findings;
 pub mod idempotency;
 mod stats;
 
 pub use stats::Stats;
 pub mod listings;
+pub mod notifiers;
 pub mod webhooks;
 
 use std::collections::HashMap;
@@ -234,7 +240,7 @@ pub struct EvidenceRecord {
 }
 
 /// The storage operations the application needs.
-pub trait Store: Send + Sync {
+pub trait Store: notifiers::NotifierStore + Send + Sync {
     /// Creates a right with the audit records of its creation.
     fn create_right(
         &self,

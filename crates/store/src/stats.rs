@@ -22,6 +22,8 @@ pub struct Stats {
     pub jobs_retrying: i64,
     /// Records in the audit log.
     pub audit_records: i64,
+    /// Webhook deliveries per status (`pending`, `delivered`, `failed`).
+    pub webhook_deliveries: Vec<(String, i64)>,
 }
 
 impl SqlStore {
@@ -61,7 +63,16 @@ impl SqlStore {
             .fetch_one(self.pool())
             .await?
             .try_get::<i64, _>(0)?;
+        let webhook_deliveries = sqlx::query(
+            "SELECT status, COUNT(*) FROM webhook_deliveries GROUP BY status ORDER BY status",
+        )
+        .fetch_all(self.pool())
+        .await?
+        .iter()
+        .map(|r| Ok((r.try_get::<String, _>(0)?, r.try_get::<i64, _>(1)?)))
+        .collect::<Result<Vec<_>>>()?;
         Ok(Stats {
+            webhook_deliveries,
             items_by_state,
             review_overdue,
             jobs_due,

@@ -5,7 +5,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // a test crate
 
-use jiff::Timestamp;
+use jiff::{SignedDuration, Timestamp};
 use rightsguard_domain::actor::Actor;
 use rightsguard_domain::blocklist::{BlockHit, GateDecision};
 use rightsguard_domain::calendar::Calendar;
@@ -22,7 +22,10 @@ use rightsguard_domain::outbound::ActionType;
 use rightsguard_domain::policy::Policy;
 use rightsguard_domain::right::{Right, RightKind, RightState};
 use rightsguard_store::listings::ListingStore;
-use rightsguard_store::webhooks::WebhookStore;
+use rightsguard_store::webhooks::{
+    Attempt, ClaimedDelivery, DeliveryNext, DeliveryStatus, EndpointSecret, WebhookEndpoint,
+    WebhookStore,
+};
 use rightsguard_store::{SqlStore, Store, StoreError};
 
 struct Db {
@@ -118,7 +121,11 @@ macro_rules! conformance {
     };
 }
 
-conformance!(actions_write_outbox_events_in_their_transaction_numbered_per_listing,);
+conformance!(
+    actions_write_outbox_events_in_their_transaction_numbered_per_listing,
+    deliveries_are_leased_in_listing_order_retried_and_given_up,
+    concurrent_claimers_never_share_a_delivery_and_keep_listing_order,
+);
 
 fn t0() -> Timestamp {
     "2026-03-10T02:00:00Z".parse().unwrap()
@@ -317,4 +324,341 @@ async fn actions_write_outbox_events_in_their_transaction_numbered_per_listing(s
     assert_eq!(store.outbox_event("evt_0").await.unwrap(), None);
     // The audit chain still verifies.
     assert!(store.verify_audit(None).await.unwrap().ok());
+}
+
+fn endpoint(id: &str, types: &[ActionType]) -> WebhookEndpoint {
+    WebhookEndpoint {
+        id: id.into(),
+        url: format!("http://127.0.0.1:9/{id}"),
+        description: String::new(),
+        event_types: types.to_vec(),
+        enabled: true,
+        secrets: vec![EndpointSecret {
+            secret: "whsec_AAAA".into(),
+            created_at: t0(),
+            expires_at: None,
+        }],
+        created_at: t0(),
+        version: 1,
+    }
+}
+
+fn attempt(c: &ClaimedDelivery, at: Timestamp, ok: bool) -> Attempt {
+    Attempt {
+        attempt: c.attempt,
+        at,
+        status_code: Some(if ok { 200 } else { 503 }),
+        latency_ms: 3,
+        error: (!ok).then(|| "HTTP 503".to_owned()),
+    }
+}
+
+fn secs(n: i64) -> SignedDuration {
+    SignedDuration::from_secs(n)
+}
+
+/// Writes a listing of shop1 held by the blocklist, then released: two events.
+async fn held_then_released(store: &SqlStore, id: &str) {
+    let hit = BlockHit {
+        right: RightId::parse("r1").unwrap(),
+        term: "ACME".into(),
+        field: "title".into(),
+        matched: "Acme".into(),
+        method: "exact".into(),
+    };
+    let held = Listing::create(
+        lid(id),
+        org("shop1"),
+        content("Acme shoes"),
+        GateDecision::Held { reasons: vec![hit] },
+        &seller(),
+        t0(),
+    )
+    .unwrap();
+    store
+        .create_listing(&held.state, &held.events)
+        .await
+        .unwrap();
+    let released = held
+        .state
+        .update(content("Plain shoes"), GateDecision::Pass, &seller(), t0())
+        .unwrap();
+    store
+        .save_listing(&released.state, 1, &released.events)
+        .await
+        .unwrap();
+}
+
+async fn deliveries_are_leased_in_listing_order_retried_and_given_up(store: &SqlStore) {
+    let right = verified_right(store).await;
+    store
+        .create_webhook_endpoint(&endpoint("whe_all", &[]), &[])
+        .await
+        .unwrap();
+    store
+        .create_webhook_endpoint(&endpoint("whe_held", &[ActionType::ListingHeld]), &[])
+        .await
+        .unwrap();
+    assert!(matches!(
+        store
+            .create_webhook_endpoint(&endpoint("whe_all", &[]), &[])
+            .await,
+        Err(StoreError::Duplicate(_))
+    ));
+    let (c, version) = upheld(store, &right, "C1", &["L1", "L2"]).await;
+    let back = DomainEvent::complaint(
+        c.id.clone(),
+        Some(lid("L1")),
+        &reviewer(),
+        t0(),
+        EventKind::ListingReinstated { reason: "r".into() },
+    );
+    store
+        .save_complaint(&c, Some(version), &[back], &[])
+        .await
+        .unwrap();
+    let now = t0();
+    let lease = secs(30);
+    // The first event of each listing; L1's second waits behind its first.
+    let a = store.claim_deliveries(now, "w1", lease, 10).await.unwrap();
+    let got: Vec<(&str, &str, i64, i64)> = a
+        .iter()
+        .map(|d| {
+            (
+                d.endpoint.as_str(),
+                d.event.listing.as_str(),
+                d.event.listing_seq,
+                d.attempt,
+            )
+        })
+        .collect();
+    assert_eq!(got, [("whe_all", "L1", 1, 1), ("whe_all", "L2", 1, 1)]);
+    // Leased: nobody else gets them.
+    assert!(
+        store
+            .claim_deliveries(now, "w2", lease, 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    // A failure schedules a retry; only the lease holder may record it.
+    let retry = now.checked_add(secs(10)).unwrap();
+    assert!(
+        !store
+            .finish_delivery(
+                &a[0],
+                "w2",
+                &attempt(&a[0], now, false),
+                DeliveryNext::RetryAt(retry)
+            )
+            .await
+            .unwrap()
+    );
+    assert!(
+        store
+            .finish_delivery(
+                &a[0],
+                "w1",
+                &attempt(&a[0], now, false),
+                DeliveryNext::RetryAt(retry)
+            )
+            .await
+            .unwrap()
+    );
+    // Not due yet, and L1's second event still waits behind the first.
+    assert!(
+        store
+            .claim_deliveries(now, "w2", lease, 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    // Past the lease: w1 "crashed" holding L2; both come back, attempts counted.
+    let later = now.checked_add(secs(31)).unwrap();
+    let b = store
+        .claim_deliveries(later, "w2", lease, 10)
+        .await
+        .unwrap();
+    let got: Vec<(&str, i64)> = b
+        .iter()
+        .map(|d| (d.event.listing.as_str(), d.attempt))
+        .collect();
+    assert_eq!(got, [("L1", 2), ("L2", 2)]);
+    assert!(
+        !store
+            .finish_delivery(
+                &a[1],
+                "w1",
+                &attempt(&a[1], later, true),
+                DeliveryNext::Delivered
+            )
+            .await
+            .unwrap(),
+        "a lost lease records nothing but the attempt"
+    );
+    store
+        .finish_delivery(
+            &b[0],
+            "w2",
+            &attempt(&b[0], later, false),
+            DeliveryNext::Failed,
+        )
+        .await
+        .unwrap();
+    store
+        .finish_delivery(
+            &b[1],
+            "w2",
+            &attempt(&b[1], later, true),
+            DeliveryNext::Delivered,
+        )
+        .await
+        .unwrap();
+    // A failed delivery no longer holds its listing back.
+    let c2 = store
+        .claim_deliveries(later, "w3", lease, 10)
+        .await
+        .unwrap();
+    assert_eq!(c2.len(), 1);
+    assert_eq!(
+        (c2[0].event.listing.as_str(), c2[0].event.listing_seq),
+        ("L1", 2)
+    );
+    assert_eq!(c2[0].event.kind, ActionType::ListingReinstated);
+    // The log.
+    let all = store.deliveries(Some("whe_all"), None, 100).await.unwrap();
+    assert_eq!(all.len(), 3);
+    let first = all.iter().find(|d| d.event_id == a[0].event.id).unwrap();
+    assert_eq!(first.status, DeliveryStatus::Failed);
+    assert_eq!(first.attempts, 2);
+    // Every attempt sent is logged, a finish without the lease included.
+    assert_eq!(first.log.len(), 3);
+    assert_eq!(first.log[0].status_code, Some(503));
+    assert_eq!(first.log[0].error.as_deref(), Some("HTTP 503"));
+    let l2 = all.iter().find(|d| d.listing == "L2").unwrap();
+    assert_eq!(l2.status, DeliveryStatus::Delivered);
+    assert_eq!(l2.delivered_at, Some(later));
+    assert_eq!(l2.log.len(), 2, "the lost-lease attempt is logged too");
+    assert_eq!(
+        store
+            .deliveries(None, Some(DeliveryStatus::Failed), 100)
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+    assert!(
+        store
+            .deliveries(Some("whe_held"), None, 100)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    // Redelivery puts the failed one back, due now; an unknown id is None.
+    assert_eq!(
+        store.redeliver_event(&a[0].event.id, later).await.unwrap(),
+        Some(1)
+    );
+    assert_eq!(
+        store.redeliver_event("evt_999999", later).await.unwrap(),
+        None
+    );
+    let again = store
+        .deliveries(None, Some(DeliveryStatus::Pending), 100)
+        .await
+        .unwrap();
+    assert_eq!(
+        again.iter().filter(|d| d.event_id == a[0].event.id).count(),
+        1
+    );
+    // A disabled endpoint is not delivered to and gets no new events.
+    let mut held_ep = store.webhook_endpoint("whe_held").await.unwrap().unwrap();
+    held_ep.enabled = false;
+    assert_eq!(store.save_webhook_endpoint(&held_ep, &[]).await.unwrap(), 2);
+    assert!(matches!(
+        store.save_webhook_endpoint(&held_ep, &[]).await,
+        Err(StoreError::Conflict(_))
+    ));
+    held_then_released(store, "L9").await;
+    let d = store
+        .claim_deliveries(later, "w4", lease, 10)
+        .await
+        .unwrap();
+    assert!(d.iter().all(|d| d.endpoint == "whe_all"), "{d:?}");
+    assert_eq!(
+        store
+            .deliveries(Some("whe_held"), None, 100)
+            .await
+            .unwrap()
+            .len(),
+        0,
+        "a disabled endpoint gets no new events"
+    );
+    assert_eq!(store.webhook_endpoints().await.unwrap().len(), 2);
+}
+
+async fn concurrent_claimers_never_share_a_delivery_and_keep_listing_order(store: &SqlStore) {
+    verified_right(store).await;
+    store
+        .create_webhook_endpoint(&endpoint("whe_all", &[]), &[])
+        .await
+        .unwrap();
+    const LISTINGS: usize = 12;
+    for i in 0..LISTINGS {
+        held_then_released(store, &format!("L{i}")).await;
+    }
+    let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::<(String, i64)>::new()));
+    let mut tasks = Vec::new();
+    for w in 0..4 {
+        let store = store.clone();
+        let seen = seen.clone();
+        tasks.push(tokio::spawn(async move {
+            let owner = format!("w{w}");
+            for _ in 0..200 {
+                let claimed = store
+                    .claim_deliveries(t0(), &owner, secs(300), 3)
+                    .await
+                    .unwrap();
+                if claimed.is_empty() {
+                    if seen.lock().unwrap().len() == 2 * LISTINGS {
+                        return;
+                    }
+                    tokio::task::yield_now().await;
+                    continue;
+                }
+                for c in claimed {
+                    seen.lock()
+                        .unwrap()
+                        .push((c.event.listing.clone(), c.event.listing_seq));
+                    let ok = store
+                        .finish_delivery(
+                            &c,
+                            &owner,
+                            &attempt(&c, t0(), true),
+                            DeliveryNext::Delivered,
+                        )
+                        .await
+                        .unwrap();
+                    assert!(ok);
+                }
+            }
+        }));
+    }
+    for t in tasks {
+        t.await.unwrap();
+    }
+    let seen = seen.lock().unwrap().clone();
+    assert_eq!(
+        seen.len(),
+        2 * LISTINGS,
+        "each delivery claimed exactly once: {seen:?}"
+    );
+    for i in 0..LISTINGS {
+        let order: Vec<i64> = seen
+            .iter()
+            .filter(|(l, _)| *l == format!("L{i}"))
+            .map(|(_, s)| *s)
+            .collect();
+        assert_eq!(order, [1, 2], "listing L{i} in order");
+    }
 }

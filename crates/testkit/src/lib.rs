@@ -12,6 +12,8 @@
 //! Without `RG_TEST_POSTGRES_URL` the PostgreSQL runs are skipped with a loud
 //! `SKIPPED` line, except under CI (`CI` set), where that is a failure.
 
+pub mod receiver;
+
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use rightsguard_domain::account::{DisplayName, OrgKind};
@@ -173,6 +175,7 @@ pub fn test_config(db: &Database) -> Result<Config, Error> {
         evidence_dir: Some(db.evidence_dir()),
         evidence_limit: EVIDENCE_LIMIT,
         write_rate: None,
+        webhooks_every: None,
     })
 }
 

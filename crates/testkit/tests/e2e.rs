@@ -40,6 +40,7 @@ both!(
     accounts_are_managed_over_the_api_and_every_change_is_audited,
     evidence_is_sniffed_stored_once_and_shown_only_to_the_parties,
     hostile_or_malformed_evidence_is_refused_with_a_clear_error,
+    an_abusive_notifier_is_warned_referred_and_suspended_for_a_time,
 );
 
 /// One call: method, path, token, optional body → status and JSON body.
@@ -183,7 +184,7 @@ async fn run_jobs(app: &TestApp) -> u64 {
         post(app, "/api/v1/admin/jobs/run", &app.tokens.admin, json!({})).await,
         StatusCode::OK,
     );
-    r["done"].as_u64().unwrap()
+    r["expired_windows"].as_u64().unwrap()
 }
 
 async fn audit_is_intact(app: &TestApp) {
@@ -539,6 +540,24 @@ const ROUTES: &[(&str, &str)] = &[
     ("get", "/api/v1/scans"),
     ("post", "/api/v1/scans"),
     ("put", "/api/v1/rights/{id}/marks"),
+    ("get", "/api/v1/notifiers/{org}"),
+    ("get", "/api/v1/notifiers/cases"),
+    ("post", "/api/v1/notifiers/{org}/decision"),
+    ("post", "/api/v1/notifiers/{org}/assess"),
+    ("get", "/api/v1/dsa/statements"),
+    ("get", "/api/v1/dsa/statements/{puid}"),
+    ("get", "/api/v1/complaints/{id}/statements"),
+    ("get", "/api/v1/reports/transparency"),
+    ("get", "/api/v1/complaints/{id}/lumen"),
+    ("get", "/api/v1/lumen/notices"),
+    ("get", "/api/v1/exports/complaints"),
+    ("post", "/api/v1/webhooks/endpoints"),
+    ("get", "/api/v1/webhooks/endpoints"),
+    ("get", "/api/v1/webhooks/endpoints/{id}"),
+    ("patch", "/api/v1/webhooks/endpoints/{id}"),
+    ("post", "/api/v1/webhooks/endpoints/{id}/rotate"),
+    ("get", "/api/v1/webhooks/deliveries"),
+    ("post", "/api/v1/webhooks/events/{id}/redeliver"),
 ];
 
 async fn the_openapi_document_lists_every_route(app: &TestApp) {
@@ -1152,4 +1171,192 @@ async fn sqlite_writes_beyond_the_rate_are_refused_per_caller() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn postgres_writes_beyond_the_rate_are_refused_per_caller() {
     writes_beyond_the_rate_are_refused_per_caller(Backend::Postgres).await;
+}
+
+/// Files `n` one-listing complaints from `first` on and has the reviewer
+/// reject each as manifestly unfounded.
+async fn unfounded_notices(app: &TestApp, first: usize, n: usize) {
+    for i in first..first + n {
+        let (cid, lid) = (format!("CA{i}"), format!("LA{i}"));
+        complaint(app, &cid, "r1", &[(&lid, "shop1")]).await;
+        let c = expect(
+            command(
+                app,
+                &cid,
+                &app.tokens.reviewer,
+                json!({"command": "decide", "listing": lid, "decision":
+                       {"decision": "reject", "reason": "the listing shows no mark at all",
+                        "manifestly_unfounded": true}}),
+            )
+            .await,
+            StatusCode::OK,
+        );
+        assert_eq!(item_state(&c, &lid), "rejected");
+    }
+}
+
+async fn an_abusive_notifier_is_warned_referred_and_suspended_for_a_time(app: &TestApp) {
+    let t = &app.tokens;
+    verified_right(app, "r1", 1).await;
+    // Nine manifestly unfounded notices: below the policy's sample of ten.
+    unfounded_notices(app, 0, 9).await;
+    run_jobs(app).await;
+    let n = expect(
+        get(app, "/api/v1/notifiers/acme", &t.reviewer).await,
+        StatusCode::OK,
+    );
+    assert_eq!(n["overall"]["decided"], 9, "{n}");
+    assert_eq!(n["overall"]["manifestly_unfounded"], 9);
+    assert_eq!(n["case"]["status"], "clear");
+    // The tenth: the figures call for a warning, taken by the job that the
+    // decision scheduled in its own transaction.
+    unfounded_notices(app, 9, 1).await;
+    let r = expect(
+        post(app, "/api/v1/admin/jobs/run", &t.admin, json!({})).await,
+        StatusCode::OK,
+    );
+    assert_eq!(r["assessments"], 1, "{r}");
+    let n = expect(
+        get(app, "/api/v1/notifiers/acme", &t.holder).await,
+        StatusCode::OK,
+    );
+    assert_eq!(n["case"]["status"], "warned", "{n}");
+    assert_eq!(n["overall"]["unfounded_rate"], 1.0);
+    assert_eq!(n["by_reason"][0]["reason"], "counterfeit");
+    // The notifier and its agent see their own record; nobody else does.
+    expect(
+        get(app, "/api/v1/notifiers/acme", &t.agent).await,
+        StatusCode::OK,
+    );
+    for other in [&t.seller, &t.rival] {
+        let r = get(app, "/api/v1/notifiers/acme", other).await;
+        assert_eq!(r.0, StatusCode::NOT_FOUND, "{}", r.1);
+    }
+    // A warned notifier may still file; a day later it goes on abusing.
+    advance_days(app, 1).await;
+    unfounded_notices(app, 10, 10).await;
+    run_jobs(app).await;
+    let cases = expect(
+        get(app, "/api/v1/notifiers/cases", &t.reviewer).await,
+        StatusCode::OK,
+    );
+    assert_eq!(cases[0]["notifier"], "acme", "{cases}");
+    assert_eq!(cases[0]["case"]["status"], "awaiting_decision");
+    let r = get(app, "/api/v1/notifiers/cases", &t.holder).await;
+    assert_eq!(r.0, StatusCode::FORBIDDEN, "{}", r.1);
+    // A person decides, with a reason; the notifier cannot decide its own case.
+    let r = post(
+        app,
+        "/api/v1/notifiers/acme/decision",
+        &t.holder,
+        json!({"suspend": false, "reason": "we are fine"}),
+    )
+    .await;
+    assert_eq!(r.0, StatusCode::FORBIDDEN, "{}", r.1);
+    let r = post(
+        app,
+        "/api/v1/notifiers/acme/decision",
+        &t.admin,
+        json!({"suspend": true, "reason": "  "}),
+    )
+    .await;
+    assert_eq!(r.0, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.1);
+    let case = expect(
+        post(app, "/api/v1/notifiers/acme/decision", &t.admin,
+            json!({"suspend": true, "reason": "20 of 20 notices manifestly unfounded after a warning"}))
+        .await,
+        StatusCode::OK,
+    );
+    assert_eq!(case["status"], "suspended");
+    assert!(case["until"].is_string());
+    // A second decision on a decided case is refused.
+    let again = post(
+        app,
+        "/api/v1/notifiers/acme/decision",
+        &t.admin,
+        json!({"suspend": true, "reason": "again"}),
+    )
+    .await;
+    assert_eq!(again.0, StatusCode::CONFLICT, "{}", again.1);
+    // While suspended, its notices are refused, also through its agent and in a batch.
+    let body = json!({"id": "CS1", "right": "r1", "reason": "counterfeit",
+        "listings": [{"id": "LS1", "seller": "shop2", "category_classes": [25]}], "evidence": [sha(0xee)]});
+    for token in [&t.holder, &t.agent] {
+        let r = post(app, "/api/v1/complaints", token, body.clone()).await;
+        assert_eq!(r.0, StatusCode::FORBIDDEN, "{}", r.1);
+        assert_eq!(r.1["error"]["code"], "notifier_suspended");
+        assert!(
+            r.1["error"]["message"]
+                .as_str()
+                .unwrap()
+                .contains("Art. 23")
+        );
+    }
+    let r = post(
+        app,
+        "/api/v1/complaints/batch",
+        &t.holder,
+        json!({"complaints": [body.clone()]}),
+    )
+    .await;
+    assert_eq!(
+        r.1["results"][0]["error"]["code"], "notifier_suspended",
+        "{}",
+        r.1
+    );
+    // Another rights holder is not affected.
+    let other = post(
+        app,
+        "/api/v1/rights",
+        &t.rival,
+        json!({"id": "rv1", "kind": "trademark",
+        "jurisdiction": "CN", "registration_number": "987", "nice_classes": [25],
+        "valid_from": "2020-01-01", "certificates": [sha(0x77)]}),
+    )
+    .await;
+    assert_eq!(other.0, StatusCode::CREATED, "{}", other.1);
+    // After the term it may file again, back under watch.
+    advance_days(app, 31).await;
+    expect(
+        post(app, "/api/v1/complaints", &t.holder, body).await,
+        StatusCode::CREATED,
+    );
+    let case = expect(
+        post(app, "/api/v1/notifiers/acme/assess", &t.admin, json!({})).await,
+        StatusCode::OK,
+    );
+    assert_eq!(case["status"], "warned", "{case}");
+    let r = post(app, "/api/v1/notifiers/acme/assess", &t.holder, json!({})).await;
+    assert_eq!(r.0, StatusCode::FORBIDDEN, "{}", r.1);
+    // Every step is in the audit log, and the chain is whole.
+    use rightsguard_store::Store as _;
+    let audit = app
+        .state
+        .app
+        .store()
+        .audit_of(&rightsguard_domain::event::Subject::Notifier {
+            notifier: rightsguard_domain::ids::OrgId::parse("acme").unwrap(),
+        })
+        .await
+        .unwrap();
+    let kinds: Vec<String> = audit
+        .iter()
+        .map(|r| {
+            serde_json::to_value(&r.event.kind).unwrap()["event"]
+                .as_str()
+                .unwrap_or("?")
+                .to_owned()
+        })
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            "notifier_warned",
+            "notifier_referred_for_decision",
+            "notifier_suspended",
+            "notifier_suspension_ended"
+        ],
+        "{kinds:?}"
+    );
+    audit_is_intact(app).await;
 }

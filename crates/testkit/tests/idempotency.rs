@@ -954,7 +954,7 @@ async fn a_complaint_over_five_listings_with_mixed_outcomes(app: &TestApp) {
         post(app, "/api/v1/admin/jobs/run", &t.admin, None, &json!({})).await,
         StatusCode::OK,
     );
-    assert_eq!(run.json["done"], 3, "{}", run.text);
+    assert_eq!(run.json["expired_windows"], 3, "{}", run.text);
     let now = holder_view_now(app).await;
     let states: Vec<String> = ["L1", "L2", "L3", "L4", "L5"]
         .iter()

@@ -1,0 +1,552 @@
+//! Webhooks end to end: the real server, a real receiver HTTP server, on
+//! SQLite and PostgreSQL. Enforcement actions made over the API while the
+//! receiver is down reach it, once each by id and in order per listing, with
+//! valid signatures, after it comes back; a rotated secret signs beside the
+//! old one for the grace period and alone after it; an admin redelivers an
+//! event; only admins see or change any of it.
+//!
+//! Delivery passes are driven explicitly (`App::deliver_webhooks`, the same
+//! call the server's worker makes on its interval) and time is moved on the
+//! manual clock, so nothing waits. The restart of a real `serve` process is
+//! in `crates/cli/tests/webhooks.rs`.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // a test crate
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use reqwest::{Client, Method, StatusCode};
+use rightsguard_app::webhooks::{delivery_client, verify_signature};
+use rightsguard_store::webhooks::WebhookStore;
+use rightsguard_testkit::receiver::{Received, Receiver};
+use rightsguard_testkit::{Backend, TestApp, spawn_app};
+use serde_json::{Value, json};
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_webhooks_reach_a_receiver_that_was_down_once_each_in_order_signed() {
+    let app = spawn_app(Backend::Sqlite).await.unwrap().unwrap();
+    webhooks_end_to_end(&app).await;
+    app.finish().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_webhooks_reach_a_receiver_that_was_down_once_each_in_order_signed() {
+    let Some(app) = spawn_app(Backend::Postgres).await.unwrap() else {
+        return;
+    };
+    webhooks_end_to_end(&app).await;
+    app.finish().await.unwrap();
+}
+
+async fn call(
+    app: &TestApp,
+    method: Method,
+    path: &str,
+    token: &str,
+    body: Option<Value>,
+) -> (StatusCode, Value) {
+    let mut req = Client::new()
+        .request(method, app.url(path))
+        .bearer_auth(token);
+    if let Some(b) = body {
+        req = req.json(&b);
+    }
+    let resp = req.send().await.unwrap();
+    let status = resp.status();
+    let text = resp.text().await.unwrap();
+    (
+        status,
+        serde_json::from_str(&text).unwrap_or(Value::String(text)),
+    )
+}
+
+async fn ok(app: &TestApp, method: Method, path: &str, token: &str, body: Option<Value>) -> Value {
+    let (s, v) = call(app, method, path, token, body).await;
+    assert!(s.is_success(), "{path}: {s} {v}");
+    v
+}
+
+async fn advance(app: &TestApp, seconds: i64) {
+    ok(
+        app,
+        Method::POST,
+        "/api/v1/admin/clock/advance",
+        &app.tokens.admin,
+        Some(json!({"seconds": seconds})),
+    )
+    .await;
+}
+
+/// Runs delivery passes until one finds nothing due; returns attempts made.
+async fn deliver(app: &TestApp) -> usize {
+    let client = delivery_client().unwrap();
+    let mut attempted = 0;
+    loop {
+        let pass = app
+            .state
+            .app
+            .deliver_webhooks(&app.state.worker, &client)
+            .await
+            .unwrap();
+        if pass.attempted == 0 {
+            return attempted;
+        }
+        attempted += pass.attempted;
+    }
+}
+
+fn sha(n: u8) -> String {
+    format!("{n:02x}").repeat(32)
+}
+
+/// Right r1 (class 25) verified, and "ACME" on the blocklist.
+async fn right_and_block_term(app: &TestApp) {
+    let t = &app.tokens;
+    ok(
+        app,
+        Method::POST,
+        "/api/v1/rights",
+        &t.holder,
+        Some(json!({"id": "r1", "kind": "trademark",
+        "jurisdiction": "CN", "registration_number": "123", "nice_classes": [25],
+        "valid_from": "2020-01-01", "certificates": [sha(1)]})),
+    )
+    .await;
+    ok(
+        app,
+        Method::POST,
+        "/api/v1/rights/r1/decision",
+        &t.reviewer,
+        Some(json!({"command": "verify"})),
+    )
+    .await;
+    let term = ok(
+        app,
+        Method::POST,
+        "/api/v1/block-terms",
+        &t.holder,
+        Some(json!({"right": "r1", "term": "ACME"})),
+    )
+    .await;
+    let id = term["id"].as_str().unwrap();
+    ok(
+        app,
+        Method::POST,
+        &format!("/api/v1/block-terms/{id}/decision"),
+        &t.admin,
+        Some(json!({"command": "approve"})),
+    )
+    .await;
+}
+
+/// A listing of shop1 held by the blocklist, then released by a clean edit.
+async fn held_then_released(app: &TestApp, id: &str) {
+    let t = &app.tokens;
+    let held = ok(
+        app,
+        Method::POST,
+        "/api/v1/listings",
+        &t.seller,
+        Some(json!({"id": id, "title": "ACME running shoes", "category": "Shoes"})),
+    )
+    .await;
+    assert_eq!(held["state"], "held");
+    let released = ok(
+        app,
+        Method::PUT,
+        &format!("/api/v1/listings/{id}"),
+        &t.seller,
+        Some(json!({"version": 1, "title": "Running shoes", "category": "Shoes"})),
+    )
+    .await;
+    assert_eq!(released["state"], "active");
+}
+
+async fn take_down(app: &TestApp, cid: &str, listings: &[&str]) {
+    let t = &app.tokens;
+    let ls: Vec<Value> = listings
+        .iter()
+        .map(|l| json!({"id": l, "seller": "shop1", "category_classes": [25]}))
+        .collect();
+    ok(
+        app,
+        Method::POST,
+        "/api/v1/complaints",
+        &t.holder,
+        Some(json!({"id": cid, "right": "r1",
+        "reason": "counterfeit", "listings": ls, "evidence": [sha(0xee)]})),
+    )
+    .await;
+    for l in listings {
+        ok(
+            app,
+            Method::POST,
+            &format!("/api/v1/complaints/{cid}/commands"),
+            &t.reviewer,
+            Some(json!({"command": "decide", "listing": l, "decision": {"decision": "uphold"}})),
+        )
+        .await;
+    }
+}
+
+/// Every delivery verifies under `secret`; first arrivals per listing come in
+/// `listing_seq` order with no gap.
+fn check_signed_and_ordered(got: &[Received], secret: &str) {
+    let mut last: BTreeMap<String, i64> = BTreeMap::new();
+    let mut seen = BTreeSet::new();
+    for r in got {
+        assert!(
+            verify_signature(secret, &r.id, r.timestamp, &r.body, &r.signature),
+            "signature of {} does not verify: {}",
+            r.id,
+            r.signature
+        );
+        assert_eq!(r.json["id"], r.id.as_str(), "webhook-id is the body's id");
+        if !seen.insert(r.id.clone()) {
+            continue;
+        }
+        let listing = r.json["data"]["listing"].as_str().unwrap().to_owned();
+        let seq = r.json["listing_seq"].as_i64().unwrap();
+        let prev = last.insert(listing.clone(), seq).unwrap_or(0);
+        assert_eq!(seq, prev + 1, "listing {listing}: event {seq} after {prev}");
+    }
+}
+
+async fn webhooks_end_to_end(app: &TestApp) {
+    let t = &app.tokens;
+    let rx = Receiver::start().await.unwrap();
+
+    // Only admins configure webhooks: 403 for everyone else.
+    for token in [&t.reviewer, &t.holder, &t.seller, &t.agent] {
+        let (s, v) = call(app, Method::GET, "/api/v1/webhooks/endpoints", token, None).await;
+        assert_eq!(s, StatusCode::FORBIDDEN, "{v}");
+        let (s, _) = call(
+            app,
+            Method::POST,
+            "/api/v1/webhooks/endpoints",
+            token,
+            Some(json!({"url": rx.url})),
+        )
+        .await;
+        assert_eq!(s, StatusCode::FORBIDDEN);
+        let (s, _) = call(app, Method::GET, "/api/v1/webhooks/deliveries", token, None).await;
+        assert_eq!(s, StatusCode::FORBIDDEN);
+        let (s, _) = call(
+            app,
+            Method::POST,
+            "/api/v1/webhooks/events/evt_1/redeliver",
+            token,
+            None,
+        )
+        .await;
+        assert_eq!(s, StatusCode::FORBIDDEN);
+    }
+    // Bad input has field errors.
+    let (s, v) = call(
+        app,
+        Method::POST,
+        "/api/v1/webhooks/endpoints",
+        &t.admin,
+        Some(json!({"url": rx.url, "event_types": ["listing.exploded"]})),
+    )
+    .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(v["error"]["field"], "event_types");
+    let (s, _) = call(
+        app,
+        Method::POST,
+        "/api/v1/webhooks/endpoints",
+        &t.admin,
+        Some(json!({"url": "file:///etc/passwd"})),
+    )
+    .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    let (s, _) = call(
+        app,
+        Method::GET,
+        "/api/v1/webhooks/endpoints/whe_nope",
+        &t.admin,
+        None,
+    )
+    .await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+
+    let created = ok(
+        app,
+        Method::POST,
+        "/api/v1/webhooks/endpoints",
+        &t.admin,
+        Some(json!({"url": rx.url, "description": "the marketplace"})),
+    )
+    .await;
+    let endpoint = created["endpoint"]["id"].as_str().unwrap().to_owned();
+    let secret = created["secret"].as_str().unwrap().to_owned();
+    assert!(secret.starts_with("whsec_"));
+    let listed = ok(
+        app,
+        Method::GET,
+        "/api/v1/webhooks/endpoints",
+        &t.admin,
+        None,
+    )
+    .await;
+    assert_eq!(listed.as_array().unwrap().len(), 1);
+    assert!(
+        !listed.to_string().contains(&secret),
+        "secrets are shown only when made"
+    );
+    // A second endpoint for takedowns only, disabled: it must get nothing.
+    let other = ok(
+        app,
+        Method::POST,
+        "/api/v1/webhooks/endpoints",
+        &t.admin,
+        Some(json!({"url": rx.url, "event_types": ["listing.taken_down"], "enabled": false})),
+    )
+    .await;
+    let other_id = other["endpoint"]["id"].as_str().unwrap();
+    let one = ok(
+        app,
+        Method::GET,
+        &format!("/api/v1/webhooks/endpoints/{other_id}"),
+        &t.admin,
+        None,
+    )
+    .await;
+    assert_eq!(one["event_types"], json!(["listing.taken_down"]));
+    assert_eq!(one["enabled"], false);
+
+    // The marketplace is down while enforcement happens.
+    rx.set_down(true);
+    right_and_block_term(app).await;
+    take_down(app, "C1", &["L1", "L2"]).await;
+    held_then_released(app, "L3").await;
+    held_then_released(app, "L1").await;
+    let events = app.state.app.store().outbox_events(0, 100).await.unwrap();
+    let kinds: Vec<(String, String)> = events
+        .iter()
+        .map(|e| (e.listing.clone(), e.kind.to_string()))
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            ("L1", "listing.taken_down"),
+            ("L2", "listing.taken_down"),
+            ("L3", "listing.held"),
+            ("L3", "listing.released"),
+            ("L1", "listing.held"),
+            ("L1", "listing.released"),
+        ]
+        .map(|(l, k)| (l.to_owned(), k.to_owned()))
+    );
+    // Attempts fail and back off; only the head of each listing is tried.
+    assert_eq!(deliver(app).await, 3, "one attempt per listing head");
+    assert_eq!(deliver(app).await, 0, "nothing due before the backoff ends");
+    advance(app, 10).await;
+    assert_eq!(deliver(app).await, 3);
+    advance(app, 20).await;
+    assert_eq!(deliver(app).await, 3);
+    assert_eq!(rx.refused(), 9);
+    assert!(rx.received().is_empty());
+    let pending = ok(
+        app,
+        Method::GET,
+        &format!("/api/v1/webhooks/deliveries?endpoint={endpoint}&status=pending"),
+        &t.admin,
+        None,
+    )
+    .await;
+    assert_eq!(pending.as_array().unwrap().len(), 6);
+    let head = pending
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["event_id"] == events[0].id.as_str())
+        .unwrap();
+    assert_eq!(head["attempts"], 3);
+    assert_eq!(head["log"].as_array().unwrap().len(), 3);
+    assert_eq!(head["log"][0]["status_code"], 503);
+    assert!(
+        head["log"][0]["error"]
+            .as_str()
+            .unwrap()
+            .starts_with("HTTP 503")
+    );
+    assert!(head["next_attempt_at"].is_string());
+
+    // Back up: everything arrives, once each, in order per listing, signed.
+    rx.set_down(false);
+    advance(app, 40).await;
+    assert_eq!(deliver(app).await, 6);
+    let got = rx.received();
+    let ids: Vec<&str> = got.iter().map(|r| r.id.as_str()).collect();
+    let want: BTreeSet<&str> = events.iter().map(|e| e.id.as_str()).collect();
+    assert_eq!(ids.len(), want.len(), "each event once: {ids:?}");
+    assert_eq!(ids.iter().copied().collect::<BTreeSet<_>>(), want);
+    check_signed_and_ordered(&got, &secret);
+    let first = got.iter().find(|r| r.id == events[0].id).unwrap();
+    assert_eq!(first.json["type"], "listing.taken_down");
+    assert_eq!(first.json["data"]["seller"], "shop1");
+    assert_eq!(first.json["data"]["complaint"], "C1");
+    assert_eq!(first.json["data"]["right"], "r1");
+    assert!(first.json["data"]["counter_notice_due"].is_string());
+    assert_eq!(
+        first.body,
+        events[0].payload.as_bytes(),
+        "the stored body is what is sent"
+    );
+    let delivered = ok(
+        app,
+        Method::GET,
+        "/api/v1/webhooks/deliveries?status=delivered",
+        &t.admin,
+        None,
+    )
+    .await;
+    assert_eq!(delivered.as_array().unwrap().len(), 6);
+    assert!(delivered[0]["delivered_at"].is_string());
+    assert_eq!(
+        delivered[0]["log"].as_array().unwrap().last().unwrap()["status_code"],
+        204
+    );
+    let (s, _) = call(
+        app,
+        Method::GET,
+        "/api/v1/webhooks/deliveries?status=lost",
+        &t.admin,
+        None,
+    )
+    .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+
+    // Rotation: during the grace period both secrets sign.
+    let rotated = ok(
+        app,
+        Method::POST,
+        &format!("/api/v1/webhooks/endpoints/{endpoint}/rotate"),
+        &t.admin,
+        Some(json!({"grace_hours": 1})),
+    )
+    .await;
+    let new_secret = rotated["secret"].as_str().unwrap().to_owned();
+    assert_ne!(new_secret, secret);
+    assert_eq!(rotated["endpoint"]["secrets"].as_array().unwrap().len(), 2);
+    held_then_released(app, "L4").await;
+    assert_eq!(
+        deliver(app).await,
+        2,
+        "the hold, then (next pass) the release"
+    );
+    let got = rx.received();
+    check_signed_and_ordered(&got, &secret);
+    let during = &got[got.len() - 2..];
+    for r in during {
+        assert_eq!(r.signature.split(' ').count(), 2, "{}", r.signature);
+        assert!(verify_signature(
+            &secret,
+            &r.id,
+            r.timestamp,
+            &r.body,
+            &r.signature
+        ));
+        assert!(verify_signature(
+            &new_secret,
+            &r.id,
+            r.timestamp,
+            &r.body,
+            &r.signature
+        ));
+    }
+    // After it, only the new one.
+    advance(app, 2 * 3600).await;
+    held_then_released(app, "L5").await;
+    assert_eq!(deliver(app).await + deliver(app).await, 2);
+    let got = rx.received();
+    for r in &got[got.len() - 2..] {
+        assert_eq!(r.signature.split(' ').count(), 1);
+        assert!(verify_signature(
+            &new_secret,
+            &r.id,
+            r.timestamp,
+            &r.body,
+            &r.signature
+        ));
+        assert!(!verify_signature(
+            &secret,
+            &r.id,
+            r.timestamp,
+            &r.body,
+            &r.signature
+        ));
+    }
+
+    // Redelivery: the same event, same id, again; unknown events are 404.
+    let redo = ok(
+        app,
+        Method::POST,
+        &format!("/api/v1/webhooks/events/{}/redeliver", events[0].id),
+        &t.admin,
+        None,
+    )
+    .await;
+    assert_eq!(redo["queued"], 1, "only the enabled endpoint");
+    let (s, _) = call(
+        app,
+        Method::POST,
+        "/api/v1/webhooks/events/evt_424242/redeliver",
+        &t.admin,
+        None,
+    )
+    .await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+    assert_eq!(deliver(app).await, 1);
+    let got = rx.received();
+    let last = got.last().unwrap();
+    assert_eq!(last.id, events[0].id);
+    assert!(verify_signature(
+        &new_secret,
+        &last.id,
+        last.timestamp,
+        &last.body,
+        &last.signature
+    ));
+    assert_eq!(got.iter().filter(|r| r.id == events[0].id).count(), 2);
+
+    // Disabling stops deliveries; the disabled endpoint never got any.
+    let patched = ok(
+        app,
+        Method::PATCH,
+        &format!("/api/v1/webhooks/endpoints/{endpoint}"),
+        &t.admin,
+        Some(json!({"enabled": false})),
+    )
+    .await;
+    assert_eq!(patched["enabled"], false);
+    held_then_released(app, "L6").await;
+    assert_eq!(deliver(app).await, 0);
+    let theirs = ok(
+        app,
+        Method::GET,
+        &format!("/api/v1/webhooks/deliveries?endpoint={other_id}"),
+        &t.admin,
+        None,
+    )
+    .await;
+    assert_eq!(theirs, json!([]));
+    // The delivery counts are in /metrics.
+    let metrics = Client::new()
+        .get(app.url("/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let line = metrics
+        .lines()
+        .find(|l| l.starts_with(r#"rightsguard_webhook_deliveries{status="delivered"}"#))
+        .unwrap_or_else(|| panic!("no delivery gauge in {metrics}"));
+    assert!(line.ends_with(" 10"), "{line}");
+    // Every change to an endpoint is in the audit log, and the chain holds.
+    let audit = ok(app, Method::GET, "/api/v1/audit/verify", &t.admin, None).await;
+    assert_eq!(audit["first_bad"], Value::Null, "{audit}");
+}
