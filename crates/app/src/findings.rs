@@ -25,7 +25,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::{Arc, RwLock};
 
 use jiff::{SignedDuration, Timestamp};
-use rightsguard_detect::text::{ClassSet, Field, MarkSpec, TextIndex};
+use rightsguard_detect::text::{ClassSet, Field, MarkSpec, TextIndex, fold_text};
 use rightsguard_domain::actor::{Actor, Role};
 use rightsguard_domain::complaint::{ListingRef, ReasonCode, SubmitComplaint};
 use rightsguard_domain::finding::{Capture, Explanation, Finding, FindingState, may_triage};
@@ -384,8 +384,14 @@ impl<S: Store + ListingStore + FindingStore> App<S> {
             return Ok(FindingCounts::default());
         };
         let now = self.now();
-        let found = index.scan(l, classes, owner, now)?;
-        let scope = index.rights_of(owner);
+        let mut found = index.scan(l, classes, owner, now)?;
+        let mut scope = index.rights_of(owner);
+        for f in self.relistings(l, owner, now).await? {
+            if !scope.contains(&f.right) {
+                scope.push(f.right.clone());
+            }
+            found.push(f);
+        }
         for _ in 0..crate::RETRIES {
             match self
                 .store()
@@ -397,6 +403,72 @@ impl<S: Store + ListingStore + FindingStore> App<S> {
             }
         }
         Err(AppError::Busy(format!("findings of listing {}", l.id)))
+    }
+
+    /// Stay-down: the listings taken down by a complaint (of `owner`'s, if
+    /// given) that `l` re-posts under another id: the same title after
+    /// folding, or one of the same images. One finding per earlier
+    /// complaint and listing, linked to the complaint.
+    ///
+    /// Loads every taken-down listing on each scan: fine for a single node
+    /// with thousands of takedowns, not for millions (an index of folded
+    /// titles and image hashes would be the next step).
+    async fn relistings(
+        &self,
+        l: &Listing,
+        owner: Option<&OrgId>,
+        now: Timestamp,
+    ) -> Result<Vec<Finding>> {
+        let mut out = Vec::new();
+        let title = fold_text(l.content.title.as_str());
+        let capture = capture_of(l, now);
+        let capture_sha256 = sha256_of(capture.canonical_json().as_bytes());
+        for td in self.store().taken_down().await? {
+            if td.listing == l.id || owner.is_some_and(|o| o != &td.owner) {
+                continue;
+            }
+            let Some(orig) = self.store().listing(&td.listing).await? else {
+                continue;
+            };
+            let orig = orig.value;
+            let same_image = l
+                .content
+                .image_hashes
+                .iter()
+                .find(|h| orig.content.image_hashes.contains(h));
+            let (field, matched) =
+                if !title.trim().is_empty() && fold_text(orig.content.title.as_str()) == title {
+                    ("title", l.content.title.as_str().to_owned())
+                } else if let Some(h) = same_image {
+                    ("images", h.to_string())
+                } else {
+                    continue;
+                };
+            out.push(Finding {
+                id: random_id("fd-")?,
+                listing: l.id.clone(),
+                right: td.right.clone(),
+                owner: td.owner.clone(),
+                cause: format!("relisting:{}:{}", td.complaint, td.listing),
+                explanation: Explanation {
+                    method: "relisting".into(),
+                    term: td.listing.to_string(),
+                    field: field.into(),
+                    start: 0,
+                    end: matched.len() as u64,
+                    matched,
+                    score: 1.0,
+                    distance: None,
+                },
+                capture: capture.clone(),
+                capture_sha256,
+                relisting_of: Some(td.complaint.clone()),
+                state: FindingState::Open,
+                found_at: now,
+                updated_at: now,
+            });
+        }
+        Ok(out)
     }
 
     /// Runs a `rescan_holder` job: every listing against one owner's rights.

@@ -10,10 +10,11 @@ use jiff::SignedDuration;
 use rightsguard_app::{App, AppError, Clock, ManualClock};
 use rightsguard_domain::account::{DisplayName, OrgKind};
 use rightsguard_domain::actor::Actor;
-use rightsguard_domain::complaint::ReasonCode;
+use rightsguard_domain::complaint::{ComplaintCommand, Decision, ListingRef, ReasonCode};
 use rightsguard_domain::finding::FindingState;
 use rightsguard_domain::ids::{
-    Jurisdiction, ListingId, NiceClass, OrgId, RegistrationNumber, RightId, Sha256, UserId,
+    ComplaintId, Jurisdiction, ListingId, NiceClass, OrgId, RegistrationNumber, RightId, Sha256,
+    UserId,
 };
 use rightsguard_domain::listing::ListingContent;
 use rightsguard_domain::policy::Policy;
@@ -228,6 +229,7 @@ both!(
     a_verified_right_rescans_every_listing_and_records_the_scan,
     dismissal_needs_a_reason_and_the_owner,
     a_batch_complaint_is_split_by_right_and_by_the_batch_limit,
+    a_taken_down_listing_posted_again_is_a_relisting_of_its_complaint,
 );
 
 async fn an_incremental_scan_finds_an_evasion_within_one_job_run(e: &Env) {
@@ -507,4 +509,107 @@ async fn a_batch_complaint_is_split_by_right_and_by_the_batch_limit(e: &Env) {
             .await
             .is_err()
     );
+}
+
+async fn a_taken_down_listing_posted_again_is_a_relisting_of_its_complaint(e: &Env) {
+    orgs(e).await;
+    let r1 = right(e, "r1", 1, "ACME", &[]).await;
+    let img = Sha256::from_bytes([7; 32]);
+    let with = |title: &str, images: Vec<Sha256>| -> ListingContent {
+        serde_json::from_value(serde_json::json!({
+            "title": title, "category": "Shoes", "image_hashes": images}))
+        .unwrap()
+    };
+    let create = async |id: &str, shop: &str, c: ListingContent| {
+        e.app
+            .create_listing(&seller(shop), ListingId::parse(id).unwrap(), None, c)
+            .await
+            .unwrap();
+    };
+    create("L1", "shop1", with("Designer sneakers Model X", vec![img])).await;
+    let c = e
+        .app
+        .submit_complaint(
+            &holder(),
+            rightsguard_domain::complaint::SubmitComplaint {
+                id: ComplaintId::parse("C1").unwrap(),
+                right: r1.clone(),
+                reason: ReasonCode::Counterfeit,
+                listings: vec![ListingRef {
+                    id: ListingId::parse("L1").unwrap(),
+                    seller: org("shop1"),
+                    category_classes: [NiceClass::new(25).unwrap()].into(),
+                }],
+                evidence: vec![Sha256::from_bytes([3; 32])],
+            },
+        )
+        .await
+        .unwrap();
+    e.app
+        .act_on_complaint(
+            &reviewer(),
+            &c.id,
+            &ComplaintCommand::Decide {
+                listing: ListingId::parse("L1").unwrap(),
+                decision: Decision::Uphold,
+            },
+        )
+        .await
+        .unwrap();
+    e.app.run_due_jobs("w", 100).await.unwrap();
+    // Re-posted by another store: the same title under disguise; the same
+    // image under another title; and an unrelated listing.
+    create("L2", "shop2", with("DESIGNER  SNEAKERS model x", vec![])).await;
+    create("L3", "shop2", with("Sporty trainers", vec![img])).await;
+    create("L4", "shop2", with("Sporty trainers two", vec![])).await;
+    e.app.run_due_jobs("w", 100).await.unwrap();
+    let found = e
+        .app
+        .findings_visible_to(&holder(), Some("open"), None, None, 100)
+        .await
+        .unwrap();
+    let mut got: Vec<(String, String, Option<String>)> = found
+        .iter()
+        .map(|f| {
+            (
+                f.listing.to_string(),
+                f.explanation.field.clone(),
+                f.relisting_of.as_ref().map(|c| c.to_string()),
+            )
+        })
+        .collect();
+    got.sort();
+    assert_eq!(
+        got,
+        [
+            ("L2".into(), "title".into(), Some("C1".into())),
+            ("L3".into(), "images".into(), Some("C1".into())),
+        ]
+    );
+    assert!(
+        found
+            .iter()
+            .all(|f| f.cause == "relisting:C1:L1" && f.right == r1)
+    );
+    // A second scan doubles nothing; the re-poster changing its listing resolves it.
+    e.app
+        .update_listing(
+            &seller("shop2"),
+            &ListingId::parse("L3").unwrap(),
+            with("Sporty trainers", vec![]),
+            1,
+        )
+        .await
+        .unwrap();
+    e.app.request_rescan(&holder()).await.unwrap();
+    e.app.run_due_jobs("w", 100).await.unwrap();
+    let open: Vec<String> = e
+        .app
+        .findings_visible_to(&holder(), Some("open"), None, None, 100)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|f| f.listing.to_string())
+        .collect();
+    assert_eq!(open, ["L2"]);
 }

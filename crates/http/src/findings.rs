@@ -105,6 +105,9 @@ pub struct FindingView {
     pub dismissed_reason: Option<String>,
     /// The complaint it was filed in.
     pub complaint: Option<String>,
+    /// For a relisting (`cause` `relisting:COMPLAINT:LISTING`): the earlier
+    /// complaint that took the original listing down.
+    pub relisting_of: Option<String>,
     /// When it was first found.
     #[schema(value_type = String, format = DateTime)]
     pub found_at: Timestamp,
@@ -150,6 +153,7 @@ impl From<Finding> for FindingView {
             state: f.state.name().to_owned(),
             dismissed_reason,
             complaint,
+            relisting_of: f.relisting_of.map(|c| c.to_string()),
             found_at: f.found_at,
             updated_at: f.updated_at,
         }

@@ -83,6 +83,19 @@ pub struct ScanRecord {
     pub counts: FindingCounts,
 }
 
+/// A listing taken down by a complaint (and still down).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TakenDown {
+    /// The complaint.
+    pub complaint: rightsguard_domain::ids::ComplaintId,
+    /// The listing.
+    pub listing: ListingId,
+    /// The complaint's right.
+    pub right: RightId,
+    /// The complainant.
+    pub owner: OrgId,
+}
+
 /// The storage operations of monitoring.
 pub trait FindingStore: Send + Sync {
     /// Sets the marks of a right and schedules `jobs` (its rescan) in the
@@ -102,6 +115,9 @@ pub trait FindingStore: Send + Sync {
     ) -> impl Future<Output = Result<Option<RightMarks>>> + Send;
     /// Every verified right that has marks, in id order.
     fn monitored_rights(&self) -> impl Future<Output = Result<Vec<MonitoredRight>>> + Send;
+    /// Every listing that a complaint took down and that is still down
+    /// (upheld, counter-notice pending or forwarded, escalated, established).
+    fn taken_down(&self) -> impl Future<Output = Result<Vec<TakenDown>>> + Send;
     /// Schedules jobs (idempotent by key).
     fn schedule_jobs(&self, jobs: &[NewJob]) -> impl Future<Output = Result<()>> + Send;
     /// Reconciles what a scan of `listing` against the rights `scope` found
@@ -218,6 +234,31 @@ impl FindingStore for SqlStore {
                 Ok(MonitoredRight {
                     right: from_json(&r.try_get::<String, _>(0)?, "right")?,
                     marks: from_json(&r.try_get::<String, _>(1)?, "right marks")?,
+                })
+            })
+            .collect()
+    }
+
+    async fn taken_down(&self) -> Result<Vec<TakenDown>> {
+        let rows = sqlx::query(
+            "SELECT i.complaint_id, i.listing_id, c.right_id, c.complainant FROM complaint_items i \
+             JOIN complaints c ON c.id = i.complaint_id \
+             WHERE i.state IN ('upheld', 'counter_notice_pending', 'forwarded', 'escalated', 'established') \
+             ORDER BY i.complaint_id, i.listing_id",
+        )
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(TakenDown {
+                    complaint: rightsguard_domain::ids::ComplaintId::parse(
+                        &r.try_get::<String, _>(0)?,
+                    )
+                    .map_err(crate::corrupt)?,
+                    listing: ListingId::parse(&r.try_get::<String, _>(1)?)
+                        .map_err(crate::corrupt)?,
+                    right: RightId::parse(&r.try_get::<String, _>(2)?).map_err(crate::corrupt)?,
+                    owner: OrgId::parse(&r.try_get::<String, _>(3)?).map_err(crate::corrupt)?,
                 })
             })
             .collect()
