@@ -74,6 +74,10 @@ pub enum AuthError {
     /// The token was revoked.
     #[error("the API token was revoked")]
     RevokedToken,
+    /// The user id and password do not match a user with that password
+    /// (the same answer for an unknown user, on purpose).
+    #[error("wrong user or password")]
+    WrongPassword,
     /// The token's user or its organisation no longer exists.
     #[error("the API token's account no longer exists")]
     AccountGone,
@@ -85,7 +89,7 @@ pub enum AuthError {
     Store(#[from] StoreError),
 }
 
-fn random_bytes<const N: usize>() -> Result<[u8; N]> {
+pub(crate) fn random_bytes<const N: usize>() -> Result<[u8; N]> {
     let mut b = [0u8; N];
     getrandom::fill(&mut b)
         .map_err(|e| AppError::Store(StoreError::Corrupt(format!("no randomness: {e}"))))?;

@@ -26,6 +26,7 @@ mod findings;
 pub mod idempotency;
 mod listings;
 pub mod notifiers;
+pub mod web;
 pub mod webhooks;
 
 pub use access::complaint_as_seen_by;

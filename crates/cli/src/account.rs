@@ -84,6 +84,20 @@ pub enum UserCommand {
         #[arg(long)]
         name: String,
     },
+    /// Set a user's password for the web pages (stored as an argon2id hash).
+    /// The password is read from --password-file, or else from standard
+    /// input (one line), never from the command line, where other users of
+    /// the machine could see it.
+    SetPassword {
+        #[command(flatten)]
+        db: DbArgs,
+        /// The user.
+        #[arg(long)]
+        user: String,
+        /// A file holding the password (a trailing newline is ignored).
+        #[arg(long)]
+        password_file: Option<std::path::PathBuf>,
+    },
 }
 
 /// `rightsguard token ...`
@@ -165,13 +179,20 @@ pub fn org(cmd: OrgCommand) -> anyhow::Result<ExitCode> {
 
 /// Runs `rightsguard user`.
 pub fn user(cmd: UserCommand) -> anyhow::Result<ExitCode> {
-    let UserCommand::Add {
-        db,
-        id,
-        org,
-        role,
-        name,
-    } = cmd;
+    let (db, id, org, role, name) = match cmd {
+        UserCommand::Add {
+            db,
+            id,
+            org,
+            role,
+            name,
+        } => (db, id, org, role, name),
+        UserCommand::SetPassword {
+            db,
+            user,
+            password_file,
+        } => return set_password(db, user, password_file),
+    };
     runtime()?.block_on(async {
         let role = match role {
             UserRole::RightsHolder => Role::RightsHolder,
@@ -236,5 +257,42 @@ pub fn poa(cmd: PoaCommand) -> anyhow::Result<ExitCode> {
             .await?;
         app.store().close().await;
         print(serde_json::json!({"agent": agent, "principal": principal}))
+    })
+}
+
+fn set_password(
+    db: DbArgs,
+    user: String,
+    file: Option<std::path::PathBuf>,
+) -> anyhow::Result<ExitCode> {
+    use std::io::Read as _;
+    let mut text = String::new();
+    match &file {
+        Some(path) => {
+            text = std::fs::read_to_string(path)
+                .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+        }
+        None => {
+            std::io::stdin().read_to_string(&mut text)?;
+        }
+    }
+    let password = text
+        .strip_suffix('\n')
+        .map(|t| t.strip_suffix('\r').unwrap_or(t))
+        .unwrap_or(&text)
+        .to_owned();
+    runtime()?.block_on(async {
+        let app = app(&db).await?;
+        let id = UserId::parse(&user)?;
+        let r = app
+            .set_password(
+                &app.system_actor(),
+                &id,
+                rightsguard_app::Secret::new(password),
+            )
+            .await;
+        app.store().close().await;
+        r?;
+        print(serde_json::json!({ "user": user, "password_set": true }))
     })
 }

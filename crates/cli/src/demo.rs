@@ -87,6 +87,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         evidence_dir: None,
         evidence_limit: rightsguard_http::DEFAULT_EVIDENCE_LIMIT,
         write_rate: Some(rightsguard_http::WriteRate::DEFAULT),
+        secure_cookies: false,
         webhooks_every: Some(std::time::Duration::from_secs(1)),
     };
     let rt = tokio::runtime::Builder::new_multi_thread()
@@ -115,9 +116,19 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             now.strftime("%Y-%m-%d %H:%M %Z")
         )?;
         outln!("  API docs  http://{addr}/api/docs   (OpenAPI: http://{addr}/api/openapi.json)")?;
-        outln!("\nLog in with a token (header `Authorization: Bearer TOKEN`):")?;
+        outln!("  web UI    http://{addr}/   (sign in with a user and its password)")?;
+        outln!(
+            "\nLog in on the pages with user and password, or with a token (header `Authorization: Bearer TOKEN`):"
+        )?;
         for l in &logins {
-            outln!("  {:<24} {:<6} {:<13} {}", l.role, l.user, l.org, l.token)?;
+            outln!(
+                "  {:<24} {:<6} {:<13} {:<18} {}",
+                l.role,
+                l.user,
+                l.org,
+                l.password,
+                l.token
+            )?;
         }
         let reviewer = logins
             .iter()

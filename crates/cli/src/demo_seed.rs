@@ -36,6 +36,8 @@ pub struct Login {
     pub org: String,
     /// The API token (shown once).
     pub token: String,
+    /// The web password (`<user>-demo-2026`).
+    pub password: String,
 }
 
 fn org(s: &str) -> anyhow::Result<OrgId> {
@@ -141,11 +143,19 @@ pub async fn seed(app: &App<SqlStore>, clock: &ManualClock) -> anyhow::Result<Ve
         )
         .await?;
         let t = app.issue_token(&app.system_actor(), &user(id)?).await?;
+        let password = format!("{id}-demo-2026");
+        app.set_password(
+            &app.system_actor(),
+            &user(id)?,
+            rightsguard_app::Secret::new(password.clone()),
+        )
+        .await?;
         logins.push(Login {
             role: label,
             user: id.to_owned(),
             org: o.to_owned(),
             token: t.secret.expose().to_owned(),
+            password,
         });
     }
 
@@ -189,6 +199,109 @@ pub async fn seed(app: &App<SqlStore>, clock: &ManualClock) -> anyhow::Result<Ve
     .await?;
     for r in [&acme.id, &lumen.id] {
         app.act_on_right(&rita, r, &RightCommand::Verify).await?;
+    }
+
+    // A dozen listings, so the pages have captures to show: those the
+    // complaints below name, and four more to file new complaints against.
+    let ada = Actor::admin(org("platform")?, user("ada")?);
+    let catalogue: [(u32, &str, &str, &str, &str); 12] = [
+        (
+            101,
+            "shop-1",
+            "ACME classic sneakers, factory original",
+            "Brand new ACME sneakers, same as in the shops, half price.",
+            "Shoes",
+        ),
+        (
+            201,
+            "shop-2",
+            "ACMF running shoes",
+            "Famous brand running shoes, ACME style, all sizes.",
+            "Shoes",
+        ),
+        (
+            202,
+            "shop-3",
+            "A.C.M.E sports trainers",
+            "Original quality trainers with the A.C.M.E logo.",
+            "Shoes",
+        ),
+        (
+            203,
+            "shop-2",
+            "ACME canvas high-tops",
+            "Canvas high-tops, imported, authentic ACME.",
+            "Shoes",
+        ),
+        (
+            301,
+            "shop-1",
+            "Lumen pro football",
+            "Match ball, Lumen pattern, size 5.",
+            "Sports",
+        ),
+        (
+            302,
+            "shop-3",
+            "LUMEN training jersey",
+            "Breathable jersey with LUMEN print.",
+            "Clothing",
+        ),
+        (
+            303,
+            "shop-2",
+            "Lumen-style kids ball",
+            "Soft ball for kids.",
+            "Toys",
+        ),
+        (
+            401,
+            "shop-3",
+            "ACME leather belt",
+            "Leather belt with ACME buckle.",
+            "Clothing",
+        ),
+        (
+            601,
+            "shop-1",
+            "ACME limited edition sneakers",
+            "Limited ACME edition, no box, cheap.",
+            "Shoes",
+        ),
+        (
+            602,
+            "shop-2",
+            "Acme-like travel backpack",
+            "Backpack with the ACME logo, factory outlet.",
+            "Bags & Luggage",
+        ),
+        (
+            603,
+            "shop-3",
+            "L U M E N football socks",
+            "Sports socks, L U M E N print, 3 pairs.",
+            "Sports",
+        ),
+        (
+            604,
+            "shop-1",
+            "Plain white T-shirt",
+            "Cotton T-shirt, no print.",
+            "Clothing",
+        ),
+    ];
+    for (n, seller, title, description, category) in catalogue {
+        let content: rightsguard_domain::listing::ListingContent =
+            serde_json::from_value(serde_json::json!({
+                "title": title, "description": description, "category": category,
+            }))?;
+        app.create_listing(
+            &ada,
+            ListingId::parse(&format!("L-{n}"))?,
+            Some(org(seller)?),
+            content,
+        )
+        .await?;
     }
 
     let listing = |n: u32, seller: &str| -> anyhow::Result<ListingRef> {

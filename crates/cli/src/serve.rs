@@ -63,6 +63,10 @@ pub struct Args {
     /// Writes a caller may make at once on top of the rate.
     #[arg(long, default_value_t = WriteRate::DEFAULT.burst.get(), value_parser = clap::value_parser!(u32).range(1..))]
     write_burst: u32,
+    /// Mark the session cookie `Secure` (sent only over HTTPS): set this when
+    /// the server is reached through a TLS-terminating proxy.
+    #[arg(long, env = "RIGHTSGUARD_SECURE_COOKIES")]
+    secure_cookies: bool,
     /// The largest evidence upload accepted, in MiB.
     #[arg(long, default_value_t = 20, value_parser = clap::value_parser!(u16).range(1..=1024))]
     evidence_max_mib: u16,
@@ -101,6 +105,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             (Some(rate), Some(burst)) => Some(WriteRate::per_second(rate, burst)),
             _ => None,
         },
+        secure_cookies: args.secure_cookies,
         webhooks_every: (args.webhooks_every_ms > 0)
             .then(|| Duration::from_millis(args.webhooks_every_ms)),
     };

@@ -59,7 +59,8 @@ fn schemathesis_finds_nothing_as_any_role() {
         }
         let cols: Vec<&str> = line.split_whitespace().collect();
         if let Some(t) = cols.last().filter(|t| t.starts_with("rg_")) {
-            tokens.insert(cols[cols.len() - 3].to_owned(), (*t).to_owned());
+            // role, user, org, password, token
+            tokens.insert(cols[cols.len() - 4].to_owned(), (*t).to_owned());
         }
         if line.starts_with("Serving") {
             break;

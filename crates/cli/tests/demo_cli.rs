@@ -23,6 +23,7 @@ fn demo_serves_a_marketplace_with_complaints_in_every_state() {
     let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
     let mut addr = None;
     let mut tokens = std::collections::HashMap::new();
+    let mut passwords = std::collections::HashMap::new();
     for line in lines.by_ref() {
         let line = line.unwrap();
         if let Some(rest) = line.trim().strip_prefix("API docs  http://") {
@@ -30,7 +31,12 @@ fn demo_serves_a_marketplace_with_complaints_in_every_state() {
         }
         let cols: Vec<&str> = line.split_whitespace().collect();
         if let Some(t) = cols.last().filter(|t| t.starts_with("rg_")) {
-            tokens.insert(cols[cols.len() - 3].to_owned(), (*t).to_owned());
+            // role, user, org, password, token
+            tokens.insert(cols[cols.len() - 4].to_owned(), (*t).to_owned());
+            passwords.insert(
+                cols[cols.len() - 4].to_owned(),
+                cols[cols.len() - 2].to_owned(),
+            );
         }
         if line.starts_with("Serving") {
             break;
@@ -38,6 +44,15 @@ fn demo_serves_a_marketplace_with_complaints_in_every_state() {
     }
     let addr = addr.expect("the demo prints its address");
     assert_eq!(tokens.len(), 9, "one token per demo user: {tokens:?}");
+    assert_eq!(
+        passwords["rita"], "rita-demo-2026",
+        "passwords beside the tokens"
+    );
+    let (status, body) = http_get(&addr, "/login", &tokens["rita"]);
+    assert!(
+        status.contains("200") && body.contains("name=\"password\""),
+        "{status} {body}"
+    );
 
     let (status, body) = http_get(&addr, "/api/v1/review-queue", &tokens["rita"]);
     assert!(status.contains("200"), "{status} {body}");

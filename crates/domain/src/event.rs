@@ -277,6 +277,11 @@ pub enum EventKind {
         /// The token's public id.
         token: String,
     },
+    /// A user's password was set or changed (the hash is never logged).
+    PasswordSet {
+        /// Whose.
+        user: UserId,
+    },
     /// The organisation (a rights holder) gave an agent a power of attorney.
     PowerOfAttorneyGranted {
         /// The agent.

@@ -8,17 +8,17 @@
 //! says which events are actions and what they carry; storage adds the seller
 //! and the right from the rows beside them, and the app delivers them.
 //!
-//! Store freezes, unfreezes and closures and account suspensions are not
-//! actions yet: penalties are computed from established complaints when read
-//! (no event records a freeze starting or ending), and notifier suspension is
-//! not wired into the use cases.
+//! A notifier's suspension under DSA Art. 23 and its end are account
+//! actions, ordered per account. Store freezes, unfreezes and closures are
+//! not actions yet: penalties are computed from established complaints when
+//! read, so no event records a freeze starting or ending.
 
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
 use crate::blocklist::BlockHit;
 use crate::event::{DomainEvent, EventKind, Subject};
-use crate::ids::{ComplaintId, ListingId};
+use crate::ids::ComplaintId;
 
 /// The kinds of outbound action, named `object.past_tense` as webhook types.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -35,15 +35,24 @@ pub enum ActionType {
     /// A held listing passed the blocklist after a change: publish it.
     #[serde(rename = "listing.released")]
     ListingReleased,
+    /// A notifier's account was suspended under DSA Art. 23 (its notices
+    /// are refused until `until`).
+    #[serde(rename = "account.suspended")]
+    AccountSuspended,
+    /// A notifier's suspension ended.
+    #[serde(rename = "account.suspension_ended")]
+    AccountSuspensionEnded,
 }
 
 impl ActionType {
     /// Every type, in a fixed order.
-    pub const ALL: [ActionType; 4] = [
+    pub const ALL: [ActionType; 6] = [
         ActionType::ListingTakenDown,
         ActionType::ListingReinstated,
         ActionType::ListingHeld,
         ActionType::ListingReleased,
+        ActionType::AccountSuspended,
+        ActionType::AccountSuspensionEnded,
     ];
 
     /// The wire name (`listing.taken_down`, ...).
@@ -53,6 +62,8 @@ impl ActionType {
             ActionType::ListingReinstated => "listing.reinstated",
             ActionType::ListingHeld => "listing.held",
             ActionType::ListingReleased => "listing.released",
+            ActionType::AccountSuspended => "account.suspended",
+            ActionType::AccountSuspensionEnded => "account.suspension_ended",
         }
     }
 
@@ -73,8 +84,9 @@ impl std::fmt::Display for ActionType {
 pub struct Action {
     /// What the marketplace must do.
     pub kind: ActionType,
-    /// The listing it concerns (events are ordered per listing).
-    pub listing: ListingId,
+    /// What the events are ordered by: the listing id, or `account:ORG`
+    /// for account events.
+    pub key: String,
     /// The complaint behind it, for takedowns and reinstatements.
     pub complaint: Option<ComplaintId>,
     /// What the receiver gets in `data`, minus what storage adds.
@@ -84,8 +96,15 @@ pub struct Action {
 /// The `data` object of a webhook.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct ActionData {
-    /// The listing.
-    pub listing: String,
+    /// The listing (listing events).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub listing: Option<String>,
+    /// The organisation (account events).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub account: Option<String>,
+    /// Until when an account is suspended.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub until: Option<Timestamp>,
     /// Its seller (filled in by storage from the complaint or listing row).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub seller: Option<String>,
@@ -108,6 +127,27 @@ pub struct ActionData {
 
 /// The outbound action an audit event stands for, if it is one.
 pub fn action_of(event: &DomainEvent) -> Option<Action> {
+    if let Subject::Notifier { notifier } = &event.subject {
+        let mut data = ActionData {
+            account: Some(notifier.as_str().to_owned()),
+            ..ActionData::default()
+        };
+        let kind = match &event.kind {
+            EventKind::NotifierSuspended { until, reason } => {
+                data.until = Some(*until);
+                data.reason = Some(reason.clone());
+                ActionType::AccountSuspended
+            }
+            EventKind::NotifierSuspensionEnded => ActionType::AccountSuspensionEnded,
+            _ => return None,
+        };
+        return Some(Action {
+            kind,
+            key: format!("account:{notifier}"),
+            complaint: None,
+            data,
+        });
+    }
     let (listing, complaint) = match &event.subject {
         Subject::Complaint {
             complaint,
@@ -117,7 +157,7 @@ pub fn action_of(event: &DomainEvent) -> Option<Action> {
         _ => return None,
     };
     let mut data = ActionData {
-        listing: listing.as_str().to_owned(),
+        listing: Some(listing.as_str().to_owned()),
         complaint: complaint.as_ref().map(|c| c.as_str().to_owned()),
         ..ActionData::default()
     };
@@ -139,7 +179,7 @@ pub fn action_of(event: &DomainEvent) -> Option<Action> {
     };
     Some(Action {
         kind,
-        listing,
+        key: listing.as_str().to_owned(),
         complaint,
         data,
     })
@@ -149,7 +189,7 @@ pub fn action_of(event: &DomainEvent) -> Option<Action> {
 mod tests {
     use super::*;
     use crate::actor::Actor;
-    use crate::ids::{OrgId, UserId};
+    use crate::ids::{ListingId, OrgId, UserId};
 
     fn at() -> Timestamp {
         Timestamp::UNIX_EPOCH
@@ -201,6 +241,41 @@ mod tests {
         );
         let updated = DomainEvent::listing(l, &actor, at(), EventKind::ListingUpdated);
         assert_eq!(action_of(&updated), None);
+        let org = OrgId::parse("acme").unwrap();
+        let suspended = DomainEvent::notifier(
+            org.clone(),
+            &actor,
+            at(),
+            EventKind::NotifierSuspended {
+                until: at(),
+                reason: "r".into(),
+            },
+        );
+        let a = action_of(&suspended).unwrap();
+        assert_eq!(
+            (a.kind, a.key.as_str()),
+            (ActionType::AccountSuspended, "account:acme")
+        );
+        assert_eq!(a.data.account.as_deref(), Some("acme"));
+        let ended = DomainEvent::notifier(
+            org.clone(),
+            &actor,
+            at(),
+            EventKind::NotifierSuspensionEnded,
+        );
+        assert_eq!(
+            action_of(&ended).map(|a| a.kind),
+            Some(ActionType::AccountSuspensionEnded)
+        );
+        let warned = DomainEvent::notifier(
+            org,
+            &actor,
+            at(),
+            EventKind::NotifierWarned {
+                unfounded_rate: 0.5,
+            },
+        );
+        assert_eq!(action_of(&warned), None);
         for t in ActionType::ALL {
             assert_eq!(ActionType::parse(t.as_str()), Some(t));
             assert_eq!(

@@ -32,6 +32,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(issue_token))
         .routes(routes!(revoke_token))
         .routes(routes!(grant_power_of_attorney))
+        .routes(routes!(set_password))
 }
 
 /// Who the caller is and as whom it acts.
@@ -293,4 +294,34 @@ async fn grant_power_of_attorney(
             principal: principal.to_string(),
         }),
     ))
+}
+
+/// A new password.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewPassword {
+    /// The password: 10 to 1024 characters. Only its argon2id hash is stored.
+    #[schema(example = "correct horse battery staple")]
+    pub password: String,
+}
+
+/// Sets a user's password for the web pages: the user itself, or an admin.
+/// Anyone else is told the user does not exist.
+#[utoipa::path(put, path = "/api/v1/users/{id}/password", tag = "accounts", request_body = NewPassword,
+    params(("id" = String, Path, description = "User id")),
+    security(("bearer" = [])),
+    responses((status = 204, description = "Set"),
+        (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn set_password(
+    State(s): State<AppState>,
+    Caller(actor): Caller,
+    Path(id): Path<String>,
+    JsonBody(b): JsonBody<NewPassword>,
+) -> ApiResult<StatusCode> {
+    let user = UserId::parse(&id)
+        .map_err(|_| ApiError::App(rightsguard_app::AppError::NotFound(format!("user {id}"))))?;
+    s.app
+        .set_password(&actor, &user, rightsguard_app::Secret::new(b.password))
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
 }

@@ -177,6 +177,9 @@ impl ApiError {
             ApiError::Auth(AuthError::UnknownToken)
             | ApiError::Auth(AuthError::RevokedToken)
             | ApiError::Auth(AuthError::AccountGone) => (StatusCode::UNAUTHORIZED, "invalid_token"),
+            ApiError::Auth(AuthError::WrongPassword) => {
+                (StatusCode::UNAUTHORIZED, "invalid_credentials")
+            }
             ApiError::Auth(AuthError::Account(e)) => account(e),
             ApiError::Auth(AuthError::Store(e)) => store(e),
             ApiError::MissingToken => (StatusCode::UNAUTHORIZED, "unauthenticated"),

@@ -149,6 +149,12 @@ async fn download_evidence(
     };
     let parsed = Sha256::parse(&sha).map_err(|_| not_found())?;
     let (record, bytes) = s.app.read_evidence(&actor, &parsed).await?;
+    Ok(evidence_response(&record, bytes))
+}
+
+/// An evidence file as an inert attachment (also served to the pages'
+/// sessions at `/evidence/{sha256}`).
+pub(crate) fn evidence_response(record: &EvidenceRecord, bytes: Vec<u8>) -> Response {
     let ext = match record.content_type.as_str() {
         "image/jpeg" => "jpg",
         "image/png" => "png",
@@ -190,5 +196,5 @@ async fn download_evidence(
     {
         h.insert(header::HeaderName::from_static("x-evidence-captured-at"), v);
     }
-    Ok(resp)
+    resp
 }

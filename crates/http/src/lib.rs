@@ -50,6 +50,7 @@ mod listings;
 mod metrics;
 mod notifiers;
 mod ratelimit;
+pub mod web;
 mod webhooks;
 
 pub use error::{ApiError, ErrorBody, ErrorDetail};
@@ -78,6 +79,10 @@ pub struct AppState {
     pub evidence_limit: usize,
     /// The per-caller write limiter, if writes are limited.
     pub write_limiter: Option<Arc<WriteLimiter>>,
+    /// Failed web logins, per (address, account) and per address.
+    pub login_throttle: Arc<web::throttle::LoginThrottle>,
+    /// Whether session cookies are `Secure` (behind HTTPS).
+    pub secure_cookies: bool,
 }
 
 /// Which clock the server runs on.
@@ -111,6 +116,8 @@ pub struct Config {
     pub evidence_limit: usize,
     /// Writes allowed per caller; `None` turns the limit off.
     pub write_rate: Option<WriteRate>,
+    /// Mark session cookies `Secure` (serve behind HTTPS).
+    pub secure_cookies: bool,
     /// How often the webhook worker looks for due deliveries; `None` turns
     /// it off (tests then call `App::deliver_webhooks` themselves).
     pub webhooks_every: Option<Duration>,
@@ -296,7 +303,18 @@ pub fn router(state: AppState) -> Router {
     let doc_json = doc.to_pretty_json().unwrap_or_else(|_| "{}".to_owned());
     let docs_html = docs::render(&doc);
     let limiter = state.write_limiter.clone();
+    let sessions = tower_sessions::SessionManagerLayer::new(web::session::DbSessionStore::new(
+        state.app.store().clone(),
+    ))
+    .with_name(web::SESSION_COOKIE)
+    .with_http_only(true)
+    .with_same_site(tower_sessions::cookie::SameSite::Lax)
+    .with_secure(state.secure_cookies)
+    .with_expiry(tower_sessions::Expiry::OnInactivity(
+        time::Duration::minutes(web::IDLE_TIMEOUT_MINUTES),
+    ));
     let router = api_router
+        .merge(web::routes().layer(sessions))
         .route("/healthz", get(|| async { "ok\n" }))
         .route("/readyz", get(readyz))
         .route("/metrics", get(metrics::get_metrics))
@@ -326,6 +344,7 @@ pub fn router(state: AppState) -> Router {
         None => router,
     };
     router
+        .layer(axum::middleware::from_fn(web::security_headers))
         .layer(axum::middleware::from_fn_with_state(
             state.metrics.clone(),
             metrics::track,
@@ -375,6 +394,8 @@ pub async fn build_state(config: &Config) -> Result<AppState, StartError> {
         metrics: Arc::new(Metrics::new()),
         evidence_limit: config.evidence_limit,
         write_limiter: config.write_rate.map(|r| Arc::new(WriteLimiter::new(r))),
+        login_throttle: Arc::default(),
+        secure_cookies: config.secure_cookies,
     })
 }
 

@@ -145,7 +145,8 @@ pub struct CreateEndpointBody {
     #[serde(default)]
     pub description: String,
     /// Event types to receive (`listing.taken_down`, `listing.reinstated`,
-    /// `listing.held`, `listing.released`); empty or absent: all.
+    /// `listing.held`, `listing.released`, `account.suspended`,
+    /// `account.suspension_ended`); empty or absent: all.
     #[serde(default)]
     pub event_types: Vec<String>,
     /// Whether it receives deliveries now (default true).
@@ -325,7 +326,7 @@ pub struct DeliveryView {
     pub event_id: String,
     /// The event's type.
     pub event_type: String,
-    /// The listing.
+    /// The listing, or `account:ORG` for account events.
     pub listing: String,
     /// `pending`, `delivered` or `failed` (retried for a day, then given up).
     pub status: String,

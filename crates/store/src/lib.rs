@@ -39,6 +39,7 @@ mod stats;
 pub use stats::Stats;
 pub mod listings;
 pub mod notifiers;
+pub mod web;
 pub mod webhooks;
 
 use std::collections::HashMap;

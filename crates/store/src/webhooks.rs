@@ -41,11 +41,12 @@ pub struct OutboxEvent {
     pub id: String,
     /// What happened.
     pub kind: ActionType,
-    /// The listing.
+    /// The ordering key: the listing, or `account:ORG` for account events
+    /// (stored in `listing_id`).
     pub listing: String,
     /// Its seller, when known.
     pub seller: Option<String>,
-    /// The listing's own event number, from 1.
+    /// The key's own event number, from 1.
     pub listing_seq: i64,
     /// The audit record it was derived from.
     pub audit_seq: i64,
@@ -85,7 +86,7 @@ pub(crate) async fn append_outbox(
                  WHERE i.complaint_id = $1 AND i.listing_id = $2",
             )
             .bind(c.as_str())
-            .bind(action.listing.as_str())
+            .bind(action.key.as_str())
             .fetch_optional(&mut *tx)
             .await?;
             match row {
@@ -93,20 +94,22 @@ pub(crate) async fn append_outbox(
                 None => (None, None),
             }
         }
-        None => {
+        None if data.listing.is_some() => {
             let row = sqlx::query("SELECT seller FROM listings WHERE id = $1")
-                .bind(action.listing.as_str())
+                .bind(action.key.as_str())
                 .fetch_optional(&mut *tx)
                 .await?;
             (row.map(|r| r.try_get(0)).transpose()?, None)
         }
+        // Account events name the account; there is no seller or right.
+        None => (None, None),
     };
     data.seller = seller.clone();
     data.right = right;
     let listing_seq: i64 = sqlx::query(
         "SELECT COALESCE(MAX(listing_seq), 0) + 1 FROM outbox_events WHERE listing_id = $1",
     )
-    .bind(action.listing.as_str())
+    .bind(action.key.as_str())
     .fetch_one(&mut *tx)
     .await?
     .try_get(0)?;
@@ -124,7 +127,7 @@ pub(crate) async fn append_outbox(
     )
     .bind(&id)
     .bind(action.kind.as_str())
-    .bind(action.listing.as_str())
+    .bind(action.key.as_str())
     .bind(seller)
     .bind(listing_seq)
     .bind(audit_seq)
@@ -382,7 +385,7 @@ pub struct Delivery {
     pub event_id: String,
     /// The event's type.
     pub event_type: ActionType,
-    /// The listing.
+    /// The listing, or `account:ORG` for account events.
     pub listing: String,
     /// Where it stands.
     pub status: DeliveryStatus,

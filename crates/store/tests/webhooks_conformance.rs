@@ -125,6 +125,7 @@ conformance!(
     actions_write_outbox_events_in_their_transaction_numbered_per_listing,
     deliveries_are_leased_in_listing_order_retried_and_given_up,
     concurrent_claimers_never_share_a_delivery_and_keep_listing_order,
+    a_notifier_suspension_and_its_end_are_account_events,
 );
 
 fn t0() -> Timestamp {
@@ -661,4 +662,77 @@ async fn concurrent_claimers_never_share_a_delivery_and_keep_listing_order(store
             .collect();
         assert_eq!(order, [1, 2], "listing L{i} in order");
     }
+}
+
+async fn a_notifier_suspension_and_its_end_are_account_events(store: &SqlStore) {
+    use rightsguard_domain::notifier::AbuseCase;
+    use rightsguard_store::notifiers::NotifierStore;
+    store
+        .create_webhook_endpoint(
+            &endpoint("whe_accounts", &[ActionType::AccountSuspended]),
+            &[],
+        )
+        .await
+        .unwrap();
+    let until = t0().checked_add(secs(86_400 * 30)).unwrap();
+    let suspended = DomainEvent::notifier(
+        org("acme"),
+        &reviewer(),
+        t0(),
+        EventKind::NotifierSuspended {
+            until,
+            reason: "manifestly unfounded notices".into(),
+        },
+    );
+    let v = store
+        .save_notifier_case(
+            &org("acme"),
+            &AbuseCase::Suspended { until },
+            None,
+            t0(),
+            &[suspended],
+        )
+        .await
+        .unwrap();
+    let ended = DomainEvent::notifier(
+        org("acme"),
+        &reviewer(),
+        until,
+        EventKind::NotifierSuspensionEnded,
+    );
+    store
+        .save_notifier_case(
+            &org("acme"),
+            &AbuseCase::Warned { at: until },
+            Some(v),
+            until,
+            &[ended],
+        )
+        .await
+        .unwrap();
+    let events = store.outbox_events(0, 10).await.unwrap();
+    let seen: Vec<(ActionType, &str, i64)> = events
+        .iter()
+        .map(|e| (e.kind, e.listing.as_str(), e.listing_seq))
+        .collect();
+    assert_eq!(
+        seen,
+        [
+            (ActionType::AccountSuspended, "account:acme", 1),
+            (ActionType::AccountSuspensionEnded, "account:acme", 2),
+        ]
+    );
+    let body = events[0].payload_json().unwrap();
+    assert_eq!(body["type"], "account.suspended");
+    assert_eq!(body["data"]["account"], "acme");
+    assert_eq!(body["data"]["reason"], "manifestly unfounded notices");
+    assert!(body["data"]["until"].is_string());
+    assert!(body["data"].get("listing").is_none());
+    // The endpoint subscribed to suspensions only gets the suspension.
+    let d = store
+        .deliveries(Some("whe_accounts"), None, 10)
+        .await
+        .unwrap();
+    assert_eq!(d.len(), 1);
+    assert_eq!(d[0].event_type, ActionType::AccountSuspended);
 }

@@ -175,6 +175,7 @@ pub fn test_config(db: &Database) -> Result<Config, Error> {
         evidence_dir: Some(db.evidence_dir()),
         evidence_limit: EVIDENCE_LIMIT,
         write_rate: None,
+        secure_cookies: false,
         webhooks_every: None,
     })
 }

@@ -519,6 +519,7 @@ const ROUTES: &[(&str, &str)] = &[
     ("get", "/api/v1/me"),
     ("post", "/api/v1/orgs"),
     ("post", "/api/v1/users"),
+    ("put", "/api/v1/users/{id}/password"),
     ("post", "/api/v1/tokens"),
     ("delete", "/api/v1/tokens/{id}"),
     ("post", "/api/v1/powers-of-attorney"),

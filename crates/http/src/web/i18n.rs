@@ -1,0 +1,491 @@
+//! English and Chinese strings of the pages.
+//!
+//! One table, each line a key with its English and Chinese text; a key
+//! missing from the table shows as itself (a test checks every key the
+//! templates use is here). Chinese is simplified, as the Chinese platforms
+//! write it.
+
+/// A language the pages speak.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Lang {
+    /// English.
+    En,
+    /// Simplified Chinese.
+    Zh,
+}
+
+impl Lang {
+    /// Parses `en` or `zh` (and `zh-CN`, `zh-Hans`, ...).
+    pub fn parse(s: &str) -> Option<Self> {
+        let s = s.trim().to_ascii_lowercase();
+        if s == "en" || s.starts_with("en-") {
+            Some(Self::En)
+        } else if s == "zh" || s.starts_with("zh-") {
+            Some(Self::Zh)
+        } else {
+            None
+        }
+    }
+
+    /// The short code (`en`, `zh`).
+    pub fn code(self) -> &'static str {
+        match self {
+            Self::En => "en",
+            Self::Zh => "zh",
+        }
+    }
+
+    /// The code for `<html lang>`.
+    pub fn html_code(self) -> &'static str {
+        match self {
+            Self::En => "en",
+            Self::Zh => "zh-CN",
+        }
+    }
+}
+
+/// The first language of an `Accept-Language` header we speak, by quality.
+pub fn from_accept_language(h: &str) -> Option<Lang> {
+    let mut best: Option<(f32, Lang)> = None;
+    for part in h.split(',') {
+        let mut it = part.split(';');
+        let tag = it.next().unwrap_or("").trim();
+        let q = it
+            .find_map(|p| p.trim().strip_prefix("q="))
+            .and_then(|q| q.parse::<f32>().ok())
+            .unwrap_or(1.0);
+        if let Some(l) = Lang::parse(tag)
+            && best.is_none_or(|(bq, _)| q > bq)
+        {
+            best = Some((q, l));
+        }
+    }
+    best.map(|(_, l)| l)
+}
+
+/// The text of `key` in `lang` (the key itself if the table lacks it).
+pub fn tr(lang: Lang, key: &str) -> &'static str {
+    match TABLE.iter().find(|(k, _, _)| *k == key) {
+        Some((_, en, zh)) => match lang {
+            Lang::En => en,
+            Lang::Zh => zh,
+        },
+        None => {
+            tracing::warn!(key, "missing translation");
+            "?"
+        }
+    }
+}
+
+/// Every string: (key, English, Chinese).
+pub const TABLE: &[(&str, &str, &str)] = &[
+    ("admin", "Admin", "管理"),
+    (
+        "administrative_complaint",
+        "Administrative complaint",
+        "行政投诉",
+    ),
+    (
+        "advance_clock",
+        "Advance the clock and run due jobs",
+        "推进时钟并运行到期任务",
+    ),
+    ("advance_days", "Days to advance", "推进天数"),
+    ("audit", "Audit log", "审计日志"),
+    (
+        "audit_bad",
+        "The audit chain is broken at",
+        "审计链在此处断裂：",
+    ),
+    (
+        "audit_ok",
+        "The audit chain verifies: every record intact",
+        "审计链校验通过：所有记录完好",
+    ),
+    ("back_home", "Back to the start page", "返回首页"),
+    (
+        "bad_class",
+        "not a Nice class (1–45)",
+        "不是有效的尼斯分类（1–45）",
+    ),
+    (
+        "bad_days",
+        "Enter a whole number of days from 0 to 3650",
+        "请输入 0 到 3650 之间的整数天数",
+    ),
+    (
+        "case_reference",
+        "Case number or filing reference",
+        "案号或立案编号",
+    ),
+    (
+        "certificate_file",
+        "Registration certificate (PDF or image)",
+        "注册证书（PDF 或图片）",
+    ),
+    ("certificates", "Certificates", "证书"),
+    ("choose_one", "Choose one of the options", "请选择一项"),
+    ("classes", "Nice classes", "尼斯分类"),
+    (
+        "classes_hint",
+        "(comma-separated, e.g. 18, 25)",
+        "（用逗号分隔，例如 18, 25）",
+    ),
+    (
+        "clock_and_jobs",
+        "Demo clock and deadline jobs",
+        "演示时钟与期限任务",
+    ),
+    ("clock_now", "Clock now", "当前时钟"),
+    (
+        "cn_accept",
+        "Valid: forward to the rights holder",
+        "有效：转交权利人",
+    ),
+    (
+        "cn_refuse",
+        "Invalid: the takedown stands",
+        "无效：维持删除",
+    ),
+    ("complainant", "Complainant", "投诉人"),
+    ("complaint", "Complaint", "投诉"),
+    (
+        "complaints_against_me",
+        "Complaints against my listings",
+        "针对我商品的投诉",
+    ),
+    (
+        "confirm_delivery",
+        "Confirm delivery to the rights holder (starts the escalation window)",
+        "确认已送达权利人（起算维权期限）",
+    ),
+    ("counter_due", "Counter-notice due", "反通知截止"),
+    ("counter_notices", "Counter-notices", "反通知"),
+    (
+        "counter_notices_to_answer",
+        "Counter-notices to answer",
+        "待回应的反通知",
+    ),
+    (
+        "counter_statement",
+        "Your statement (why the listing does not infringe)",
+        "您的声明（为何商品不构成侵权）",
+    ),
+    (
+        "csrf_refused",
+        "This form was not sent from this site's page, or the page is too old. Reload the page and try again.",
+        "该表单不是从本站页面提交的，或页面已过期。请刷新页面后重试。",
+    ),
+    (
+        "decision_reason",
+        "Reason (required; shown to the parties)",
+        "理由（必填；各方可见）",
+    ),
+    ("details", "Details", "详情"),
+    ("due_in", "due in", "剩余"),
+    ("error", "Error", "错误"),
+    ("escalation_due", "Escalation window ends", "维权期限截止"),
+    ("escalation_kind", "Escalation", "维权方式"),
+    ("evidence", "Evidence", "证据"),
+    ("evidence_files", "Evidence files", "证据文件"),
+    ("file_complaint", "File a complaint", "提交投诉"),
+    ("file_counter_notice", "File counter-notice", "提交反通知"),
+    ("general_points", "General violation points", "一般违规分"),
+    (
+        "good_faith",
+        "Good-faith programme bars met",
+        "符合善意投诉人标准",
+    ),
+    ("history", "History", "历史记录"),
+    ("home", "Overview", "概览"),
+    ("id", "Id", "编号"),
+    (
+        "internal",
+        "Something went wrong on our side; it was logged.",
+        "服务器出错，已记录。",
+    ),
+    ("jobs_run", "Deadline jobs run:", "已运行期限任务："),
+    ("jurisdiction", "Jurisdiction (e.g. CN)", "法域（例如 CN）"),
+    ("kind", "Kind", "类型"),
+    ("kind_copyright", "Copyright", "著作权"),
+    ("kind_design", "Design", "外观设计"),
+    ("kind_patent", "Patent", "专利"),
+    ("kind_trademark", "Trademark", "商标"),
+    ("lawsuit", "Lawsuit", "诉讼"),
+    ("listing", "Listing", "商品"),
+    ("listing_capture", "Listing as captured", "商品快照"),
+    ("listings", "Listings", "商品"),
+    (
+        "listings_hint",
+        "(listing ids, one per line or comma-separated)",
+        "（商品编号，每行一个或用逗号分隔）",
+    ),
+    (
+        "listings_required",
+        "Name at least one listing",
+        "请至少填写一个商品",
+    ),
+    ("login", "Sign in", "登录"),
+    (
+        "login_failed",
+        "Wrong user or password.",
+        "用户名或密码错误。",
+    ),
+    (
+        "login_throttled",
+        "Too many failed sign-ins from here. Wait 15 minutes and try again.",
+        "此处登录失败次数过多，请 15 分钟后再试。",
+    ),
+    ("logout", "Sign out", "退出"),
+    (
+        "manifestly_unfounded",
+        "Manifestly unfounded (counts towards DSA Art. 23)",
+        "明显无依据（计入 DSA 第 23 条）",
+    ),
+    ("menu", "Menu", "菜单"),
+    ("my_complaints", "My complaints", "我的投诉"),
+    ("my_rights", "My rights", "我的权利"),
+    ("my_standing", "My penalty record", "我的处罚记录"),
+    ("name", "Name", "名称"),
+    ("next_deadline", "Next deadline", "下一期限"),
+    (
+        "next_step",
+        "What happens at the next step",
+        "下一步将发生什么",
+    ),
+    ("no", "No", "否"),
+    ("no_complaints", "No complaints yet.", "暂无投诉。"),
+    (
+        "no_counter_notices",
+        "No counter-notices wait for a decision or a delivery.",
+        "没有待处理或待送达的反通知。",
+    ),
+    ("no_history", "No history yet.", "暂无历史记录。"),
+    (
+        "no_next_step",
+        "No further penalty is pending.",
+        "暂无后续处罚。",
+    ),
+    (
+        "no_penalties",
+        "No penalties: your record is clean.",
+        "无处罚记录。",
+    ),
+    (
+        "no_rights",
+        "No rights registered yet. Register one below.",
+        "尚未登记权利，请在下方登记。",
+    ),
+    (
+        "no_rights_to_verify",
+        "No rights wait for verification.",
+        "没有待审核的权利。",
+    ),
+    ("no_users", "No users.", "没有用户。"),
+    (
+        "no_verified_rights",
+        "You need a verified right to file a complaint.",
+        "需要已审核通过的权利才能投诉。",
+    ),
+    (
+        "not_found",
+        "Not found: it does not exist, or it is not yours to see.",
+        "未找到：该对象不存在，或您无权查看。",
+    ),
+    ("nothing_here", "Nothing here yet.", "暂无内容。"),
+    ("organisation", "Organisation", "组织"),
+    ("overdue_by", "overdue by", "已逾期"),
+    ("owner", "Owner", "权利人"),
+    ("password", "Password", "密码"),
+    ("penalties", "Penalties", "处罚"),
+    ("penalty", "Penalty", "处罚"),
+    ("platform_time", "Platform time", "平台时间"),
+    (
+        "queue_empty",
+        "The review queue is empty.",
+        "审核队列为空。",
+    ),
+    ("reason", "Reason", "理由"),
+    ("reason_copyright", "Copyright infringement", "著作权侵权"),
+    ("reason_counterfeit", "Counterfeit", "假冒"),
+    ("reason_design", "Design infringement", "外观设计侵权"),
+    (
+        "reason_if_rejecting",
+        "Reason (required to reject)",
+        "理由（驳回时必填）",
+    ),
+    ("reason_patent", "Patent infringement", "专利侵权"),
+    ("reason_required", "This field is required.", "此项为必填。"),
+    ("reason_trademark_misuse", "Trademark misuse", "商标滥用"),
+    ("record_escalation", "Record escalation", "登记维权"),
+    ("register_right", "Register a right", "登记权利"),
+    ("registered_right", "The registered right", "登记的权利"),
+    (
+        "reversed_by_counter_notice",
+        "Takedowns reversed",
+        "删除被撤销比例",
+    ),
+    ("registration_number", "Registration number", "注册号"),
+    ("reject", "Reject", "驳回"),
+    ("review_due", "Review due", "审核截止"),
+    ("review_queue", "Review queue", "审核队列"),
+    ("right", "Right", "权利"),
+    ("right_expired", "Expired", "已过期"),
+    ("right_pending", "Awaiting verification", "待审核"),
+    ("right_rejected", "Rejected", "已驳回"),
+    ("right_revoked", "Revoked", "已撤销"),
+    ("right_verified", "Verified", "已审核"),
+    ("rights_to_verify", "Rights to verify", "待审核权利"),
+    ("role", "Role", "角色"),
+    ("role_admin", "Admin", "管理员"),
+    ("role_agent", "Agent", "代理人"),
+    ("role_reviewer", "Reviewer", "审核员"),
+    ("role_rights_holder", "Rights holder", "权利人"),
+    ("role_seller", "Seller", "卖家"),
+    ("role_system", "System", "系统"),
+    ("round", "Round", "轮次"),
+    ("run_jobs", "Run due jobs now", "立即运行到期任务"),
+    ("seller", "Seller", "卖家"),
+    ("serious_strikes", "Serious violations", "严重违规"),
+    ("skip_to_content", "Skip to content", "跳到正文"),
+    ("sla", "SLA", "时限"),
+    (
+        "st_counter_notice_pending",
+        "Counter-notice to review",
+        "反通知待审核",
+    ),
+    ("st_escalated", "Escalated", "已维权"),
+    ("st_established", "Established", "已成立"),
+    ("st_forwarded", "Counter-notice forwarded", "反通知已转交"),
+    ("st_out_of_scope", "Out of scope", "超出范围"),
+    ("st_reinstated", "Reinstated", "已恢复"),
+    ("st_rejected", "Rejected", "已驳回"),
+    ("st_under_review", "Under review", "审核中"),
+    ("st_upheld", "Taken down", "已删除"),
+    ("st_withdrawn", "Withdrawn", "已撤回"),
+    ("state", "State", "状态"),
+    ("store_active", "Trading", "正常经营"),
+    ("store_closed_since", "Closed since", "已关店，自"),
+    ("store_frozen_until", "Frozen until", "冻结至"),
+    ("store_status", "Store", "店铺"),
+    ("submitted", "Submitted", "提交时间"),
+    (
+        "system_clock",
+        "The server runs on the system clock; it cannot be moved.",
+        "服务器使用系统时钟，无法调整。",
+    ),
+    (
+        "takedowns_to_answer",
+        "Takedowns you can answer",
+        "可回应的删除",
+    ),
+    ("uphold", "Uphold: take the listing down", "成立：删除商品"),
+    ("user_id", "User id", "用户名"),
+    ("users", "Users", "用户"),
+    ("valid_from", "Valid from", "有效期起"),
+    ("valid_until", "Valid until (optional)", "有效期至（可选）"),
+    ("verify", "Verify", "审核通过"),
+    ("when", "When", "时间"),
+    ("yes", "Yes", "是"),
+    ("withdraw", "Withdraw", "撤回"),
+    ("days", "days", "天"),
+    ("decided", "decided", "已处理"),
+    (
+        "manifestly_unfounded_rate",
+        "Manifestly unfounded",
+        "明显无依据比例",
+    ),
+    ("notices", "Listings notified", "投诉商品数"),
+    (
+        "notifier_accuracy",
+        "Notifier's accuracy record",
+        "投诉人准确率记录",
+    ),
+    ("takedown_success", "Takedowns that held", "删除成立比例"),
+    ("my_account", "My account", "我的账户"),
+    ("change_password", "Change password", "修改密码"),
+    ("current_password", "Current password", "当前密码"),
+    (
+        "new_password",
+        "New password (at least 10 characters)",
+        "新密码（至少 10 个字符）",
+    ),
+    ("repeat_password", "New password again", "再次输入新密码"),
+    (
+        "wrong_password",
+        "This is not your current password.",
+        "当前密码不正确。",
+    ),
+    (
+        "passwords_differ",
+        "The two new passwords differ.",
+        "两次输入的新密码不一致。",
+    ),
+    (
+        "password_changed",
+        "Your password was changed.",
+        "密码已修改。",
+    ),
+    (
+        "token_issued",
+        "API token issued (shown only now) for",
+        "已签发 API 令牌（仅显示一次），用户",
+    ),
+    ("token_revoked", "API token revoked:", "已撤销 API 令牌："),
+    (
+        "no_such_token",
+        "No live token with that id.",
+        "没有该编号的有效令牌。",
+    ),
+    ("issue_token", "Issue API token", "签发 API 令牌"),
+    ("revoke_token", "Revoke API token", "撤销 API 令牌"),
+    ("token_id", "Token id (tok_...)", "令牌编号（tok_...）"),
+    ("dashboard", "Your complaints in figures", "投诉数据"),
+    (
+        "listings_by_state",
+        "Listings complained of, by state",
+        "被投诉商品（按状态）",
+    ),
+    (
+        "median_decision",
+        "Median time to a decision",
+        "处理时长中位数",
+    ),
+    ("hours", "hours", "小时"),
+    ("no_decisions_yet", "No decisions yet.", "尚无处理结果。"),
+];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn accept_language_picks_the_best_we_speak() {
+        assert_eq!(
+            from_accept_language("zh-CN,zh;q=0.9,en;q=0.8"),
+            Some(Lang::Zh)
+        );
+        assert_eq!(
+            from_accept_language("fr, en;q=0.5, zh;q=0.4"),
+            Some(Lang::En)
+        );
+        assert_eq!(from_accept_language("fr"), None);
+    }
+
+    #[test]
+    fn every_key_the_templates_use_is_translated() {
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/templates");
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let text = std::fs::read_to_string(entry.unwrap().path()).unwrap();
+            for part in text.split("f.t(\"").skip(1) {
+                let key = part.split('"').next().unwrap();
+                assert!(TABLE.iter().any(|(k, _, _)| *k == key), "missing key {key}");
+            }
+        }
+        let mut keys: Vec<_> = TABLE.iter().map(|(k, _, _)| k).collect();
+        let n = keys.len();
+        keys.sort();
+        keys.dedup();
+        assert_eq!(keys.len(), n, "duplicate keys");
+    }
+}

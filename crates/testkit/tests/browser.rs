@@ -1,0 +1,99 @@
+//! The browser test: the complaint lifecycle walked through the pages only,
+//! in Debian's Chromium driven by npm `playwright-core`
+//! (`tests/browser/lifecycle.mjs`), against the real server on SQLite.
+//!
+//! `scripts/browser-deps` installs Chromium (with CJK fonts) and
+//! playwright-core and `scripts/test` exports `RG_CHROMIUM` and
+//! `RG_PLAYWRIGHT_DIR`. Without them the test prints SKIPPED loudly, and
+//! fails under CI. Screenshots of each main page go to `$RG_SCREENSHOTS`
+//! (default `/var/tmp/rightsguard-screenshots`).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use reqwest::{Client, StatusCode};
+use rightsguard_app::Secret;
+use rightsguard_domain::ids::UserId;
+use rightsguard_testkit::{Backend, spawn_app};
+use serde_json::json;
+
+const SUFFIX: &str = "-browser-pass";
+
+fn tools() -> Option<(String, String)> {
+    let chromium = std::env::var("RG_CHROMIUM")
+        .ok()
+        .or_else(|| Some("/usr/bin/chromium".to_owned()))
+        .filter(|p| std::path::Path::new(p).exists());
+    let playwright = std::env::var("RG_PLAYWRIGHT_DIR")
+        .ok()
+        .or_else(|| Some("/var/tmp/rightsguard-npm-browser/node_modules".to_owned()))
+        .filter(|p| std::path::Path::new(p).join("playwright-core").exists());
+    match (chromium, playwright) {
+        (Some(c), Some(p)) => Some((c, p)),
+        _ => None,
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_lifecycle_through_the_pages_in_a_real_browser() {
+    let Some((chromium, playwright)) = tools() else {
+        eprintln!(
+            "\n*** SKIPPED: the browser test needs Chromium and playwright-core — run scripts/browser-deps (scripts/test does) ***\n"
+        );
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "the browser test must not be skipped under CI"
+        );
+        return;
+    };
+    let app = spawn_app(Backend::Sqlite).await.unwrap().unwrap();
+    let system = app.state.app.system_actor();
+    for user in ["adam", "rita", "alice", "bob", "sam", "sue", "ann"] {
+        app.state
+            .app
+            .set_password(
+                &system,
+                &UserId::parse(user).unwrap(),
+                Secret::new(format!("{user}{SUFFIX}")),
+            )
+            .await
+            .unwrap();
+    }
+    for (id, seller, title) in [
+        ("L1", "shop1", "ACME classic sneakers, factory original"),
+        ("L2", "shop2", "A.C.M.E running shoes"),
+    ] {
+        let resp = Client::new()
+            .post(app.url("/api/v1/listings"))
+            .bearer_auth(&app.tokens.admin)
+            .json(&json!({"id": id, "seller": seller, "title": title,
+                          "description": "Cheap, same as in the shops.", "category": "Shoes"}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), StatusCode::CREATED);
+    }
+    let shots = std::env::var("RG_SCREENSHOTS")
+        .unwrap_or_else(|_| "/var/tmp/rightsguard-screenshots".to_owned());
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/browser/lifecycle.mjs");
+    let base = app.base.clone();
+    let out = tokio::task::spawn_blocking(move || {
+        std::process::Command::new("node")
+            .arg(script)
+            .env("RG_BASE", base)
+            .env("RG_CHROMIUM", chromium)
+            .env("RG_PLAYWRIGHT_DIR", playwright)
+            .env("RG_SCREENSHOTS", &shots)
+            .env("RG_PASSWORD_SUFFIX", SUFFIX)
+            .output()
+            .unwrap()
+    })
+    .await
+    .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    println!("{stdout}");
+    assert!(
+        out.status.success(),
+        "lifecycle.mjs failed:\n{stdout}\n{stderr}"
+    );
+    app.finish().await.unwrap();
+}

@@ -1,0 +1,189 @@
+// The whole complaint lifecycle through the pages only, in a real browser
+// (Debian's Chromium driven by playwright-core), as each role: register a
+// right, verify it, file a complaint, take the listing down, the seller's
+// counter-notice, the reviewer accepts and forwards it, the escalation window
+// lapses on the demo clock (moved on the admin page) and the listing is
+// reinstated. Once in English, once in Chinese. Checks what each role may
+// not see, and saves a screenshot of each main page.
+//
+// Environment: RG_BASE (server URL), RG_CHROMIUM, RG_PLAYWRIGHT_DIR,
+// RG_SCREENSHOTS, RG_PASSWORD_SUFFIX (each user's password is user + suffix).
+import { createRequire } from 'node:module';
+import { mkdirSync } from 'node:fs';
+import assert from 'node:assert/strict';
+
+const require = createRequire(import.meta.url);
+const { chromium } = require(`${process.env.RG_PLAYWRIGHT_DIR}/playwright-core`);
+const base = process.env.RG_BASE;
+const shots = process.env.RG_SCREENSHOTS;
+const suffix = process.env.RG_PASSWORD_SUFFIX;
+mkdirSync(shots, { recursive: true });
+
+const browser = await chromium.launch({
+  executablePath: process.env.RG_CHROMIUM,
+  headless: true,
+  args: ['--headless', '--no-sandbox', '--disable-background-networking'],
+});
+
+let shotCount = 0;
+async function shot(page, name) {
+  shotCount += 1;
+  await page.screenshot({ path: `${shots}/${name}.png`, fullPage: true });
+}
+
+const file = (name, text) => ({ name, mimeType: 'text/plain', buffer: Buffer.from(text) });
+
+// One signed-in browser per user, in a language, at a width.
+async function as(user, lang, width = 1280) {
+  const context = await browser.newContext({
+    locale: lang === 'zh' ? 'zh-CN' : 'en-US',
+    extraHTTPHeaders: { 'Accept-Language': lang === 'zh' ? 'zh-CN,zh;q=0.9' : 'en-US,en;q=0.9' },
+    viewport: { width, height: 900 },
+  });
+  const page = await context.newPage();
+  const problems = [];
+  // Console errors but the 403/404 answers this test asks for on purpose
+  // (a CSP violation would show here as "Refused to ...").
+  page.on('console', (m) => {
+    if (m.type() === 'error' && !m.text().startsWith('Failed to load resource')) problems.push(m.text());
+  });
+  page.on('pageerror', (e) => problems.push(String(e)));
+  await page.goto(`${base}/login`);
+  await page.getByLabel(lang === 'zh' ? '用户名' : 'User id').fill(user);
+  await page.getByLabel(lang === 'zh' ? '密码' : 'Password').fill(user + suffix);
+  await Promise.all([page.waitForURL(`${base}/`), page.locator('form[action="/login"] button').click()]);
+  return { page, context, problems };
+}
+
+async function submit(page, selector) {
+  await Promise.all([page.waitForNavigation({ waitUntil: 'load' }), page.locator(selector).click()]);
+}
+
+async function lifecycle(lang, n, listing, seller, other) {
+  const zh = lang === 'zh';
+  const t = (en, cn) => (zh ? cn : en);
+  const right = `tm-web-${n}`;
+  const complaint = `C-WEB-${n}`;
+
+  // Rights holder: register a right with its certificate.
+  const alice = await as('alice', lang);
+  await alice.page.goto(`${base}/rights`);
+  await alice.page.locator('#id').fill(right);
+  await alice.page.locator('#jurisdiction').fill('CN');
+  await alice.page.locator('#number').fill(`5555${n}`);
+  await alice.page.locator('#classes').fill('25');
+  await alice.page.locator('#valid_from').fill('2020-01-01');
+  await alice.page.locator('#certificate').setInputFiles(file('certificate.txt', `Certificate of registration ${right}`));
+  await submit(alice.page, 'form[action="/rights"] button[type=submit]');
+  assert.match(await alice.page.content(), new RegExp(right));
+  assert.match(await alice.page.content(), new RegExp(t('Awaiting verification', '待审核')));
+  await shot(alice.page, `${lang}-rights-holder-rights`);
+
+  // Reviewer: verify it.
+  const rita = await as('rita', lang);
+  await rita.page.goto(`${base}/review/rights`);
+  await shot(rita.page, `${lang}-reviewer-rights-to-verify`);
+  await submit(rita.page, `form[action="/rights/${right}/decision"] button[value=verify]`);
+
+  // Rights holder: file the complaint with evidence.
+  await alice.page.goto(`${base}/complaints/new`);
+  await alice.page.locator('#id').fill(complaint);
+  await alice.page.locator('#right').selectOption(right);
+  await alice.page.locator('#listings').fill(listing);
+  await alice.page.locator('#evidence').setInputFiles(file('capture.txt', `Capture of ${listing} showing the mark`));
+  await shot(alice.page, `${lang}-rights-holder-file-complaint`);
+  await submit(alice.page, 'form[action="/complaints/new"] button[type=submit]');
+  assert.equal(new URL(alice.page.url()).pathname, `/complaints/${complaint}`);
+  assert.match(await alice.page.content(), new RegExp(t('Under review', '审核中')));
+
+  // Reviewer: the queue shows it with its SLA; take the listing down.
+  await rita.page.goto(`${base}/review`);
+  assert.match(await rita.page.content(), new RegExp(complaint));
+  await shot(rita.page, `${lang}-reviewer-queue`);
+  await rita.page.goto(`${base}/complaints/${complaint}`);
+  await shot(rita.page, `${lang}-reviewer-complaint`);
+  // A reason is required to reject: an empty one is refused beside the field.
+  await submit(rita.page, `#item-${listing} button[value=reject]`);
+  assert.equal(await rita.page.locator(`#item-${listing} .field-error`).count(), 1);
+  await submit(rita.page, `#item-${listing} button[value=uphold]`);
+  assert.match(await rita.page.content(), new RegExp(t('Taken down', '已删除')));
+
+  // Seller: sees the takedown with its deadline and files a counter-notice.
+  const sam = await as(seller, lang);
+  await sam.page.goto(`${base}/complaints`);
+  assert.match(await sam.page.content(), new RegExp(complaint));
+  await shot(sam.page, `${lang}-seller-complaints`);
+  await sam.page.goto(`${base}/complaints/${complaint}`);
+  assert.match(await sam.page.content(), new RegExp(t('Counter-notice due', '反通知截止')));
+  await sam.page.locator(`#statement-${listing}`).fill(t('We are an authorised reseller; invoice attached.', '我们是授权经销商，附发票。'));
+  await sam.page.locator(`#cn-evidence-${listing}`).setInputFiles(file('invoice.txt', 'Invoice 2026-001'));
+  await shot(sam.page, `${lang}-seller-counter-notice`);
+  await submit(sam.page, `#item-${listing} button[value=counter_notice]`);
+  assert.match(await sam.page.content(), new RegExp(t('Counter-notice to review', '反通知待审核')));
+  await sam.page.goto(`${base}/standing`);
+  await shot(sam.page, `${lang}-seller-penalty-record`);
+
+  // Reviewer: accepts the counter-notice and confirms its delivery.
+  await rita.page.goto(`${base}/review/counter-notices`);
+  assert.match(await rita.page.content(), new RegExp(complaint));
+  await shot(rita.page, `${lang}-reviewer-counter-notices`);
+  await rita.page.goto(`${base}/complaints/${complaint}`);
+  await rita.page.locator(`#cnreason-${listing}`).fill(t('Invoice checks out.', '发票属实。'));
+  await submit(rita.page, `#item-${listing} button[value=cn_accept]`);
+  await submit(rita.page, `#item-${listing} button[value=confirm_delivery]`);
+
+  // Rights holder: the escalation countdown runs.
+  await alice.page.goto(`${base}/complaints/${complaint}`);
+  assert.match(await alice.page.content(), new RegExp(t('Escalation window ends', '维权期限截止')));
+  await shot(alice.page, `${lang}-rights-holder-escalation-countdown`);
+
+  // What others may not see.
+  const stranger = await as(other, lang);
+  const r = await stranger.page.goto(`${base}/complaints/${complaint}`);
+  assert.equal(r.status(), 404);
+  assert.equal((await sam.page.goto(`${base}/review`)).status(), 403);
+  assert.equal((await alice.page.goto(`${base}/admin`)).status(), 403);
+  assert.equal((await rita.page.goto(`${base}/admin`)).status(), 403);
+
+  // Admin: the window lapses on the demo clock; the due job reinstates.
+  const adam = await as('adam', lang);
+  await adam.page.goto(`${base}/admin`);
+  await adam.page.locator('#days').fill('30');
+  await submit(adam.page, 'form[action="/admin/clock"] button');
+  assert.match(await adam.page.content(), new RegExp(t('Deadline jobs run', '已运行期限任务')));
+  await shot(adam.page, `${lang}-admin`);
+
+  await alice.page.goto(`${base}/complaints/${complaint}`);
+  assert.match(await alice.page.content(), new RegExp(t('Reinstated', '已恢复')));
+  await shot(alice.page, `${lang}-rights-holder-reinstated`);
+  await alice.page.goto(`${base}/complaints`);
+  await shot(alice.page, `${lang}-rights-holder-complaints`);
+  await alice.page.goto(`${base}/`);
+  assert.match(await alice.page.content(), new RegExp(t('Takedowns that held', '删除成立比例')));
+  await shot(alice.page, `${lang}-rights-holder-dashboard`);
+
+  // The same pages at phone width.
+  const phone = await as('rita', lang, 390);
+  await phone.page.goto(`${base}/complaints/${complaint}`);
+  await shot(phone.page, `${lang}-phone-complaint`);
+  const overflow = await phone.page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+  assert.ok(overflow <= 1, `the page fits a phone (overflow ${overflow}px)`);
+
+  // Sign out ends the session.
+  await submit(alice.page, 'form[action="/logout"] button');
+  await alice.page.goto(`${base}/complaints`);
+  assert.equal(new URL(alice.page.url()).pathname, '/login');
+
+  for (const who of [alice, rita, sam, stranger, adam, phone]) {
+    assert.deepEqual(who.problems, [], 'no console errors (e.g. CSP violations)');
+    await who.context.close();
+  }
+}
+
+try {
+  await lifecycle('en', 1, 'L1', 'sam', 'sue');
+  await lifecycle('zh', 2, 'L2', 'sue', 'sam');
+  console.log(`browser lifecycle passed; ${shotCount} screenshots in ${shots}`);
+} finally {
+  await browser.close();
+}

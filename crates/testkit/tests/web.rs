@@ -1,0 +1,712 @@
+//! The web pages over HTTP, as a browser would send them: sign-in and
+//! passwords, sessions, the CSRF and origin checks, login throttling, the
+//! security headers, the language switch, and that each role sees only its
+//! own objects (404 for anyone else's), on both engines.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use reqwest::{Client, StatusCode, header};
+use rightsguard_testkit::{Backend, TestApp, spawn_app};
+use serde_json::{Value, json};
+
+/// A browser: a cookie jar of one cookie (the session), no redirects.
+struct Browser<'a> {
+    app: &'a TestApp,
+    client: Client,
+    cookie: Option<String>,
+    lang: Option<&'static str>,
+}
+
+struct Page {
+    status: StatusCode,
+    headers: header::HeaderMap,
+    body: String,
+}
+
+impl Page {
+    fn location(&self) -> &str {
+        self.headers
+            .get(header::LOCATION)
+            .map(|v| v.to_str().unwrap())
+            .unwrap_or("")
+    }
+    fn csrf(&self) -> String {
+        let i = self
+            .body
+            .find("name=\"csrf\" value=\"")
+            .expect("a form with a CSRF token");
+        let rest = &self.body[i + 19..];
+        rest[..rest.find('"').unwrap()].to_owned()
+    }
+}
+
+impl<'a> Browser<'a> {
+    fn new(app: &'a TestApp) -> Self {
+        Self {
+            app,
+            client: Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .unwrap(),
+            cookie: None,
+            lang: None,
+        }
+    }
+
+    async fn send(&mut self, req: reqwest::RequestBuilder) -> Page {
+        let mut req = req.header("sec-fetch-site", "same-origin");
+        if let Some(c) = &self.cookie {
+            req = req.header(header::COOKIE, c);
+        }
+        if let Some(l) = self.lang {
+            req = req.header(header::ACCEPT_LANGUAGE, l);
+        }
+        let resp = req.send().await.unwrap();
+        for v in resp.headers().get_all(header::SET_COOKIE) {
+            let v = v.to_str().unwrap();
+            if let Some(rest) = v.strip_prefix("rg_session=") {
+                let value = rest.split(';').next().unwrap();
+                self.cookie = if v.contains("Max-Age=0") || value.is_empty() {
+                    None
+                } else {
+                    Some(format!("rg_session={value}"))
+                };
+            }
+        }
+        Page {
+            status: resp.status(),
+            headers: resp.headers().clone(),
+            body: resp.text().await.unwrap(),
+        }
+    }
+
+    async fn get(&mut self, path: &str) -> Page {
+        let req = self.client.get(self.app.url(path));
+        self.send(req).await
+    }
+
+    async fn post(&mut self, path: &str, form: &[(&str, &str)]) -> Page {
+        let req = self.client.post(self.app.url(path)).form(form);
+        self.send(req).await
+    }
+
+    async fn post_multipart(&mut self, path: &str, form: &[(&str, &str)]) -> Page {
+        let mut m = reqwest::multipart::Form::new();
+        for (k, v) in form {
+            // `file:NAME` sends the value as an uploaded file.
+            m = match k.strip_prefix("file:") {
+                Some(name) => m.part(
+                    name.to_string(),
+                    reqwest::multipart::Part::bytes(v.as_bytes().to_vec()).file_name("capture.txt"),
+                ),
+                None => m.text(k.to_string(), v.to_string()),
+            };
+        }
+        let req = self.client.post(self.app.url(path)).multipart(m);
+        self.send(req).await
+    }
+
+    async fn login(&mut self, user: &str, password: &str) -> Page {
+        let csrf = self.get("/login").await.csrf();
+        self.post(
+            "/login",
+            &[("csrf", &csrf), ("user", user), ("password", password)],
+        )
+        .await
+    }
+
+    async fn signed_in(app: &'a TestApp, user: &str) -> Self {
+        let mut b = Self::new(app);
+        let p = b.login(user, &format!("{user}-password-1")).await;
+        assert_eq!(p.status, StatusCode::SEE_OTHER, "{user}: {}", p.body);
+        b
+    }
+}
+
+async fn api(
+    app: &TestApp,
+    method: reqwest::Method,
+    path: &str,
+    token: &str,
+    body: Value,
+) -> (StatusCode, Value) {
+    let resp = Client::new()
+        .request(method, app.url(path))
+        .bearer_auth(token)
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    let status = resp.status();
+    let text = resp.text().await.unwrap();
+    (
+        status,
+        serde_json::from_str(&text).unwrap_or(Value::String(text)),
+    )
+}
+
+async fn set_passwords(app: &TestApp) {
+    let t = &app.tokens;
+    for user in ["adam", "rita", "alice", "bob", "sam", "sue", "ann"] {
+        let (s, b) = api(
+            app,
+            reqwest::Method::PUT,
+            &format!("/api/v1/users/{user}/password"),
+            &t.admin,
+            json!({"password": format!("{user}-password-1")}),
+        )
+        .await;
+        assert_eq!(s, StatusCode::NO_CONTENT, "{b}");
+    }
+    // One's own: fine; someone else's: that user does not exist for you.
+    let (s, _) = api(
+        app,
+        reqwest::Method::PUT,
+        "/api/v1/users/sam/password",
+        &t.seller,
+        json!({"password": "sam-password-1"}),
+    )
+    .await;
+    assert_eq!(s, StatusCode::NO_CONTENT);
+    let (s, b) = api(
+        app,
+        reqwest::Method::PUT,
+        "/api/v1/users/alice/password",
+        &t.seller,
+        json!({"password": "stolen-password"}),
+    )
+    .await;
+    assert_eq!(s, StatusCode::NOT_FOUND, "{b}");
+    let (s, b) = api(
+        app,
+        reqwest::Method::PUT,
+        "/api/v1/users/sam/password",
+        &t.seller,
+        json!({"password": "short"}),
+    )
+    .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{b}");
+    assert!(
+        b["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("at least 10"),
+        "{b}"
+    );
+}
+
+/// A verified right `tm1` of acme, listings L1 (shop1) and L2 (shop2) in Shoes.
+async fn seed(app: &TestApp) {
+    let t = &app.tokens;
+    let (s, b) = api(app, reqwest::Method::POST, "/api/v1/rights", &t.holder,
+        json!({"id": "tm1", "kind": "trademark", "jurisdiction": "CN", "registration_number": "123",
+               "nice_classes": [25], "valid_from": "2020-01-01", "certificates": ["11".repeat(32)]})).await;
+    assert_eq!(s, StatusCode::CREATED, "{b}");
+    for (id, seller) in [("L1", "shop1"), ("L2", "shop2")] {
+        let (s, b) = api(app, reqwest::Method::POST, "/api/v1/listings", &t.admin,
+            json!({"id": id, "seller": seller, "title": format!("ACME shoes {id}"), "description": "cheap ACME", "category": "Shoes"})).await;
+        assert_eq!(s, StatusCode::CREATED, "{b}");
+    }
+}
+
+async fn security_headers_are_on_every_response(app: &TestApp) {
+    for path in [
+        "/login",
+        "/",
+        "/assets/app.css",
+        "/api/v1/policy",
+        "/healthz",
+        "/no-such-page",
+    ] {
+        let resp = Client::new().get(app.url(path)).send().await.unwrap();
+        let h = resp.headers();
+        let csp = h
+            .get(header::CONTENT_SECURITY_POLICY)
+            .unwrap()
+            .to_str()
+            .unwrap();
+        assert!(csp.contains("frame-ancestors 'none'"), "{path}: {csp}");
+        assert!(
+            csp.contains("script-src 'self'") && !csp.contains("unsafe-inline"),
+            "{path}: {csp}"
+        );
+        assert_eq!(
+            h.get(header::X_CONTENT_TYPE_OPTIONS).unwrap(),
+            "nosniff",
+            "{path}"
+        );
+        assert!(h.get(header::REFERRER_POLICY).is_some(), "{path}");
+    }
+    // The pages carry no inline script or style for the CSP to block.
+    let login = Client::new()
+        .get(app.url("/login"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        !login.contains("<script") && !login.contains("style="),
+        "{login}"
+    );
+}
+
+async fn sign_in_sets_a_safe_cookie_and_sign_out_ends_the_session(app: &TestApp) {
+    let mut b = Browser::new(app);
+    let p = b.get("/").await;
+    assert_eq!(p.status, StatusCode::SEE_OTHER);
+    assert_eq!(p.location(), "/login");
+    let form = b.get("/login").await;
+    let before = b
+        .cookie
+        .clone()
+        .expect("an anonymous session for the CSRF token");
+    let cookie = p
+        .headers
+        .get(header::SET_COOKIE)
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert!(
+        cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax"),
+        "{cookie}"
+    );
+    assert!(
+        !cookie.contains("Secure"),
+        "plain HTTP test server: {cookie}"
+    );
+    let p = b
+        .post(
+            "/login",
+            &[
+                ("csrf", &form.csrf()),
+                ("user", "rita"),
+                ("password", "rita-password-1"),
+            ],
+        )
+        .await;
+    assert_eq!(p.status, StatusCode::SEE_OTHER, "{}", p.body);
+    assert_ne!(
+        b.cookie.as_ref(),
+        Some(&before),
+        "a new session id after sign-in (no fixation)"
+    );
+    let home = b.get("/").await;
+    assert_eq!(home.status, StatusCode::OK);
+    assert!(home.body.contains("rita"), "{}", home.body);
+    let csrf = home.csrf();
+    let stolen = b.cookie.clone();
+    let p = b.post("/logout", &[("csrf", &csrf)]).await;
+    assert_eq!(p.status, StatusCode::SEE_OTHER);
+    // The old cookie is dead on the server, not just forgotten by the browser.
+    let mut thief = Browser::new(app);
+    thief.cookie = stolen;
+    assert_eq!(thief.get("/review").await.location(), "/login");
+    // Wrong passwords and unknown users get the same answer.
+    let mut b = Browser::new(app);
+    let wrong = b.login("rita", "not-her-password").await;
+    let unknown = b.login("nobody", "not-her-password").await;
+    assert_eq!(wrong.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(unknown.status, StatusCode::UNAUTHORIZED);
+    assert!(wrong.body.contains("Wrong user or password"));
+    assert!(
+        wrong.body.contains("value=\"rita\""),
+        "what was typed stays"
+    );
+}
+
+async fn writes_without_the_token_or_from_elsewhere_are_refused(app: &TestApp) {
+    let mut b = Browser::new(app);
+    let csrf = b.get("/login").await.csrf();
+    let p = b
+        .post(
+            "/login",
+            &[("user", "rita"), ("password", "rita-password-1")],
+        )
+        .await;
+    assert_eq!(p.status, StatusCode::FORBIDDEN, "no token");
+    let p = b
+        .post(
+            "/login",
+            &[
+                ("csrf", "0".repeat(csrf.len()).as_str()),
+                ("user", "rita"),
+                ("password", "rita-password-1"),
+            ],
+        )
+        .await;
+    assert_eq!(p.status, StatusCode::FORBIDDEN, "wrong token");
+    // The right token, sent from another site's page.
+    let req = b
+        .client
+        .post(app.url("/login"))
+        .header("sec-fetch-site", "cross-site")
+        .header(header::COOKIE, b.cookie.clone().unwrap())
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("user", "rita"),
+            ("password", "rita-password-1"),
+        ]);
+    assert_eq!(
+        req.send().await.unwrap().status(),
+        StatusCode::FORBIDDEN,
+        "cross-site"
+    );
+    let req = b
+        .client
+        .post(app.url("/login"))
+        .header(header::ORIGIN, "https://evil.example")
+        .header(header::COOKIE, b.cookie.clone().unwrap())
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("user", "rita"),
+            ("password", "rita-password-1"),
+        ]);
+    assert_eq!(
+        req.send().await.unwrap().status(),
+        StatusCode::FORBIDDEN,
+        "foreign Origin"
+    );
+    // A signed-in user's write without the token changes nothing.
+    let mut admin = Browser::signed_in(app, "adam").await;
+    let before = app.state.app.now();
+    let p = admin.post("/admin/clock", &[("days", "3")]).await;
+    assert_eq!(p.status, StatusCode::FORBIDDEN);
+    assert_eq!(app.state.app.now(), before);
+}
+
+async fn repeated_failures_throttle_that_account_from_that_address_only(app: &TestApp) {
+    let mut b = Browser::new(app);
+    for _ in 0..5 {
+        assert_eq!(
+            b.login("sue", "guess-guess-guess").await.status,
+            StatusCode::UNAUTHORIZED
+        );
+    }
+    let p = b.login("sue", "sue-password-1").await;
+    assert_eq!(
+        p.status,
+        StatusCode::TOO_MANY_REQUESTS,
+        "even the right password waits"
+    );
+    // Another account from the same address still signs in.
+    assert_eq!(
+        b.login("sam", "sam-password-2").await.status,
+        StatusCode::SEE_OTHER
+    );
+}
+
+async fn each_role_sees_only_its_own(app: &TestApp) {
+    // The rights holder files a complaint through the pages.
+    let mut alice = Browser::signed_in(app, "alice").await;
+    let rights = alice.get("/rights").await;
+    assert!(rights.body.contains("tm1"), "{}", rights.body);
+    // Not verified yet: the complaint page says so.
+    let p = alice.get("/complaints/new").await;
+    assert!(p.body.contains("need a verified right"), "{}", p.body);
+    let mut rita = Browser::signed_in(app, "rita").await;
+    let q = rita.get("/review/rights").await;
+    assert!(q.body.contains("tm1"));
+    let p = rita
+        .post(
+            "/rights/tm1/decision",
+            &[("csrf", &q.csrf()), ("decision", "verify")],
+        )
+        .await;
+    assert_eq!(p.status, StatusCode::SEE_OTHER, "{}", p.body);
+    let form = alice.get("/complaints/new").await;
+    let csrf = form.csrf();
+    // A mistake keeps what was typed and names the field.
+    let p = alice
+        .post_multipart(
+            "/complaints/new",
+            &[
+                ("csrf", &csrf),
+                ("id", "C1"),
+                ("right", "tm1"),
+                ("reason", "counterfeit"),
+                ("listings", "L1, NOPE"),
+            ],
+        )
+        .await;
+    assert_eq!(p.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(p.body.contains("id=\"listings-error\""), "{}", p.body);
+    assert!(p.body.contains("L1, NOPE"), "what was typed stays");
+    let p = alice
+        .post_multipart(
+            "/complaints/new",
+            &[
+                ("csrf", &csrf),
+                ("id", "C1"),
+                ("right", "tm1"),
+                ("reason", "counterfeit"),
+                ("listings", "L1"),
+                (
+                    "file:evidence",
+                    "A capture of listing L1 showing the ACME mark.",
+                ),
+            ],
+        )
+        .await;
+    assert_eq!(p.status, StatusCode::SEE_OTHER, "{}", p.body);
+    assert_eq!(p.location(), "/complaints/C1");
+    assert!(
+        alice
+            .get("/complaints")
+            .await
+            .body
+            .contains("/complaints/C1")
+    );
+    // The reviewer sees it in the queue and takes it down, with a reason required to reject.
+    let q = rita.get("/review").await;
+    assert!(q.body.contains("/complaints/C1"), "{}", q.body);
+    let page = rita.get("/complaints/C1").await;
+    assert!(page.body.contains("accuracy record"), "{}", page.body);
+    assert!(page.body.contains("The registered right"), "side by side");
+    // Evidence opens from the page for the parties and staff, as an inert attachment.
+    let at = page
+        .body
+        .find("href=\"/evidence/")
+        .expect("an evidence link");
+    let link = page.body[at + 6..].split('"').next().unwrap().to_owned();
+    let file = rita.get(&link).await;
+    assert_eq!(file.status, StatusCode::OK, "{link}");
+    assert!(file.body.contains("ACME mark"));
+    assert!(
+        file.headers[header::CONTENT_DISPOSITION]
+            .to_str()
+            .unwrap()
+            .starts_with("attachment")
+    );
+    assert!(
+        file.headers[header::CONTENT_SECURITY_POLICY]
+            .to_str()
+            .unwrap()
+            .starts_with("sandbox")
+    );
+    assert!(
+        page.body.contains("complaint submitted"),
+        "the history names its events: {}",
+        page.body
+    );
+    assert!(
+        page.body.contains("ACME shoes L1"),
+        "the listing capture: {}",
+        page.body
+    );
+    let csrf = page.csrf();
+    let p = rita
+        .post_multipart(
+            "/complaints/C1",
+            &[
+                ("csrf", &csrf),
+                ("listing", "L1"),
+                ("action", "reject"),
+                ("reason", ""),
+            ],
+        )
+        .await;
+    assert_eq!(p.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let p = rita
+        .post_multipart(
+            "/complaints/C1",
+            &[("csrf", &csrf), ("listing", "L1"), ("action", "uphold")],
+        )
+        .await;
+    assert_eq!(p.status, StatusCode::SEE_OTHER, "{}", p.body);
+    // The seller of L1 sees it and may answer; the other seller and the other
+    // rights holder get 404, exactly like for a complaint that does not exist.
+    let mut sam = Browser::signed_in(app, "sam").await;
+    let mine = sam.get("/complaints/C1").await;
+    assert_eq!(mine.status, StatusCode::OK);
+    assert!(
+        mine.body.contains("value=\"counter_notice\""),
+        "{}",
+        mine.body
+    );
+    assert!(sam.get("/complaints").await.body.contains("/complaints/C1"));
+    let mut sue = Browser::signed_in(app, "sue").await;
+    assert_eq!(
+        sue.get("/complaints/C1").await.status,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        sue.get("/complaints/NOPE").await.status,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        sue.get(&link).await.status,
+        StatusCode::NOT_FOUND,
+        "evidence of others"
+    );
+    assert!(!sue.get("/complaints").await.body.contains("C1"));
+    let mut bob = Browser::signed_in(app, "bob").await;
+    assert_eq!(
+        bob.get("/complaints/C1").await.status,
+        StatusCode::NOT_FOUND
+    );
+    assert!(!bob.get("/rights").await.body.contains("tm1"));
+    // Writes against what one may not see are 404 too.
+    let csrf = sue.get("/").await.csrf();
+    let p = sue
+        .post_multipart(
+            "/complaints/C1",
+            &[
+                ("csrf", &csrf),
+                ("listing", "L1"),
+                ("action", "counter_notice"),
+                ("statement", "mine"),
+            ],
+        )
+        .await;
+    assert_eq!(p.status, StatusCode::NOT_FOUND);
+    // Staff pages are refused to others.
+    assert_eq!(sam.get("/review").await.status, StatusCode::FORBIDDEN);
+    assert_eq!(alice.get("/admin").await.status, StatusCode::FORBIDDEN);
+    assert_eq!(rita.get("/admin").await.status, StatusCode::FORBIDDEN);
+    // The seller's penalty record; the admin's page.
+    assert_eq!(sam.get("/standing").await.status, StatusCode::OK);
+    let mut adam = Browser::signed_in(app, "adam").await;
+    let admin = adam.get("/admin").await;
+    assert!(
+        admin.body.contains("audit chain verifies"),
+        "{}",
+        admin.body
+    );
+}
+
+async fn the_language_follows_the_switch_and_the_browser(app: &TestApp) {
+    let mut b = Browser::new(app);
+    b.lang = Some("zh-CN,zh;q=0.9,en;q=0.5");
+    let p = b.get("/login").await;
+    assert!(
+        p.body.contains("登录") && p.body.contains("lang=\"zh-CN\""),
+        "{}",
+        p.body
+    );
+    let p = b.get("/lang/en?next=/login").await;
+    assert_eq!(p.location(), "/login");
+    let cookie = p
+        .headers
+        .get(header::SET_COOKIE)
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert!(cookie.starts_with("rg_lang=en"), "{cookie}");
+    let p = b.get("/lang/zh?next=//evil.example").await;
+    assert_eq!(p.location(), "/", "no open redirect");
+    // Empty states are stated, in the language asked for.
+    let mut bob = Browser::signed_in(app, "bob").await;
+    bob.lang = Some("zh");
+    let p = bob.get("/complaints").await;
+    assert!(p.body.contains("暂无投诉"), "{}", p.body);
+}
+
+async fn account_dashboard_and_tokens(app: &TestApp) {
+    // A user changes its own password; mistakes are named beside the field.
+    let mut sam = Browser::signed_in(app, "sam").await;
+    let csrf = sam.get("/account").await.csrf();
+    let p = sam
+        .post(
+            "/account",
+            &[
+                ("csrf", &csrf),
+                ("current", "wrong-one-here"),
+                ("new", "sam-password-2"),
+                ("repeat", "sam-password-2"),
+            ],
+        )
+        .await;
+    assert_eq!(p.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(p.body.contains("id=\"current-error\""), "{}", p.body);
+    let p = sam
+        .post(
+            "/account",
+            &[
+                ("csrf", &csrf),
+                ("current", "sam-password-1"),
+                ("new", "sam-password-2"),
+                ("repeat", "sam-password-3"),
+            ],
+        )
+        .await;
+    assert!(p.body.contains("id=\"repeat-error\""), "{}", p.body);
+    let p = sam
+        .post(
+            "/account",
+            &[
+                ("csrf", &csrf),
+                ("current", "sam-password-1"),
+                ("new", "sam-password-2"),
+                ("repeat", "sam-password-2"),
+            ],
+        )
+        .await;
+    assert_eq!(p.status, StatusCode::OK, "{}", p.body);
+    let mut again = Browser::new(app);
+    assert_eq!(
+        again.login("sam", "sam-password-2").await.status,
+        StatusCode::SEE_OTHER
+    );
+    // The rights holder's figures.
+    let mut alice = Browser::signed_in(app, "alice").await;
+    let home = alice.get("/").await;
+    assert!(
+        home.body.contains("Takedowns that held") && home.body.contains("<meter"),
+        "{}",
+        home.body
+    );
+    // The admin issues a token on the page (shown once) and revokes it.
+    let mut adam = Browser::signed_in(app, "adam").await;
+    let csrf = adam.get("/admin").await.csrf();
+    let p = adam
+        .post("/admin/tokens", &[("csrf", &csrf), ("user", "bob")])
+        .await;
+    let at = p.body.find("rg_").expect("the new token, once");
+    let token: String = p.body[at..]
+        .chars()
+        .take_while(|c| c.is_ascii_alphanumeric() || *c == '_' || *c == '-')
+        .collect();
+    let id_at = p.body.find("(tok_").unwrap();
+    let id: String = p.body[id_at + 1..]
+        .chars()
+        .take_while(|c| *c != ')')
+        .collect();
+    let (s, _) = api(app, reqwest::Method::GET, "/api/v1/me", &token, json!({})).await;
+    assert_eq!(s, StatusCode::OK);
+    let p = adam
+        .post("/admin/tokens/revoke", &[("csrf", &csrf), ("id", &id)])
+        .await;
+    assert!(p.body.contains("revoked"), "{}", p.body);
+    let (s, _) = api(app, reqwest::Method::GET, "/api/v1/me", &token, json!({})).await;
+    assert_eq!(s, StatusCode::UNAUTHORIZED);
+}
+
+async fn scenario(app: TestApp) {
+    set_passwords(&app).await;
+    seed(&app).await;
+    security_headers_are_on_every_response(&app).await;
+    sign_in_sets_a_safe_cookie_and_sign_out_ends_the_session(&app).await;
+    writes_without_the_token_or_from_elsewhere_are_refused(&app).await;
+    each_role_sees_only_its_own(&app).await;
+    the_language_follows_the_switch_and_the_browser(&app).await;
+    account_dashboard_and_tokens(&app).await;
+    // Last: it locks sue out from this address for 15 minutes.
+    repeated_failures_throttle_that_account_from_that_address_only(&app).await;
+    app.finish().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_web_pages() {
+    scenario(spawn_app(Backend::Sqlite).await.unwrap().unwrap()).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_web_pages() {
+    let Some(app) = spawn_app(Backend::Postgres).await.unwrap() else {
+        return;
+    };
+    scenario(app).await;
+}
