@@ -72,6 +72,17 @@ impl<S: Store> App<S> {
         Ok(self.store().verify_audit(anchor).await?)
     }
 
+    /// Refuses anyone but an admin (for operations outside the app, such as
+    /// moving a manual clock).
+    pub fn require_admin(&self, actor: &Actor, command: &'static str) -> Result<()> {
+        require(actor, &[Role::Admin], command)
+    }
+}
+
+impl<
+    S: Store + rightsguard_store::listings::ListingStore + rightsguard_store::findings::FindingStore,
+> App<S>
+{
     /// Runs due jobs on an admin's request (tests and operations drive the
     /// timers explicitly with it).
     pub async fn run_due_jobs_as(
@@ -82,12 +93,6 @@ impl<S: Store> App<S> {
     ) -> Result<crate::JobCounts> {
         require(actor, &[Role::Admin], "run jobs")?;
         self.run_due_jobs(worker, limit).await
-    }
-
-    /// Refuses anyone but an admin (for operations outside the app, such as
-    /// moving a manual clock).
-    pub fn require_admin(&self, actor: &Actor, command: &'static str) -> Result<()> {
-        require(actor, &[Role::Admin], command)
     }
 }
 

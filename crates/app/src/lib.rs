@@ -22,6 +22,7 @@ mod access;
 mod accounts;
 mod evidence;
 mod exports;
+mod findings;
 pub mod idempotency;
 mod listings;
 pub mod notifiers;
@@ -32,6 +33,7 @@ pub use access::complaint_as_seen_by;
 pub use accounts::{AuthError, IssuedToken, Secret};
 pub use evidence::Uploaded;
 pub use exports::StatementPage;
+pub use findings::{ComplaintFiled, RESCAN_HOLDER, SCAN_LISTING, ScanIndex};
 pub use idempotency::{Answer, IdempotencyError, IdempotencyKey, Rendered};
 pub use listings::{Blocklist, MAX_PAGE};
 
@@ -44,6 +46,8 @@ use rightsguard_domain::penalty::{Standing, assess, violations_of};
 use rightsguard_domain::policy::Policy;
 use rightsguard_domain::right::{Right, RightCommand, RightState, certificate_conflicts};
 use rightsguard_domain::rule::RuleError;
+use rightsguard_store::findings::FindingStore;
+use rightsguard_store::listings::ListingStore;
 use rightsguard_store::{NewJob, Store, StoreError};
 
 /// Where the current time comes from.
@@ -143,12 +147,14 @@ pub struct JobCounts {
     pub expired_windows: usize,
     /// Notifier assessments.
     pub assessments: usize,
+    /// Listing scans and rescans of a rights holder (monitoring).
+    pub scans: usize,
 }
 
 impl JobCounts {
     /// All jobs finished.
     pub fn total(&self) -> usize {
-        self.expired_windows + self.assessments
+        self.expired_windows + self.assessments + self.scans
     }
 }
 
@@ -169,6 +175,7 @@ pub struct App<S> {
     evidence: Option<Arc<rightsguard_store::evidence::EvidenceStore>>,
     inflight: idempotency::InFlight,
     gate: Arc<listings::ListingGate>,
+    monitor: Arc<findings::Monitor>,
 }
 
 impl<S: Store> App<S> {
@@ -185,6 +192,7 @@ impl<S: Store> App<S> {
             evidence: None,
             inflight: Default::default(),
             gate: Arc::default(),
+            monitor: Arc::default(),
         })
     }
 
@@ -252,36 +260,6 @@ impl<S: Store> App<S> {
         Ok(right)
     }
 
-    /// Verifies, rejects, revokes or expires a right.
-    pub async fn act_on_right(
-        &self,
-        actor: &Actor,
-        id: &RightId,
-        cmd: &RightCommand,
-    ) -> Result<Right> {
-        for _ in 0..RETRIES {
-            let loaded = self
-                .store
-                .right(id)
-                .await?
-                .ok_or_else(|| AppError::NotFound(format!("right {id}")))?;
-            let now = self.now();
-            let t = loaded
-                .value
-                .apply(cmd, actor, now, self.calendar.local_date(now))?;
-            match self
-                .store
-                .save_right(&t.state, loaded.version, &t.events)
-                .await
-            {
-                Ok(_) => return Ok(t.state),
-                Err(StoreError::Conflict(_)) => continue,
-                Err(e) => return Err(e.into()),
-            }
-        }
-        Err(AppError::Busy(format!("right {id}")))
-    }
-
     /// Submits a complaint on a right; schedules nothing yet (review has an
     /// SLA clock, not a state-changing deadline).
     pub async fn submit_complaint(&self, actor: &Actor, cmd: SubmitComplaint) -> Result<Complaint> {
@@ -345,49 +323,6 @@ impl<S: Store> App<S> {
         }
     }
 
-    /// Runs due jobs as worker `worker`, up to `limit`; returns how many it
-    /// finished, by kind. Jobs whose window is already gone (the listing moved
-    /// on) finish as no-ops. Call it from a timer loop or, in tests, directly.
-    pub async fn run_due_jobs(&self, worker: &str, limit: i64) -> Result<JobCounts> {
-        let now = self.now();
-        let lease = SignedDuration::from_secs(300);
-        let jobs = self.store.claim_due_jobs(now, worker, lease, limit).await?;
-        let system = Actor::system(self.platform.clone());
-        let mut done = JobCounts::default();
-        for job in jobs {
-            let outcome = match job.kind.as_str() {
-                EXPIRE_WINDOW => self.expire_window(&system, &job.payload).await,
-                notifiers::ASSESS_NOTIFIER => self.assess_job_run(&job.payload).await,
-                // A kind this version does not know (scheduled by a newer
-                // one): leave it for a worker that does, rather than drop it.
-                other => Err(AppError::Busy(format!(
-                    "job kind {other} is unknown to this worker"
-                ))),
-            };
-            match outcome {
-                Ok(()) | Err(AppError::Rule(_)) | Err(AppError::NotFound(_)) => {
-                    // Applied, or moot: the rules refused because the window
-                    // is no longer open (already expired, or the case moved on).
-                    if self.store.complete_job(job.id, worker, now).await? {
-                        match job.kind.as_str() {
-                            EXPIRE_WINDOW => done.expired_windows += 1,
-                            _ => done.assessments += 1,
-                        }
-                    }
-                }
-                Err(e) => {
-                    let retry = now
-                        .checked_add(SignedDuration::from_secs(60))
-                        .unwrap_or(now);
-                    self.store
-                        .fail_job(job.id, worker, &e.to_string(), retry)
-                        .await?;
-                }
-            }
-        }
-        Ok(done)
-    }
-
     async fn expire_window(&self, system: &Actor, payload: &serde_json::Value) -> Result<()> {
         let field = |k: &str| {
             payload
@@ -429,6 +364,87 @@ impl<S: Store> App<S> {
             &self.policy,
             &self.calendar,
         ))
+    }
+}
+
+impl<S: Store + ListingStore + FindingStore> App<S> {
+    /// Verifies, rejects, revokes or expires a right.
+    pub async fn act_on_right(
+        &self,
+        actor: &Actor,
+        id: &RightId,
+        cmd: &RightCommand,
+    ) -> Result<Right> {
+        for _ in 0..RETRIES {
+            let loaded = self
+                .store
+                .right(id)
+                .await?
+                .ok_or_else(|| AppError::NotFound(format!("right {id}")))?;
+            let now = self.now();
+            let t = loaded
+                .value
+                .apply(cmd, actor, now, self.calendar.local_date(now))?;
+            match self
+                .store
+                .save_right(&t.state, loaded.version, &t.events)
+                .await
+            {
+                Ok(_) => {
+                    self.right_changed(&loaded.value, &t.state).await?;
+                    return Ok(t.state);
+                }
+                Err(StoreError::Conflict(_)) => continue,
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Err(AppError::Busy(format!("right {id}")))
+    }
+
+    /// Runs due jobs as worker `worker`, up to `limit`; returns how many it
+    /// finished, by kind. Jobs whose window is already gone (the listing moved
+    /// on) finish as no-ops. Call it from a timer loop or, in tests, directly.
+    pub async fn run_due_jobs(&self, worker: &str, limit: i64) -> Result<JobCounts> {
+        let now = self.now();
+        let lease = SignedDuration::from_secs(300);
+        let jobs = self.store.claim_due_jobs(now, worker, lease, limit).await?;
+        let system = Actor::system(self.platform.clone());
+        let mut done = JobCounts::default();
+        for job in jobs {
+            let outcome = match job.kind.as_str() {
+                EXPIRE_WINDOW => self.expire_window(&system, &job.payload).await,
+                notifiers::ASSESS_NOTIFIER => self.assess_job_run(&job.payload).await,
+                findings::SCAN_LISTING => self.run_scan_listing(&job.payload).await,
+                findings::RESCAN_HOLDER => self.run_rescan_holder(&job.payload).await,
+                // A kind this version does not know (scheduled by a newer
+                // one): leave it for a worker that does, rather than drop it.
+                other => Err(AppError::Busy(format!(
+                    "job kind {other} is unknown to this worker"
+                ))),
+            };
+            match outcome {
+                Ok(()) | Err(AppError::Rule(_)) | Err(AppError::NotFound(_)) => {
+                    // Applied, or moot: the rules refused because the window
+                    // is no longer open (already expired, or the case moved on).
+                    if self.store.complete_job(job.id, worker, now).await? {
+                        match job.kind.as_str() {
+                            EXPIRE_WINDOW => done.expired_windows += 1,
+                            findings::SCAN_LISTING | findings::RESCAN_HOLDER => done.scans += 1,
+                            _ => done.assessments += 1,
+                        }
+                    }
+                }
+                Err(e) => {
+                    let retry = now
+                        .checked_add(SignedDuration::from_secs(60))
+                        .unwrap_or(now);
+                    self.store
+                        .fail_job(job.id, worker, &e.to_string(), retry)
+                        .await?;
+                }
+            }
+        }
+        Ok(done)
     }
 }
 

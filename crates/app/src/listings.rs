@@ -161,7 +161,7 @@ fn write<T>(l: &RwLock<T>, v: T) {
 }
 
 /// A new random id with a prefix (`bt-`, `au-`): 64 random bits, hex.
-fn random_id(prefix: &str) -> Result<String> {
+pub(crate) fn random_id(prefix: &str) -> Result<String> {
     let mut b = [0u8; 8];
     getrandom::fill(&mut b)
         .map_err(|e| AppError::Store(StoreError::Corrupt(format!("no randomness: {e}"))))?;
@@ -260,8 +260,13 @@ impl<S: Store + ListingStore> App<S> {
             }
         }
         let gate = self.gate(&seller, &content).await?;
-        let t = Listing::create(id, seller, content, gate, actor, self.now())?;
-        let version = self.store().create_listing(&t.state, &t.events).await?;
+        let now = self.now();
+        let t = Listing::create(id, seller, content, gate, actor, now)?;
+        let scan = crate::findings::scan_job(&t.state, 1, now);
+        let version = self
+            .store()
+            .create_listing_with_jobs(&t.state, &t.events, &[scan])
+            .await?;
         Ok(Versioned {
             value: t.state,
             version,
@@ -287,10 +292,12 @@ impl<S: Store + ListingStore> App<S> {
             .into());
         }
         let gate = self.gate(&loaded.value.seller, &content).await?;
-        let t = loaded.value.update(content, gate, actor, self.now())?;
+        let now = self.now();
+        let t = loaded.value.update(content, gate, actor, now)?;
+        let scan = crate::findings::scan_job(&t.state, expected_version + 1, now);
         let version = self
             .store()
-            .save_listing(&t.state, expected_version, &t.events)
+            .save_listing_with_jobs(&t.state, expected_version, &t.events, &[scan])
             .await?;
         Ok(Versioned {
             value: t.state,

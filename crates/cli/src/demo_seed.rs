@@ -453,5 +453,41 @@ pub async fn seed(app: &App<SqlStore>, clock: &ManualClock) -> anyhow::Result<Ve
         )?,
     )
     .await?;
+
+    // Monitoring: the rights holders' marks are searched for in every
+    // listing; the scans run as jobs and leave findings to triage.
+    app.set_right_marks(
+        &alice,
+        &acme.id,
+        rightsguard_store::findings::RightMarks {
+            mark: "ACME".into(),
+            aliases: vec!["AKME".into()],
+        },
+    )
+    .await?;
+    app.set_right_marks(
+        &lena,
+        &lumen.id,
+        rightsguard_store::findings::RightMarks {
+            mark: "LUMEN".into(),
+            aliases: Vec::new(),
+        },
+    )
+    .await?;
+    for (id, seller, title, category) in [
+        ("L-601", &sue, "Lum3n pro running shoes", "Shoes"),
+        ("L-602", &sid, "AKME canvas sneakers, all sizes", "Shoes"),
+        ("L-603", &sue, "L.U.M.E.N training jersey", "Clothing"),
+        ("L-604", &sid, "Plain white sneakers", "Shoes"),
+    ] {
+        app.create_listing(
+            seller,
+            ListingId::parse(id)?,
+            None,
+            serde_json::from_value(serde_json::json!({"title": title, "category": category}))?,
+        )
+        .await?;
+    }
+    app.run_due_jobs("demo-seed", 100).await?;
     Ok(logins)
 }

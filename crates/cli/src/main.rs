@@ -33,6 +33,7 @@ mod deadline;
 mod demo;
 mod demo_seed;
 mod export;
+mod findings;
 mod hash;
 mod policy;
 mod scan;
@@ -102,6 +103,11 @@ enum Command {
     /// Configure the marketplace's webhook endpoints (signed enforcement events).
     #[command(subcommand)]
     Webhook(webhook::WebhookCommand),
+    /// Monitoring findings: list them, dismiss one.
+    #[command(subcommand)]
+    Findings(findings::FindingsCommand),
+    /// Rescan every listing against a rights holder's verified rights (or every holder's).
+    Rescan(findings::RescanArgs),
 }
 
 fn main() -> ExitCode {
@@ -126,6 +132,8 @@ fn main() -> ExitCode {
         Command::Report(command) => export::report(command),
         Command::Export(command) => export::export(command),
         Command::Webhook(command) => webhook::run(command),
+        Command::Findings(command) => findings::findings(command),
+        Command::Rescan(args) => findings::rescan(args),
     };
     match result {
         Ok(code) => code,

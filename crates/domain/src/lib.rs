@@ -20,6 +20,7 @@ pub mod complaint;
 pub mod csv;
 pub mod dsa;
 pub mod event;
+pub mod finding;
 pub mod ids;
 pub mod listing;
 pub mod lumen;

@@ -52,6 +52,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(run_jobs))
         .merge(crate::listings::routes())
         .merge(crate::webhooks::routes())
+        .merge(crate::findings::routes())
 }
 
 fn not_found(what: &str, id: &str) -> ApiError {
@@ -635,6 +636,8 @@ pub struct JobsRun {
     pub expired_windows: usize,
     /// Of those, notifier assessments (DSA Art. 23).
     pub assessments: usize,
+    /// Of those, monitoring scans (of one listing, or a rescan of a rights holder).
+    pub scans: usize,
 }
 
 /// Runs the due deadline jobs now: admins only (the background runner does
@@ -647,5 +650,6 @@ async fn run_jobs(State(s): State<AppState>, Caller(actor): Caller) -> ApiResult
         done: n.total(),
         expired_windows: n.expired_windows,
         assessments: n.assessments,
+        scans: n.scans,
     }))
 }

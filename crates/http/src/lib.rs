@@ -44,6 +44,7 @@ mod error;
 mod evidence;
 mod exports;
 mod extract;
+mod findings;
 mod idempotency;
 mod listings;
 mod metrics;
@@ -189,6 +190,7 @@ names its principal in `X-On-Behalf-Of` when it holds several powers of attorney
         (name = "admin", description = "Audit, clock and jobs"),
         (name = "exports", description = "DSA statements of reasons, Lumen-style notices, CSV exports, the transparency report"),
         (name = "webhooks", description = "Signed webhooks of enforcement actions to the marketplace: endpoints, delivery log, redelivery (admins)"),
+        (name = "findings", description = "Monitoring: findings of verified rights in listings, triage, batch complaints and rescans"),
     )
 )]
 struct ApiDoc;

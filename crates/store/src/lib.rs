@@ -32,6 +32,7 @@
 pub mod backup;
 pub mod evidence;
 pub mod exports;
+pub mod findings;
 pub mod idempotency;
 mod stats;
 

@@ -19,8 +19,8 @@ use sqlx::Row;
 use sqlx::any::AnyRow;
 
 use crate::{
-    Result, SqlStore, StoreError, Versioned, append_audit, corrupt, from_json, from_micros,
-    is_unique_violation, micros, state_name, to_json,
+    NewJob, Result, SqlStore, StoreError, Versioned, append_audit, corrupt, from_json, from_micros,
+    insert_jobs, is_unique_violation, micros, state_name, to_json,
 };
 
 /// A block term with its id and version.
@@ -55,6 +55,16 @@ pub trait ListingStore: Send + Sync {
         &self,
         listing: &Listing,
         events: &[DomainEvent],
+    ) -> impl Future<Output = Result<i64>> + Send {
+        self.create_listing_with_jobs(listing, events, &[])
+    }
+    /// [`ListingStore::create_listing`], scheduling `jobs` (its scan) in the
+    /// same transaction.
+    fn create_listing_with_jobs(
+        &self,
+        listing: &Listing,
+        events: &[DomainEvent],
+        jobs: &[NewJob],
     ) -> impl Future<Output = Result<i64>> + Send;
     /// Saves a changed listing if it is still at `expected_version`.
     fn save_listing(
@@ -62,6 +72,16 @@ pub trait ListingStore: Send + Sync {
         listing: &Listing,
         expected_version: i64,
         events: &[DomainEvent],
+    ) -> impl Future<Output = Result<i64>> + Send {
+        self.save_listing_with_jobs(listing, expected_version, events, &[])
+    }
+    /// [`ListingStore::save_listing`], scheduling `jobs` in the same transaction.
+    fn save_listing_with_jobs(
+        &self,
+        listing: &Listing,
+        expected_version: i64,
+        events: &[DomainEvent],
+        jobs: &[NewJob],
     ) -> impl Future<Output = Result<i64>> + Send;
     /// Loads a listing.
     fn listing(
@@ -151,7 +171,12 @@ const BLOCK_TERM_COLUMNS: &str = "id, body, version";
 const AUTHORISATION_COLUMNS: &str = "id, owner, body, created_at";
 
 impl ListingStore for SqlStore {
-    async fn create_listing(&self, l: &Listing, events: &[DomainEvent]) -> Result<i64> {
+    async fn create_listing_with_jobs(
+        &self,
+        l: &Listing,
+        events: &[DomainEvent],
+        jobs: &[NewJob],
+    ) -> Result<i64> {
         let mut tx = self.begin_write().await?;
         let inserted = sqlx::query(
             "INSERT INTO listings (id, seller, state, body, version, updated_at) VALUES ($1, $2, $3, $4, 1, $5)",
@@ -170,15 +195,17 @@ impl ListingStore for SqlStore {
             r => r?,
         };
         append_audit(&mut tx, events).await?;
+        insert_jobs(&mut tx, jobs).await?;
         tx.commit().await?;
         Ok(1)
     }
 
-    async fn save_listing(
+    async fn save_listing_with_jobs(
         &self,
         l: &Listing,
         expected_version: i64,
         events: &[DomainEvent],
+        jobs: &[NewJob],
     ) -> Result<i64> {
         let mut tx = self.begin_write().await?;
         let done = sqlx::query(
@@ -196,6 +223,7 @@ impl ListingStore for SqlStore {
             return Err(StoreError::Conflict(format!("listing {}", l.id)));
         }
         append_audit(&mut tx, events).await?;
+        insert_jobs(&mut tx, jobs).await?;
         tx.commit().await?;
         Ok(expected_version + 1)
     }

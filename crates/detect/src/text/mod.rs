@@ -117,6 +117,13 @@ impl Field {
     }
 }
 
+/// Folds a text the way the index does (case, width, diacritics, invisible
+/// characters, confusables): two listings whose titles fold the same are the
+/// same text under disguise (stay-down compares them so).
+pub fn fold_text(s: &str) -> String {
+    fold::fold_str(s)
+}
+
 /// How a hit matched: what a reviewer reads first.
 ///
 /// When several evasions combine, the one named is the first that applies in

@@ -1,0 +1,764 @@
+//! Monitoring: incremental and scheduled scans of listings against the
+//! verified rights of every rights holder, findings and their triage.
+//!
+//! The main design decision is that every scan is a durable job in the
+//! existing jobs table, claimed with a lease by [`App::run_due_jobs`]: a
+//! listing write schedules its scan (`scan_listing`, keyed by listing and
+//! version) in the write's own transaction, so a listing is never written
+//! without its scan being owed, and a process that dies mid-scan leaves the
+//! job to be claimed again when its lease runs out. A scan never doubles a
+//! finding because findings are keyed by (listing, right, cause) and each
+//! scan of a listing is reconciled with what is stored in one transaction
+//! ([`FindingStore::record_findings`]).
+//!
+//! The rights are matched through one [`ScanIndex`] (a [`TextIndex`] of the
+//! marks and aliases of every verified right) kept per process and rebuilt
+//! when a right is verified or leaves force, or its marks change. A rescan
+//! of one rights holder (`rescan_holder`: weekly by default, and when one of
+//! its rights is verified or its marks change, or on request) walks every
+//! listing in id order and always builds a fresh index, so a change made by
+//! another process is picked up at the latest by the next rescan. A rescan
+//! re-run after a crash starts again from the first listing; the findings it
+//! already wrote count as "already known" the second time.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::{Arc, RwLock};
+
+use jiff::{SignedDuration, Timestamp};
+use rightsguard_detect::text::{ClassSet, Field, MarkSpec, TextIndex, fold_text};
+use rightsguard_domain::actor::{Actor, Role};
+use rightsguard_domain::complaint::{ListingRef, ReasonCode, SubmitComplaint};
+use rightsguard_domain::finding::{Capture, Explanation, Finding, FindingState, may_triage};
+use rightsguard_domain::ids::{ComplaintId, ListingId, NiceClass, OrgId, RightId, Sha256};
+use rightsguard_domain::listing::Listing;
+use rightsguard_domain::right::{Right, RightState};
+use rightsguard_domain::rule::RuleError;
+use rightsguard_store::findings::{
+    FindingCounts, FindingStore, MonitoredRight, RightMarks, ScanRecord,
+};
+use rightsguard_store::listings::ListingStore;
+use rightsguard_store::{NewJob, Store, StoreError};
+use sha2::Digest;
+
+use crate::listings::random_id;
+use crate::{App, AppError, Result};
+
+/// The job kind that scans one listing version against every monitored right.
+pub const SCAN_LISTING: &str = "scan_listing";
+/// The job kind that rescans every listing against one rights holder's rights.
+pub const RESCAN_HOLDER: &str = "rescan_holder";
+/// Listings a rescan loads per page.
+const RESCAN_PAGE: i64 = 500;
+/// The most findings one page lists.
+const MAX_FINDINGS_PAGE: i64 = 500;
+
+/// The verified rights with marks, ready to match.
+#[derive(Debug)]
+pub struct ScanIndex {
+    index: TextIndex,
+    rights: HashMap<String, MonitoredRight>,
+}
+
+impl ScanIndex {
+    /// Builds the index of `rights` (each gated by its Nice classes).
+    pub fn build(rights: Vec<MonitoredRight>) -> Result<ScanIndex> {
+        let specs: Vec<MarkSpec> = rights
+            .iter()
+            .map(|m| MarkSpec {
+                right_id: m.right.id.to_string(),
+                mark: m.marks.mark.clone(),
+                aliases: m.marks.aliases.clone(),
+                nice_classes: m
+                    .right
+                    .nice_classes
+                    .iter()
+                    .map(|c| u16::from(c.get()))
+                    .collect(),
+            })
+            .collect();
+        let index = TextIndex::build(&specs)
+            .map_err(|e| AppError::Store(StoreError::Corrupt(format!("scan index: {e}"))))?;
+        Ok(ScanIndex {
+            index,
+            rights: rights
+                .into_iter()
+                .map(|m| (m.right.id.to_string(), m))
+                .collect(),
+        })
+    }
+
+    /// The rights in the index (of one owner, or all).
+    pub fn rights_of(&self, owner: Option<&OrgId>) -> Vec<RightId> {
+        let mut v: Vec<RightId> = self
+            .rights
+            .values()
+            .filter(|m| owner.is_none_or(|o| &m.right.owner == o))
+            .map(|m| m.right.id.clone())
+            .collect();
+        v.sort();
+        v
+    }
+
+    /// The findings in `listing` (of rights of `owner` only, if given): one
+    /// per right and cause, the title's first.
+    pub fn scan(
+        &self,
+        listing: &Listing,
+        classes: ClassSet,
+        owner: Option<&OrgId>,
+        now: Timestamp,
+    ) -> Result<Vec<Finding>> {
+        if self.rights.is_empty() {
+            return Ok(Vec::new());
+        }
+        let capture = capture_of(listing, now);
+        let capture_sha256 = sha256_of(capture.canonical_json().as_bytes());
+        let mut out: Vec<Finding> = Vec::new();
+        let c = &listing.content;
+        for (field, text) in [
+            (Field::Title, c.title.as_str()),
+            (Field::Description, c.description.as_str()),
+        ] {
+            for h in self.index.find(field, text, &classes) {
+                let Some(m) = self.rights.get(&*h.right_id) else {
+                    continue;
+                };
+                if owner.is_some_and(|o| o != &m.right.owner) {
+                    continue;
+                }
+                let cause = format!("text:{}:{}", h.method.as_str(), h.term);
+                if out
+                    .iter()
+                    .any(|f| f.right == m.right.id && f.cause == cause)
+                {
+                    continue;
+                }
+                out.push(Finding {
+                    id: random_id("fd-")?,
+                    listing: listing.id.clone(),
+                    right: m.right.id.clone(),
+                    owner: m.right.owner.clone(),
+                    cause,
+                    explanation: Explanation {
+                        method: h.method.as_str().to_owned(),
+                        term: h.term.to_string(),
+                        field: field.as_str().to_owned(),
+                        start: h.start as u64,
+                        end: h.end as u64,
+                        matched: h.matched,
+                        score: h.score,
+                        distance: h.method.distance(),
+                    },
+                    capture: capture.clone(),
+                    capture_sha256,
+                    relisting_of: None,
+                    state: FindingState::Open,
+                    found_at: now,
+                    updated_at: now,
+                });
+            }
+        }
+        Ok(out)
+    }
+}
+
+fn capture_of(l: &Listing, now: Timestamp) -> Capture {
+    Capture {
+        listing: l.id.clone(),
+        seller: l.seller.clone(),
+        title: l.content.title.as_str().to_owned(),
+        description: l.content.description.as_str().to_owned(),
+        image_hashes: l.content.image_hashes.clone(),
+        captured_at: now,
+    }
+}
+
+fn sha256_of(bytes: &[u8]) -> Sha256 {
+    Sha256::from_bytes(sha2::Sha256::digest(bytes).into())
+}
+
+/// What the app keeps for monitoring.
+#[derive(Debug)]
+pub(crate) struct Monitor {
+    index: RwLock<Option<Arc<ScanIndex>>>,
+    interval: RwLock<SignedDuration>,
+    rebuild: tokio::sync::Mutex<()>,
+}
+
+impl Default for Monitor {
+    fn default() -> Self {
+        Self {
+            index: RwLock::new(None),
+            interval: RwLock::new(SignedDuration::from_hours(24 * 7)),
+            rebuild: tokio::sync::Mutex::new(()),
+        }
+    }
+}
+
+/// One complaint filed from findings.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ComplaintFiled {
+    /// The complaint.
+    pub complaint: ComplaintId,
+    /// Its right.
+    pub right: RightId,
+    /// The findings it was filed from.
+    pub findings: Vec<String>,
+    /// The listings it names.
+    pub listings: Vec<ListingId>,
+    /// The evidence attached (the captures, by SHA-256).
+    pub evidence: Vec<Sha256>,
+}
+
+fn field(payload: &serde_json::Value, k: &str) -> String {
+    payload
+        .get(k)
+        .and_then(|v| v.as_str())
+        .unwrap_or_default()
+        .to_owned()
+}
+
+fn bad_job(e: impl std::fmt::Display) -> AppError {
+    AppError::NotFound(format!("job payload: {e}"))
+}
+
+/// The job that scans one listing version.
+pub(crate) fn scan_job(l: &Listing, version: i64, now: Timestamp) -> NewJob {
+    NewJob {
+        key: format!("{SCAN_LISTING}:{}:{version}", l.id),
+        kind: SCAN_LISTING.to_owned(),
+        payload: serde_json::json!({"listing": l.id}),
+        due_at: now,
+    }
+}
+
+/// The job that rescans one rights holder now, and its scan record's id.
+fn rescan_job(owner: &OrgId, reason: &str, due: Timestamp, key_suffix: &str) -> NewJob {
+    let scan = format!("scan-{owner}-{reason}-{}", due.as_microsecond());
+    NewJob {
+        key: format!("{RESCAN_HOLDER}:{owner}:{reason}:{key_suffix}"),
+        kind: RESCAN_HOLDER.to_owned(),
+        payload: serde_json::json!({"owner": owner, "reason": reason, "scan": scan}),
+        due_at: due,
+    }
+}
+
+fn classes_to_set(c: ClassSet) -> BTreeSet<NiceClass> {
+    (1u16..=45)
+        .filter(|n| ClassSet::from_classes([*n]).is_ok_and(|one| one.meets(c)))
+        .filter_map(|n| NiceClass::new(u32::from(n)).ok())
+        .collect()
+}
+
+impl<S: Store + ListingStore + FindingStore> App<S> {
+    /// Sets how often each rights holder's rights are rescanned (weekly by default).
+    pub fn set_scan_interval(&self, every: SignedDuration) {
+        *self
+            .monitor
+            .interval
+            .write()
+            .unwrap_or_else(|p| p.into_inner()) = every;
+    }
+
+    fn scan_interval(&self) -> SignedDuration {
+        *self
+            .monitor
+            .interval
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// The scan index, built from the store on first use.
+    pub async fn scan_index(&self) -> Result<Arc<ScanIndex>> {
+        let cached = self
+            .monitor
+            .index
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone();
+        match cached {
+            Some(i) => Ok(i),
+            None => self.rebuild_scan_index().await,
+        }
+    }
+
+    /// Rebuilds the scan index from the verified rights with marks.
+    pub async fn rebuild_scan_index(&self) -> Result<Arc<ScanIndex>> {
+        let _one_at_a_time = self.monitor.rebuild.lock().await;
+        let built = Arc::new(ScanIndex::build(self.store().monitored_rights().await?)?);
+        *self
+            .monitor
+            .index
+            .write()
+            .unwrap_or_else(|p| p.into_inner()) = Some(built.clone());
+        Ok(built)
+    }
+
+    /// Called after a right changed state: a right entering or leaving
+    /// force changes the index; a newly verified one is rescanned.
+    pub(crate) async fn right_changed(&self, before: &Right, after: &Right) -> Result<()> {
+        let was = before.state == RightState::Verified;
+        let is = after.state == RightState::Verified;
+        if was == is {
+            return Ok(());
+        }
+        self.rebuild_scan_index().await?;
+        if is && self.store().right_marks(&after.id).await?.is_some() {
+            let now = self.now();
+            self.store()
+                .schedule_jobs(&self.rescan_jobs(&after.owner, "right_verified", now))
+                .await?;
+        }
+        Ok(())
+    }
+
+    /// A rescan of `owner` now, and the first of its scheduled rescans
+    /// (scheduled once per owner; each scheduled rescan schedules the next).
+    fn rescan_jobs(&self, owner: &OrgId, reason: &str, now: Timestamp) -> Vec<NewJob> {
+        let next = now.checked_add(self.scan_interval()).unwrap_or(now);
+        vec![
+            rescan_job(owner, reason, now, &now.as_microsecond().to_string()),
+            rescan_job(owner, "scheduled", next, "first"),
+        ]
+    }
+
+    /// Sets the mark and aliases a right is monitored for (its owner or the
+    /// owner's agent); rescans the owner's listings.
+    pub async fn set_right_marks(
+        &self,
+        actor: &Actor,
+        right: &RightId,
+        marks: RightMarks,
+    ) -> Result<RightMarks> {
+        let r = self.right_visible_to(actor, right).await?;
+        if !matches!(actor.role, Role::RightsHolder | Role::Agent) {
+            return Err(RuleError::Forbidden {
+                role: actor.role,
+                command: "set the marks a right is monitored for",
+            }
+            .into());
+        }
+        let marks = RightMarks {
+            mark: marks.mark.trim().to_owned(),
+            aliases: marks
+                .aliases
+                .iter()
+                .map(|a| a.trim().to_owned())
+                .filter(|a| !a.is_empty())
+                .collect(),
+        };
+        if marks.mark.is_empty() && marks.aliases.is_empty() {
+            return Err(RuleError::Invalid("a mark or an alias is required".into()).into());
+        }
+        let now = self.now();
+        let jobs = if r.state == RightState::Verified {
+            self.rescan_jobs(&r.owner, "marks_changed", now)
+        } else {
+            Vec::new()
+        };
+        self.store()
+            .set_right_marks(&r.id, &r.owner, &marks, now, &jobs)
+            .await?;
+        self.rebuild_scan_index().await?;
+        Ok(marks)
+    }
+
+    /// Runs a `scan_listing` job.
+    pub(crate) async fn run_scan_listing(&self, payload: &serde_json::Value) -> Result<()> {
+        let id = ListingId::parse(&field(payload, "listing")).map_err(bad_job)?;
+        let Some(l) = self.store().listing(&id).await? else {
+            return Err(AppError::NotFound(format!("listing {id}")));
+        };
+        let index = self.scan_index().await?;
+        self.scan_one(&index, &l.value, None).await?;
+        Ok(())
+    }
+
+    async fn scan_one(
+        &self,
+        index: &ScanIndex,
+        l: &Listing,
+        owner: Option<&OrgId>,
+    ) -> Result<FindingCounts> {
+        let Some(classes) = self.category_classes(l.content.category.as_str()) else {
+            return Ok(FindingCounts::default());
+        };
+        let now = self.now();
+        let mut found = index.scan(l, classes, owner, now)?;
+        let mut scope = index.rights_of(owner);
+        for f in self.relistings(l, owner, now).await? {
+            if !scope.contains(&f.right) {
+                scope.push(f.right.clone());
+            }
+            found.push(f);
+        }
+        for _ in 0..crate::RETRIES {
+            match self
+                .store()
+                .record_findings(&l.id, &scope, &found, now)
+                .await
+            {
+                Err(StoreError::Conflict(_)) => continue,
+                r => return Ok(r?),
+            }
+        }
+        Err(AppError::Busy(format!("findings of listing {}", l.id)))
+    }
+
+    /// Stay-down: the listings taken down by a complaint (of `owner`'s, if
+    /// given) that `l` re-posts under another id: the same title after
+    /// folding, or one of the same images. One finding per earlier
+    /// complaint and listing, linked to the complaint.
+    ///
+    /// Loads every taken-down listing on each scan: fine for a single node
+    /// with thousands of takedowns, not for millions (an index of folded
+    /// titles and image hashes would be the next step).
+    async fn relistings(
+        &self,
+        l: &Listing,
+        owner: Option<&OrgId>,
+        now: Timestamp,
+    ) -> Result<Vec<Finding>> {
+        let mut out = Vec::new();
+        let title = fold_text(l.content.title.as_str());
+        let capture = capture_of(l, now);
+        let capture_sha256 = sha256_of(capture.canonical_json().as_bytes());
+        for td in self.store().taken_down().await? {
+            if td.listing == l.id || owner.is_some_and(|o| o != &td.owner) {
+                continue;
+            }
+            let Some(orig) = self.store().listing(&td.listing).await? else {
+                continue;
+            };
+            let orig = orig.value;
+            let same_image = l
+                .content
+                .image_hashes
+                .iter()
+                .find(|h| orig.content.image_hashes.contains(h));
+            let (field, matched) =
+                if !title.trim().is_empty() && fold_text(orig.content.title.as_str()) == title {
+                    ("title", l.content.title.as_str().to_owned())
+                } else if let Some(h) = same_image {
+                    ("images", h.to_string())
+                } else {
+                    continue;
+                };
+            out.push(Finding {
+                id: random_id("fd-")?,
+                listing: l.id.clone(),
+                right: td.right.clone(),
+                owner: td.owner.clone(),
+                cause: format!("relisting:{}:{}", td.complaint, td.listing),
+                explanation: Explanation {
+                    method: "relisting".into(),
+                    term: td.listing.to_string(),
+                    field: field.into(),
+                    start: 0,
+                    end: matched.len() as u64,
+                    matched,
+                    score: 1.0,
+                    distance: None,
+                },
+                capture: capture.clone(),
+                capture_sha256,
+                relisting_of: Some(td.complaint.clone()),
+                state: FindingState::Open,
+                found_at: now,
+                updated_at: now,
+            });
+        }
+        Ok(out)
+    }
+
+    /// Runs a `rescan_holder` job: every listing against one owner's rights.
+    pub(crate) async fn run_rescan_holder(&self, payload: &serde_json::Value) -> Result<()> {
+        let owner = OrgId::parse(&field(payload, "owner")).map_err(bad_job)?;
+        let reason = field(payload, "reason");
+        let mut scan = ScanRecord {
+            id: field(payload, "scan"),
+            owner: owner.clone(),
+            reason: reason.clone(),
+            started_at: self.now(),
+            finished_at: None,
+            listings: 0,
+            counts: FindingCounts::default(),
+        };
+        self.store().start_scan(&scan).await?;
+        let index = self.rebuild_scan_index().await?;
+        let mut after: Option<ListingId> = None;
+        loop {
+            let page = self
+                .store()
+                .listings(None, after.as_ref(), RESCAN_PAGE)
+                .await?;
+            for l in &page {
+                scan.counts += self.scan_one(&index, &l.value, Some(&owner)).await?;
+                scan.listings += 1;
+            }
+            match page.last() {
+                Some(l) if page.len() as i64 == RESCAN_PAGE => after = Some(l.value.id.clone()),
+                _ => break,
+            }
+        }
+        let now = self.now();
+        scan.finished_at = Some(now);
+        self.store().finish_scan(&scan).await?;
+        if reason == "scheduled" {
+            let next = now.checked_add(self.scan_interval()).unwrap_or(now);
+            self.store()
+                .schedule_jobs(&[rescan_job(
+                    &owner,
+                    "scheduled",
+                    next,
+                    &next.as_microsecond().to_string(),
+                )])
+                .await?;
+        }
+        Ok(())
+    }
+
+    /// A rights holder (or its agent) asks for a rescan of its rights now;
+    /// returns the id its scan record will have.
+    pub async fn request_rescan(&self, actor: &Actor) -> Result<String> {
+        let owner = self.own_rights_holder(actor, "start a rescan")?;
+        self.schedule_rescan(&owner, "requested").await
+    }
+
+    /// Schedules a rescan of `owner` now (operators, `rightsguard rescan`).
+    pub async fn schedule_rescan(&self, owner: &OrgId, reason: &str) -> Result<String> {
+        let now = self.now();
+        let jobs = self.rescan_jobs(owner, reason, now);
+        self.store().schedule_jobs(&jobs).await?;
+        Ok(field(&jobs[0].payload, "scan"))
+    }
+
+    fn own_rights_holder(&self, actor: &Actor, command: &'static str) -> Result<OrgId> {
+        match (actor.role, &actor.principal) {
+            (Role::RightsHolder, _) => Ok(actor.org.clone()),
+            (Role::Agent, Some(p)) => Ok(p.clone()),
+            _ => Err(RuleError::Forbidden {
+                role: actor.role,
+                command,
+            }
+            .into()),
+        }
+    }
+
+    /// Whose findings the actor sees: `None` for all (staff), the owner for
+    /// a rights holder or agent; sellers are refused.
+    fn findings_scope(&self, actor: &Actor) -> Result<Option<OrgId>> {
+        match actor.role {
+            Role::Reviewer | Role::Admin | Role::System => Ok(None),
+            Role::RightsHolder | Role::Agent | Role::Seller => {
+                self.own_rights_holder(actor, "see findings").map(Some)
+            }
+        }
+    }
+
+    /// A page of findings the actor may see, in id order after `after`.
+    pub async fn findings_visible_to(
+        &self,
+        actor: &Actor,
+        state: Option<&str>,
+        right: Option<&RightId>,
+        after: Option<&str>,
+        limit: i64,
+    ) -> Result<Vec<Finding>> {
+        let owner = self.findings_scope(actor)?;
+        if let Some(s) = state
+            && !matches!(s, "open" | "dismissed" | "complained" | "resolved")
+        {
+            return Err(RuleError::Invalid(format!(
+                "state {s:?}: use open, dismissed, complained or resolved"
+            ))
+            .into());
+        }
+        Ok(self
+            .store()
+            .findings(
+                owner.as_ref(),
+                state,
+                right,
+                after,
+                limit.clamp(1, MAX_FINDINGS_PAGE),
+            )
+            .await?)
+    }
+
+    /// One finding, if the actor may see it (its right's owner, the owner's
+    /// agent, staff); `NotFound` otherwise.
+    pub async fn finding_visible_to(
+        &self,
+        actor: &Actor,
+        id: &str,
+    ) -> Result<rightsguard_store::Versioned<Finding>> {
+        let not_found = || AppError::NotFound(format!("finding {id}"));
+        let f = self.store().finding(id).await?.ok_or_else(not_found)?;
+        if may_triage(actor, &f.value.owner) {
+            Ok(f)
+        } else {
+            Err(not_found())
+        }
+    }
+
+    /// Dismisses an open finding with a reason.
+    pub async fn dismiss_finding(&self, actor: &Actor, id: &str, reason: &str) -> Result<Finding> {
+        for _ in 0..crate::RETRIES {
+            let loaded = self.finding_visible_to(actor, id).await?;
+            let mut f = loaded.value.clone();
+            f.state = loaded.value.dismiss(actor, reason)?;
+            f.updated_at = self.now();
+            match self.store().save_finding(&f, loaded.version).await {
+                Ok(_) => return Ok(f),
+                Err(StoreError::Conflict(_)) => continue,
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Err(AppError::Busy(format!("finding {id}")))
+    }
+
+    /// Scan records the actor may see: its own (rights holder, agent) or all (staff).
+    pub async fn scans_visible_to(&self, actor: &Actor, limit: i64) -> Result<Vec<ScanRecord>> {
+        let owner = self.findings_scope(actor)?;
+        Ok(self
+            .store()
+            .scans(owner.as_ref(), limit.clamp(1, MAX_FINDINGS_PAGE))
+            .await?)
+    }
+
+    /// Files complaints from open findings: one complaint per right and per
+    /// `max_listings_per_complaint` listings, each with the captures of its
+    /// findings attached as evidence (stored in the evidence store when this
+    /// process has one), through [`App::submit_complaint`]; the findings
+    /// become `complained`.
+    ///
+    /// Not atomic across complaints: a failure part-way leaves the
+    /// complaints filed so far (and their findings marked) in place and
+    /// answers the error; the remaining findings stay open.
+    pub async fn complain_findings(
+        &self,
+        actor: &Actor,
+        ids: &[String],
+        reason: ReasonCode,
+    ) -> Result<Vec<ComplaintFiled>> {
+        if ids.is_empty() {
+            return Err(RuleError::Invalid("select at least one finding".into()).into());
+        }
+        let mut by_right: BTreeMap<RightId, Vec<Finding>> = BTreeMap::new();
+        let unique: BTreeSet<&String> = ids.iter().collect();
+        for id in unique {
+            let f = self.finding_visible_to(actor, id).await?.value;
+            f.may_complain(actor)?;
+            by_right.entry(f.right.clone()).or_default().push(f);
+        }
+        let limit = usize::try_from(self.policy().complaints.max_listings_per_complaint)
+            .unwrap_or(300)
+            .max(1);
+        let mut filed = Vec::new();
+        for (right, findings) in by_right {
+            // Group by listing, keeping listing order stable.
+            let mut per_listing: BTreeMap<ListingId, Vec<Finding>> = BTreeMap::new();
+            for f in findings {
+                per_listing.entry(f.listing.clone()).or_default().push(f);
+            }
+            let groups: Vec<(ListingId, Vec<Finding>)> = per_listing.into_iter().collect();
+            for chunk in groups.chunks(limit) {
+                filed.push(self.file_chunk(actor, &right, chunk, reason).await?);
+            }
+        }
+        Ok(filed)
+    }
+
+    async fn file_chunk(
+        &self,
+        actor: &Actor,
+        right: &RightId,
+        chunk: &[(ListingId, Vec<Finding>)],
+        reason: ReasonCode,
+    ) -> Result<ComplaintFiled> {
+        let mut refs = Vec::new();
+        let mut evidence: BTreeSet<Sha256> = BTreeSet::new();
+        for (listing, findings) in chunk {
+            let l = self
+                .store()
+                .listing(listing)
+                .await?
+                .ok_or_else(|| AppError::NotFound(format!("listing {listing}")))?
+                .value;
+            let classes = self
+                .category_classes(l.content.category.as_str())
+                .map(classes_to_set)
+                .unwrap_or_default();
+            refs.push(ListingRef {
+                id: l.id.clone(),
+                seller: l.seller.clone(),
+                category_classes: classes,
+            });
+            for f in findings {
+                evidence.insert(self.keep_capture(actor, f).await?);
+            }
+        }
+        let id = ComplaintId::parse(&random_id("c-")?)
+            .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        let complaint = self
+            .submit_complaint(
+                actor,
+                SubmitComplaint {
+                    id: id.clone(),
+                    right: right.clone(),
+                    reason,
+                    listings: refs,
+                    evidence: evidence.iter().copied().collect(),
+                },
+            )
+            .await?;
+        let mut ids = Vec::new();
+        for (_, findings) in chunk {
+            for f in findings {
+                self.mark_complained(&f.id, &complaint.id).await?;
+                ids.push(f.id.clone());
+            }
+        }
+        Ok(ComplaintFiled {
+            complaint: complaint.id,
+            right: right.clone(),
+            findings: ids,
+            listings: chunk.iter().map(|(l, _)| l.clone()).collect(),
+            evidence: evidence.into_iter().collect(),
+        })
+    }
+
+    /// Stores a finding's capture as an evidence file of the actor's
+    /// organisation (when this process has an evidence store) and returns
+    /// its SHA-256, which is the capture's hash either way.
+    async fn keep_capture(&self, actor: &Actor, f: &Finding) -> Result<Sha256> {
+        if self.evidence.is_some() {
+            let bytes = f.capture.canonical_json().into_bytes();
+            let up = self
+                .upload_evidence(actor, bytes, Some(f.capture.captured_at))
+                .await?;
+            return Ok(up.record.sha256);
+        }
+        Ok(f.capture_sha256)
+    }
+
+    async fn mark_complained(&self, id: &str, complaint: &ComplaintId) -> Result<()> {
+        for _ in 0..crate::RETRIES {
+            let Some(loaded) = self.store().finding(id).await? else {
+                return Err(AppError::NotFound(format!("finding {id}")));
+            };
+            let mut f = loaded.value;
+            f.state = FindingState::Complained {
+                complaint: complaint.clone(),
+            };
+            f.updated_at = self.now();
+            match self.store().save_finding(&f, loaded.version).await {
+                Ok(_) => return Ok(()),
+                Err(StoreError::Conflict(_)) => continue,
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Err(AppError::Busy(format!("finding {id}")))
+    }
+}

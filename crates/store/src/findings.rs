@@ -1,0 +1,462 @@
+//! Storage of monitoring: the marks each right is searched for, findings
+//! and scan records.
+//!
+//! The main design decision is that [`FindingStore::record_findings`] takes
+//! *everything* one scan of one listing found for a set of rights and
+//! reconciles it with what is stored, in one transaction: new causes are
+//! inserted, causes already stored are left alone (a resolved one is
+//! reopened), and open findings of those rights that the scan no longer
+//! finds are resolved. The unique key (listing, right, cause) makes a scan
+//! that is run twice (a job re-run after a crash) write nothing the second
+//! time.
+
+use std::collections::HashSet;
+use std::future::Future;
+
+use jiff::Timestamp;
+use rightsguard_domain::finding::{Finding, FindingState};
+use rightsguard_domain::ids::{ListingId, OrgId, RightId};
+use rightsguard_domain::right::Right;
+use serde::{Deserialize, Serialize};
+use sqlx::Row;
+use sqlx::any::AnyRow;
+
+use crate::{
+    NewJob, Result, SqlStore, StoreError, Versioned, from_json, from_micros, insert_jobs,
+    is_unique_violation, micros, to_json,
+};
+
+/// What a right is searched for in listings.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct RightMarks {
+    /// The mark as registered (e.g. "NIKE").
+    pub mark: String,
+    /// Other spellings that count as the mark.
+    #[serde(default)]
+    pub aliases: Vec<String>,
+}
+
+/// A verified right with its marks: what scans match against.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MonitoredRight {
+    /// The right.
+    pub right: Right,
+    /// Its marks.
+    pub marks: RightMarks,
+}
+
+/// What one reconciliation changed.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct FindingCounts {
+    /// Causes not stored before (or reopened).
+    pub new: i64,
+    /// Causes already stored.
+    pub known: i64,
+    /// Open findings no longer found.
+    pub resolved: i64,
+}
+
+impl std::ops::AddAssign for FindingCounts {
+    fn add_assign(&mut self, o: Self) {
+        self.new += o.new;
+        self.known += o.known;
+        self.resolved += o.resolved;
+    }
+}
+
+/// The record of one scan of a rights holder's rights over all listings.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ScanRecord {
+    /// Its id.
+    pub id: String,
+    /// The rights holder.
+    pub owner: OrgId,
+    /// Why it ran: `scheduled`, `right_verified`, `marks_changed`, `requested`.
+    pub reason: String,
+    /// When it started.
+    pub started_at: Timestamp,
+    /// When it finished (`None` while running).
+    pub finished_at: Option<Timestamp>,
+    /// Listings scanned.
+    pub listings: i64,
+    /// Findings counted.
+    pub counts: FindingCounts,
+}
+
+/// A listing taken down by a complaint (and still down).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TakenDown {
+    /// The complaint.
+    pub complaint: rightsguard_domain::ids::ComplaintId,
+    /// The listing.
+    pub listing: ListingId,
+    /// The complaint's right.
+    pub right: RightId,
+    /// The complainant.
+    pub owner: OrgId,
+}
+
+/// The storage operations of monitoring.
+pub trait FindingStore: Send + Sync {
+    /// Sets the marks of a right and schedules `jobs` (its rescan) in the
+    /// same transaction.
+    fn set_right_marks(
+        &self,
+        right: &RightId,
+        owner: &OrgId,
+        marks: &RightMarks,
+        now: Timestamp,
+        jobs: &[NewJob],
+    ) -> impl Future<Output = Result<()>> + Send;
+    /// The marks of one right.
+    fn right_marks(
+        &self,
+        right: &RightId,
+    ) -> impl Future<Output = Result<Option<RightMarks>>> + Send;
+    /// Every verified right that has marks, in id order.
+    fn monitored_rights(&self) -> impl Future<Output = Result<Vec<MonitoredRight>>> + Send;
+    /// Every listing that a complaint took down and that is still down
+    /// (upheld, counter-notice pending or forwarded, escalated, established).
+    fn taken_down(&self) -> impl Future<Output = Result<Vec<TakenDown>>> + Send;
+    /// Schedules jobs (idempotent by key).
+    fn schedule_jobs(&self, jobs: &[NewJob]) -> impl Future<Output = Result<()>> + Send;
+    /// Reconciles what a scan of `listing` against the rights `scope` found
+    /// with what is stored (see the module doc).
+    fn record_findings(
+        &self,
+        listing: &ListingId,
+        scope: &[RightId],
+        found: &[Finding],
+        now: Timestamp,
+    ) -> impl Future<Output = Result<FindingCounts>> + Send;
+    /// One finding.
+    fn finding(&self, id: &str) -> impl Future<Output = Result<Option<Versioned<Finding>>>> + Send;
+    /// Findings of one owner (or all), optionally in one state and of one
+    /// right, in id order after `after`, at most `limit`.
+    fn findings(
+        &self,
+        owner: Option<&OrgId>,
+        state: Option<&str>,
+        right: Option<&RightId>,
+        after: Option<&str>,
+        limit: i64,
+    ) -> impl Future<Output = Result<Vec<Finding>>> + Send;
+    /// Saves a finding's new state if it is still at `expected_version`.
+    fn save_finding(
+        &self,
+        finding: &Finding,
+        expected_version: i64,
+    ) -> impl Future<Output = Result<i64>> + Send;
+    /// Records the start of a scan (a second start of the same id is a no-op).
+    fn start_scan(&self, scan: &ScanRecord) -> impl Future<Output = Result<()>> + Send;
+    /// Writes a scan's counters and end.
+    fn finish_scan(&self, scan: &ScanRecord) -> impl Future<Output = Result<()>> + Send;
+    /// Scans of one owner (or all), newest first, at most `limit`.
+    fn scans(
+        &self,
+        owner: Option<&OrgId>,
+        limit: i64,
+    ) -> impl Future<Output = Result<Vec<ScanRecord>>> + Send;
+}
+
+fn finding_row(r: &AnyRow) -> Result<Versioned<Finding>> {
+    Ok(Versioned {
+        value: from_json(&r.try_get::<String, _>("body")?, "finding")?,
+        version: r.try_get("version")?,
+    })
+}
+
+fn scan_row(r: &AnyRow) -> Result<ScanRecord> {
+    Ok(ScanRecord {
+        id: r.try_get("id")?,
+        owner: OrgId::parse(&r.try_get::<String, _>("owner")?).map_err(crate::corrupt)?,
+        reason: r.try_get("reason")?,
+        started_at: from_micros(r.try_get("started_at")?)?,
+        finished_at: r
+            .try_get::<Option<i64>, _>("finished_at")?
+            .map(from_micros)
+            .transpose()?,
+        listings: r.try_get("listings")?,
+        counts: FindingCounts {
+            new: r.try_get("found_new")?,
+            known: r.try_get("found_known")?,
+            resolved: r.try_get("resolved")?,
+        },
+    })
+}
+
+const SCAN_COLUMNS: &str =
+    "id, owner, reason, started_at, finished_at, listings, found_new, found_known, resolved";
+
+impl FindingStore for SqlStore {
+    async fn set_right_marks(
+        &self,
+        right: &RightId,
+        owner: &OrgId,
+        marks: &RightMarks,
+        now: Timestamp,
+        jobs: &[NewJob],
+    ) -> Result<()> {
+        let mut tx = self.begin_write().await?;
+        sqlx::query(
+            "INSERT INTO right_marks (right_id, owner, body, updated_at) VALUES ($1, $2, $3, $4) \
+             ON CONFLICT (right_id) DO UPDATE SET body = excluded.body, updated_at = excluded.updated_at",
+        )
+        .bind(right.as_str())
+        .bind(owner.as_str())
+        .bind(to_json(marks)?)
+        .bind(micros(now))
+        .execute(&mut *tx)
+        .await?;
+        insert_jobs(&mut tx, jobs).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn right_marks(&self, right: &RightId) -> Result<Option<RightMarks>> {
+        sqlx::query("SELECT body FROM right_marks WHERE right_id = $1")
+            .bind(right.as_str())
+            .fetch_optional(self.pool())
+            .await?
+            .map(|r| from_json(&r.try_get::<String, _>(0)?, "right marks"))
+            .transpose()
+    }
+
+    async fn monitored_rights(&self) -> Result<Vec<MonitoredRight>> {
+        let rows = sqlx::query(
+            "SELECT r.body, m.body FROM rights r JOIN right_marks m ON m.right_id = r.id \
+             WHERE r.state = 'verified' ORDER BY r.id",
+        )
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(MonitoredRight {
+                    right: from_json(&r.try_get::<String, _>(0)?, "right")?,
+                    marks: from_json(&r.try_get::<String, _>(1)?, "right marks")?,
+                })
+            })
+            .collect()
+    }
+
+    async fn taken_down(&self) -> Result<Vec<TakenDown>> {
+        let rows = sqlx::query(
+            "SELECT i.complaint_id, i.listing_id, c.right_id, c.complainant FROM complaint_items i \
+             JOIN complaints c ON c.id = i.complaint_id \
+             WHERE i.state IN ('upheld', 'counter_notice_pending', 'forwarded', 'escalated', 'established') \
+             ORDER BY i.complaint_id, i.listing_id",
+        )
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(TakenDown {
+                    complaint: rightsguard_domain::ids::ComplaintId::parse(
+                        &r.try_get::<String, _>(0)?,
+                    )
+                    .map_err(crate::corrupt)?,
+                    listing: ListingId::parse(&r.try_get::<String, _>(1)?)
+                        .map_err(crate::corrupt)?,
+                    right: RightId::parse(&r.try_get::<String, _>(2)?).map_err(crate::corrupt)?,
+                    owner: OrgId::parse(&r.try_get::<String, _>(3)?).map_err(crate::corrupt)?,
+                })
+            })
+            .collect()
+    }
+
+    async fn schedule_jobs(&self, jobs: &[NewJob]) -> Result<()> {
+        let mut tx = self.pool().begin().await?;
+        insert_jobs(&mut tx, jobs).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn record_findings(
+        &self,
+        listing: &ListingId,
+        scope: &[RightId],
+        found: &[Finding],
+        now: Timestamp,
+    ) -> Result<FindingCounts> {
+        let mut tx = self.begin_write().await?;
+        let stored =
+            sqlx::query("SELECT body, version FROM findings WHERE listing_id = $1 ORDER BY id")
+                .bind(listing.as_str())
+                .fetch_all(&mut *tx)
+                .await?
+                .iter()
+                .map(finding_row)
+                .collect::<Result<Vec<_>>>()?;
+        let mut counts = FindingCounts::default();
+        let mut seen: HashSet<(&str, &str)> = HashSet::new();
+        for f in found {
+            if f.listing != *listing {
+                return Err(StoreError::Corrupt(format!(
+                    "finding {} is about listing {}, not {listing}",
+                    f.id, f.listing
+                )));
+            }
+            if !seen.insert((f.right.as_str(), f.cause.as_str())) {
+                continue;
+            }
+            let old = stored
+                .iter()
+                .find(|s| s.value.right == f.right && s.value.cause == f.cause);
+            match old {
+                Some(s) if s.value.state == FindingState::Resolved => {
+                    let mut again = f.clone();
+                    again.id = s.value.id.clone();
+                    again.found_at = s.value.found_at;
+                    again.state = FindingState::Open;
+                    again.updated_at = now;
+                    update_finding(&mut tx, &again, s.version).await?;
+                    counts.new += 1;
+                }
+                Some(_) => counts.known += 1,
+                None => {
+                    let inserted = sqlx::query(
+                        "INSERT INTO findings (id, listing_id, right_id, owner, cause, state, body, version, found_at) \
+                         VALUES ($1, $2, $3, $4, $5, $6, $7, 1, $8)",
+                    )
+                    .bind(&f.id)
+                    .bind(f.listing.as_str())
+                    .bind(f.right.as_str())
+                    .bind(f.owner.as_str())
+                    .bind(&f.cause)
+                    .bind(f.state.name())
+                    .bind(to_json(f)?)
+                    .bind(micros(f.found_at))
+                    .execute(&mut *tx)
+                    .await;
+                    match inserted {
+                        Err(e) if is_unique_violation(&e) => {
+                            return Err(StoreError::Conflict(format!(
+                                "finding of {listing} for {} ({})",
+                                f.right, f.cause
+                            )));
+                        }
+                        r => r?,
+                    };
+                    counts.new += 1;
+                }
+            }
+        }
+        for s in &stored {
+            let v = &s.value;
+            if v.state == FindingState::Open
+                && scope.contains(&v.right)
+                && !seen.contains(&(v.right.as_str(), v.cause.as_str()))
+            {
+                let mut gone = v.clone();
+                gone.state = FindingState::Resolved;
+                gone.updated_at = now;
+                update_finding(&mut tx, &gone, s.version).await?;
+                counts.resolved += 1;
+            }
+        }
+        tx.commit().await?;
+        Ok(counts)
+    }
+
+    async fn finding(&self, id: &str) -> Result<Option<Versioned<Finding>>> {
+        sqlx::query("SELECT body, version FROM findings WHERE id = $1")
+            .bind(id)
+            .fetch_optional(self.pool())
+            .await?
+            .as_ref()
+            .map(finding_row)
+            .transpose()
+    }
+
+    async fn findings(
+        &self,
+        owner: Option<&OrgId>,
+        state: Option<&str>,
+        right: Option<&RightId>,
+        after: Option<&str>,
+        limit: i64,
+    ) -> Result<Vec<Finding>> {
+        // Unused filters compare a column with itself.
+        let rows = sqlx::query(
+            "SELECT body, version FROM findings WHERE \
+             ($1 = '' OR owner = $1) AND ($2 = '' OR state = $2) AND ($3 = '' OR right_id = $3) \
+             AND id > $4 ORDER BY id LIMIT $5",
+        )
+        .bind(owner.map(OrgId::as_str).unwrap_or(""))
+        .bind(state.unwrap_or(""))
+        .bind(right.map(RightId::as_str).unwrap_or(""))
+        .bind(after.unwrap_or(""))
+        .bind(limit)
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter()
+            .map(|r| finding_row(r).map(|v| v.value))
+            .collect()
+    }
+
+    async fn save_finding(&self, f: &Finding, expected_version: i64) -> Result<i64> {
+        let mut tx = self.begin_write().await?;
+        update_finding(&mut tx, f, expected_version).await?;
+        tx.commit().await?;
+        Ok(expected_version + 1)
+    }
+
+    async fn start_scan(&self, s: &ScanRecord) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO scans (id, owner, reason, started_at) VALUES ($1, $2, $3, $4) ON CONFLICT (id) DO NOTHING",
+        )
+        .bind(&s.id)
+        .bind(s.owner.as_str())
+        .bind(&s.reason)
+        .bind(micros(s.started_at))
+        .execute(self.pool())
+        .await?;
+        Ok(())
+    }
+
+    async fn finish_scan(&self, s: &ScanRecord) -> Result<()> {
+        sqlx::query(
+            "UPDATE scans SET finished_at = $1, listings = $2, found_new = $3, found_known = $4, resolved = $5 WHERE id = $6",
+        )
+        .bind(s.finished_at.map(micros))
+        .bind(s.listings)
+        .bind(s.counts.new)
+        .bind(s.counts.known)
+        .bind(s.counts.resolved)
+        .bind(&s.id)
+        .execute(self.pool())
+        .await?;
+        Ok(())
+    }
+
+    async fn scans(&self, owner: Option<&OrgId>, limit: i64) -> Result<Vec<ScanRecord>> {
+        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT {SCAN_COLUMNS} FROM scans WHERE ($1 = '' OR owner = $1) ORDER BY started_at DESC, id DESC LIMIT $2"
+        )))
+        .bind(owner.map(OrgId::as_str).unwrap_or(""))
+        .bind(limit)
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter().map(scan_row).collect()
+    }
+}
+
+async fn update_finding(
+    tx: &mut sqlx::AnyConnection,
+    f: &Finding,
+    expected_version: i64,
+) -> Result<()> {
+    let done = sqlx::query(
+        "UPDATE findings SET state = $1, body = $2, version = version + 1 WHERE id = $3 AND version = $4",
+    )
+    .bind(f.state.name())
+    .bind(to_json(f)?)
+    .bind(&f.id)
+    .bind(expected_version)
+    .execute(&mut *tx)
+    .await?;
+    if done.rows_affected() != 1 {
+        return Err(StoreError::Conflict(format!("finding {}", f.id)));
+    }
+    Ok(())
+}

@@ -1,0 +1,406 @@
+//! The storage conformance suite for monitoring findings, scan records and right marks
+//! every test runs on SQLite and on PostgreSQL, each on a
+//! fresh database (PostgreSQL from `RG_TEST_POSTGRES_URL`, as in
+//! `conformance.rs`).
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // a test crate
+
+use jiff::Timestamp;
+use rightsguard_domain::finding::{Capture, Explanation, Finding, FindingState};
+use rightsguard_domain::ids::{
+    ComplaintId, Jurisdiction, ListingId, NiceClass, OrgId, RegistrationNumber, RightId, Sha256,
+};
+use rightsguard_domain::right::{Right, RightKind, RightState};
+use rightsguard_store::findings::{FindingCounts, FindingStore, RightMarks, ScanRecord};
+use rightsguard_store::{NewJob, SqlStore, Store, StoreError};
+struct Db {
+    store: SqlStore,
+    _dir: Option<tempfile::TempDir>,
+    drop_pg: Option<(String, String)>,
+}
+
+impl Db {
+    async fn sqlite() -> Db {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite:{}", dir.path().join("rg.sqlite").display());
+        Db {
+            store: SqlStore::connect(&url).await.unwrap(),
+            _dir: Some(dir),
+            drop_pg: None,
+        }
+    }
+
+    async fn postgres() -> Option<Db> {
+        let Ok(admin) = std::env::var("RG_TEST_POSTGRES_URL") else {
+            if std::env::var_os("CI").is_some() {
+                panic!(
+                    "RG_TEST_POSTGRES_URL is not set under CI: PostgreSQL tests must not be skipped"
+                );
+            }
+            eprintln!(
+                "SKIPPED: PostgreSQL half of the storage suite — set RG_TEST_POSTGRES_URL (scripts/test does)"
+            );
+            return None;
+        };
+        use sqlx::Connection;
+        sqlx::any::install_default_drivers();
+        let name = format!("rg_test_{}_{}", std::process::id(), unique());
+        let mut conn = sqlx::AnyConnection::connect(&admin).await.unwrap();
+        sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+            .execute(&mut conn)
+            .await
+            .unwrap();
+        conn.close().await.unwrap();
+        let (base, _) = admin.rsplit_once('/').unwrap();
+        let url = format!("{base}/{name}");
+        Some(Db {
+            store: SqlStore::connect(&url).await.unwrap(),
+            _dir: None,
+            drop_pg: Some((admin, name)),
+        })
+    }
+
+    async fn finish(self) {
+        self.store.close().await;
+        if let Some((admin, name)) = self.drop_pg {
+            use sqlx::Connection;
+            let mut conn = sqlx::AnyConnection::connect(&admin).await.unwrap();
+            sqlx::query(sqlx::AssertSqlSafe(format!(
+                "DROP DATABASE IF EXISTS {name}"
+            )))
+            .execute(&mut conn)
+            .await
+            .unwrap();
+        }
+    }
+}
+
+fn unique() -> u64 {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static N: AtomicU64 = AtomicU64::new(0);
+    N.fetch_add(1, Ordering::Relaxed)
+}
+
+macro_rules! conformance {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    let db = super::Db::sqlite().await;
+                    super::$name(&db.store).await;
+                    db.finish().await;
+                }
+            )*
+        }
+        mod postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    let Some(db) = super::Db::postgres().await else { return };
+                    super::$name(&db.store).await;
+                    db.finish().await;
+                }
+            )*
+        }
+    };
+}
+
+conformance!(
+    findings_are_stored_once_per_cause_and_resolved_when_gone,
+    finding_state_changes_are_optimistic_and_listed_by_owner_and_state,
+    only_verified_rights_with_marks_are_monitored,
+    scan_records_round_trip,
+);
+
+fn t0() -> Timestamp {
+    "2026-03-10T02:00:00Z".parse().unwrap()
+}
+fn org(s: &str) -> OrgId {
+    OrgId::parse(s).unwrap()
+}
+fn rid(s: &str) -> RightId {
+    RightId::parse(s).unwrap()
+}
+
+async fn right(store: &SqlStore, id: &str, owner: &str, state: RightState) -> Right {
+    let r = Right {
+        id: rid(id),
+        owner: org(owner),
+        kind: RightKind::Trademark,
+        jurisdiction: Jurisdiction::CN,
+        registration_number: RegistrationNumber::parse("123").unwrap(),
+        nice_classes: [NiceClass::new(25).unwrap()].into(),
+        valid_from: jiff::civil::date(2020, 1, 1),
+        valid_until: None,
+        certificates: [Sha256::from_bytes([id.len() as u8; 32])].into(),
+        cn_extension_certificate: None,
+        state,
+    };
+    store.create_right(&r, &[]).await.unwrap();
+    r
+}
+
+fn finding(id: &str, listing: &str, right: &str, owner: &str, cause: &str) -> Finding {
+    let capture = Capture {
+        listing: ListingId::parse(listing).unwrap(),
+        seller: org("shop"),
+        title: "Acme shoes".into(),
+        description: String::new(),
+        image_hashes: vec![],
+        captured_at: t0(),
+    };
+    Finding {
+        id: id.into(),
+        listing: ListingId::parse(listing).unwrap(),
+        right: rid(right),
+        owner: org(owner),
+        cause: cause.into(),
+        explanation: Explanation {
+            method: "exact".into(),
+            term: "ACME".into(),
+            field: "title".into(),
+            start: 0,
+            end: 4,
+            matched: "Acme".into(),
+            score: 1.0,
+            distance: None,
+        },
+        capture_sha256: Sha256::from_bytes([9; 32]),
+        capture,
+        relisting_of: None,
+        state: FindingState::Open,
+        found_at: t0(),
+        updated_at: t0(),
+    }
+}
+
+async fn findings_are_stored_once_per_cause_and_resolved_when_gone(store: &SqlStore) {
+    let l1 = ListingId::parse("L1").unwrap();
+    let scope = [rid("r1"), rid("r2")];
+    let a = finding("fd-a", "L1", "r1", "acme", "text:exact:ACME");
+    let b = finding("fd-b", "L1", "r2", "acme", "text:leet:ACME");
+    let got = store
+        .record_findings(&l1, &scope, &[a.clone(), b.clone()], t0())
+        .await
+        .unwrap();
+    assert_eq!(
+        got,
+        FindingCounts {
+            new: 2,
+            known: 0,
+            resolved: 0
+        }
+    );
+    // The same scan again (a job re-run after a crash) writes nothing new,
+    // even with fresh ids.
+    let mut a2 = a.clone();
+    a2.id = "fd-a2".into();
+    let got = store
+        .record_findings(&l1, &scope, &[a2, b.clone()], t0())
+        .await
+        .unwrap();
+    assert_eq!(
+        got,
+        FindingCounts {
+            new: 0,
+            known: 2,
+            resolved: 0
+        }
+    );
+    assert_eq!(
+        store
+            .findings(None, None, None, None, 100)
+            .await
+            .unwrap()
+            .len(),
+        2
+    );
+    assert!(store.finding("fd-a2").await.unwrap().is_none());
+    // The listing changed: r2's cause is gone, r1's stays.
+    let got = store
+        .record_findings(&l1, &scope, std::slice::from_ref(&a), t0())
+        .await
+        .unwrap();
+    assert_eq!(
+        got,
+        FindingCounts {
+            new: 0,
+            known: 1,
+            resolved: 1
+        }
+    );
+    assert_eq!(
+        store.finding("fd-b").await.unwrap().unwrap().value.state,
+        FindingState::Resolved
+    );
+    // A scan of r2 only leaves r1's finding alone.
+    let got = store
+        .record_findings(&l1, &[rid("r2")], &[], t0())
+        .await
+        .unwrap();
+    assert_eq!(got, FindingCounts::default());
+    // It matches again: the resolved finding reopens under its old id.
+    let got = store
+        .record_findings(&l1, &scope, &[a.clone(), b.clone()], t0())
+        .await
+        .unwrap();
+    assert_eq!(
+        got,
+        FindingCounts {
+            new: 1,
+            known: 1,
+            resolved: 0
+        }
+    );
+    let reopened = store.finding("fd-b").await.unwrap().unwrap();
+    assert_eq!(reopened.value.state, FindingState::Open);
+    assert_eq!(reopened.version, 3);
+    // A finding about another listing is refused.
+    assert!(matches!(
+        store
+            .record_findings(
+                &l1,
+                &scope,
+                &[finding("fd-x", "L2", "r1", "acme", "c")],
+                t0()
+            )
+            .await,
+        Err(StoreError::Corrupt(_))
+    ));
+}
+
+async fn finding_state_changes_are_optimistic_and_listed_by_owner_and_state(store: &SqlStore) {
+    for (id, l, r, o) in [
+        ("fd-1", "L1", "r1", "acme"),
+        ("fd-2", "L2", "r1", "acme"),
+        ("fd-3", "L2", "r9", "zeta"),
+    ] {
+        let f = finding(id, l, r, o, "text:exact:X");
+        store
+            .record_findings(&f.listing.clone(), &[], &[f], t0())
+            .await
+            .unwrap();
+    }
+    let mut f = store.finding("fd-1").await.unwrap().unwrap();
+    f.value.state = FindingState::Dismissed {
+        reason: "licensed reseller".into(),
+    };
+    assert_eq!(store.save_finding(&f.value, f.version).await.unwrap(), 2);
+    f.value.state = FindingState::Complained {
+        complaint: ComplaintId::parse("c1").unwrap(),
+    };
+    assert!(matches!(
+        store.save_finding(&f.value, f.version).await,
+        Err(StoreError::Conflict(_))
+    ));
+    let ids = |v: Vec<Finding>| v.into_iter().map(|f| f.id).collect::<Vec<_>>();
+    let acme = Some(org("acme"));
+    assert_eq!(
+        ids(store
+            .findings(acme.as_ref(), None, None, None, 10)
+            .await
+            .unwrap()),
+        ["fd-1", "fd-2"]
+    );
+    assert_eq!(
+        ids(store
+            .findings(acme.as_ref(), Some("open"), None, None, 10)
+            .await
+            .unwrap()),
+        ["fd-2"]
+    );
+    assert_eq!(
+        ids(store
+            .findings(None, None, Some(&rid("r9")), None, 10)
+            .await
+            .unwrap()),
+        ["fd-3"]
+    );
+    assert_eq!(
+        ids(store
+            .findings(None, None, None, Some("fd-1"), 1)
+            .await
+            .unwrap()),
+        ["fd-2"]
+    );
+}
+
+async fn only_verified_rights_with_marks_are_monitored(store: &SqlStore) {
+    right(store, "r1", "acme", RightState::Verified).await;
+    right(store, "r22", "acme", RightState::Pending).await;
+    right(store, "r333", "acme", RightState::Verified).await;
+    let marks = RightMarks {
+        mark: "ACME".into(),
+        aliases: vec!["AKME".into()],
+    };
+    let job = NewJob {
+        key: "rescan:acme:1".into(),
+        kind: "rescan_holder".into(),
+        payload: serde_json::json!({"owner": "acme"}),
+        due_at: t0(),
+    };
+    for r in ["r1", "r22"] {
+        store
+            .set_right_marks(
+                &rid(r),
+                &org("acme"),
+                &marks,
+                t0(),
+                std::slice::from_ref(&job),
+            )
+            .await
+            .unwrap();
+    }
+    let m = store.monitored_rights().await.unwrap();
+    assert_eq!(m.len(), 1);
+    assert_eq!(m[0].right.id, rid("r1"));
+    assert_eq!(m[0].marks, marks);
+    // Changing marks replaces them.
+    let other = RightMarks {
+        mark: "ACME".into(),
+        aliases: vec![],
+    };
+    store
+        .set_right_marks(&rid("r1"), &org("acme"), &other, t0(), &[])
+        .await
+        .unwrap();
+    assert_eq!(store.right_marks(&rid("r1")).await.unwrap(), Some(other));
+    assert_eq!(store.right_marks(&rid("r333")).await.unwrap(), None);
+    // The rescan job was scheduled once.
+    let jobs = store
+        .claim_due_jobs(t0(), "w", jiff::SignedDuration::from_secs(60), 10)
+        .await
+        .unwrap();
+    assert_eq!(jobs.len(), 1);
+    assert_eq!(jobs[0].kind, "rescan_holder");
+}
+
+async fn scan_records_round_trip(store: &SqlStore) {
+    let mut s = ScanRecord {
+        id: "scan-1".into(),
+        owner: org("acme"),
+        reason: "scheduled".into(),
+        started_at: t0(),
+        finished_at: None,
+        listings: 0,
+        counts: FindingCounts::default(),
+    };
+    store.start_scan(&s).await.unwrap();
+    store.start_scan(&s).await.unwrap();
+    assert_eq!(store.scans(None, 10).await.unwrap(), [s.clone()]);
+    s.finished_at = Some(t0());
+    s.listings = 7;
+    s.counts = FindingCounts {
+        new: 1,
+        known: 2,
+        resolved: 3,
+    };
+    store.finish_scan(&s).await.unwrap();
+    let mut other = s.clone();
+    other.id = "scan-2".into();
+    other.owner = org("zeta");
+    store.start_scan(&other).await.unwrap();
+    assert_eq!(store.scans(Some(&org("acme")), 10).await.unwrap(), [s]);
+    assert_eq!(store.scans(None, 10).await.unwrap().len(), 2);
+}
