@@ -208,6 +208,54 @@ impl<S: Store + WebStore> App<S> {
             .await?)
     }
 
+    /// Rights as `actor` may list them, in `state` if given: staff see every
+    /// right in that state (default `pending`: the verification queue); a
+    /// rights holder (or its agent) its own; sellers are refused.
+    pub async fn rights_listed_for(
+        &self,
+        actor: &Actor,
+        state: Option<&str>,
+    ) -> Result<Vec<Right>> {
+        const STATES: [&str; 5] = ["pending", "verified", "rejected", "expired", "revoked"];
+        if let Some(s) = state
+            && !STATES.contains(&s)
+        {
+            return Err(RuleError::Invalid(format!(
+                "state {s:?} is not one of pending, verified, rejected, expired, revoked"
+            ))
+            .into());
+        }
+        let owner = match actor.role {
+            Role::Reviewer | Role::Admin | Role::System => {
+                return Ok(self
+                    .store()
+                    .rights_in_state(state.unwrap_or("pending"), 1000)
+                    .await?);
+            }
+            Role::RightsHolder => actor.org.clone(),
+            Role::Agent => match &actor.principal {
+                Some(p) => p.clone(),
+                None => return Ok(Vec::new()),
+            },
+            Role::Seller => {
+                return Err(RuleError::Forbidden {
+                    role: actor.role,
+                    command: "list rights",
+                }
+                .into());
+            }
+        };
+        let mut rights = self.store().rights_of(&owner).await?;
+        if let Some(s) = state {
+            rights.retain(|r| {
+                serde_json::to_value(r.state)
+                    .ok()
+                    .is_some_and(|v| v.as_str() == Some(s))
+            });
+        }
+        Ok(rights)
+    }
+
     /// Rights awaiting verification (staff).
     pub async fn verification_queue(&self, actor: &Actor) -> Result<Vec<Right>> {
         require(

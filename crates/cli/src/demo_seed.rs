@@ -475,10 +475,10 @@ pub async fn seed(app: &App<SqlStore>, clock: &ManualClock) -> anyhow::Result<Ve
     )
     .await?;
     for (id, seller, title, category) in [
-        ("L-601", &sue, "Lum3n pro running shoes", "Shoes"),
-        ("L-602", &sid, "AKME canvas sneakers, all sizes", "Shoes"),
-        ("L-603", &sue, "L.U.M.E.N training jersey", "Clothing"),
-        ("L-604", &sid, "Plain white sneakers", "Shoes"),
+        ("L-701", &sue, "Lum3n pro running shoes", "Shoes"),
+        ("L-702", &sid, "AKME canvas sneakers, all sizes", "Shoes"),
+        ("L-703", &sue, "L.U.M.E.N training jersey", "Clothing"),
+        ("L-704", &sid, "Plain white sneakers", "Shoes"),
     ] {
         app.create_listing(
             seller,

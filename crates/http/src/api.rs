@@ -39,7 +39,7 @@ type ApiResult<T> = Result<T, ApiError>;
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(get_policy))
-        .routes(routes!(register_right))
+        .routes(routes!(register_right, list_rights))
         .routes(routes!(get_right))
         .routes(routes!(decide_right))
         .routes(routes!(submit_complaint))
@@ -295,6 +295,35 @@ async fn register_right(
     };
     let right = s.app.register_right(&actor, right).await?;
     Ok((StatusCode::CREATED, Json(right.into())))
+}
+
+/// Filter of the rights list.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct RightsQuery {
+    /// `pending` (staff's default: the verification queue), `verified`, `rejected`,
+    /// `expired` or `revoked`; rights holders see all their own without it.
+    pub state: Option<String>,
+}
+
+/// Rights: staff see every right in `state` (default `pending`, the
+/// verification queue, in id order, at most 1,000); a rights
+/// holder or its agent its own; sellers 403.
+#[utoipa::path(get, path = "/api/v1/rights", tag = "rights", params(RightsQuery),
+    security(("bearer" = [])),
+    responses((status = 200, description = "The rights", body = [RightView]),
+        (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn list_rights(
+    State(s): State<AppState>,
+    Caller(actor): Caller,
+    query: Result<axum::extract::Query<RightsQuery>, axum::extract::rejection::QueryRejection>,
+) -> ApiResult<Json<Vec<RightView>>> {
+    let axum::extract::Query(q) = query.map_err(|e| ApiError::InvalidBody {
+        field: Some("state".into()),
+        message: e.body_text(),
+    })?;
+    let rights = s.app.rights_listed_for(&actor, q.state.as_deref()).await?;
+    Ok(Json(rights.into_iter().map(RightView::from).collect()))
 }
 
 /// A right: for its owner (or the owner's agent) and staff; 404 for anyone else.

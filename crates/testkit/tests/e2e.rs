@@ -506,6 +506,7 @@ async fn strangers_get_404_wrong_roles_403_and_no_token_401(app: &TestApp) {
 const ROUTES: &[(&str, &str)] = &[
     ("get", "/api/v1/policy"),
     ("post", "/api/v1/rights"),
+    ("get", "/api/v1/rights"),
     ("get", "/api/v1/rights/{id}"),
     ("post", "/api/v1/rights/{id}/decision"),
     ("post", "/api/v1/complaints"),
@@ -1366,6 +1367,29 @@ async fn an_abusive_notifier_is_warned_referred_and_suspended_for_a_time(app: &T
 async fn escalation_withdrawal_and_an_internal_complaint_over_http(app: &TestApp) {
     let t = &app.tokens;
     verified_right(app, "r1", 1).await;
+    // The rights list: the holder sees its own, staff the verification queue.
+    let mine = expect(get(app, "/api/v1/rights", &t.holder).await, StatusCode::OK);
+    assert_eq!(mine[0]["id"], "r1", "{mine}");
+    let none = expect(get(app, "/api/v1/rights", &t.rival).await, StatusCode::OK);
+    assert_eq!(none.as_array().unwrap().len(), 0, "{none}");
+    let queue = expect(
+        get(app, "/api/v1/rights", &t.reviewer).await,
+        StatusCode::OK,
+    );
+    assert_eq!(
+        queue.as_array().unwrap().len(),
+        0,
+        "r1 is verified: {queue}"
+    );
+    let verified = expect(
+        get(app, "/api/v1/rights?state=verified", &t.reviewer).await,
+        StatusCode::OK,
+    );
+    assert_eq!(verified[0]["id"], "r1", "{verified}");
+    let r = get(app, "/api/v1/rights?state=bogus", &t.reviewer).await;
+    assert_eq!(r.0, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.1);
+    let r = get(app, "/api/v1/rights", &t.seller).await;
+    assert_eq!(r.0, StatusCode::FORBIDDEN, "{}", r.1);
     // Forwarded, then escalated in time: the listing stays down past the window.
     complaint(app, "CE", "r1", &[("LE1", "shop2"), ("LE2", "shop1")]).await;
     uphold(app, "CE", "LE1").await;
