@@ -24,88 +24,9 @@ use rightsguard_store::idempotency::{
 };
 use rightsguard_store::{SqlStore, Store, StoreError};
 
-struct Db {
-    store: SqlStore,
-    _dir: Option<tempfile::TempDir>,
-    drop_pg: Option<(String, String)>,
-}
-
-impl Db {
-    async fn sqlite() -> Db {
-        let dir = tempfile::tempdir().unwrap();
-        let url = format!("sqlite:{}", dir.path().join("rg.sqlite").display());
-        Db {
-            store: SqlStore::connect(&url).await.unwrap(),
-            _dir: Some(dir),
-            drop_pg: None,
-        }
-    }
-
-    async fn postgres() -> Option<Db> {
-        let Ok(admin) = std::env::var("RG_TEST_POSTGRES_URL") else {
-            assert!(
-                std::env::var_os("CI").is_none(),
-                "RG_TEST_POSTGRES_URL is not set under CI: PostgreSQL tests must not be skipped"
-            );
-            eprintln!(
-                "SKIPPED: PostgreSQL half of the idempotency suite — set RG_TEST_POSTGRES_URL"
-            );
-            return None;
-        };
-        use sqlx::Connection;
-        sqlx::any::install_default_drivers();
-        static N: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
-        let n = N.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        let name = format!("rg_idem_{}_{n}", std::process::id());
-        let mut conn = sqlx::AnyConnection::connect(&admin).await.unwrap();
-        sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
-            .execute(&mut conn)
-            .await
-            .unwrap();
-        conn.close().await.unwrap();
-        let (base, _) = admin.rsplit_once('/').unwrap();
-        Some(Db {
-            store: SqlStore::connect(&format!("{base}/{name}")).await.unwrap(),
-            _dir: None,
-            drop_pg: Some((admin, name)),
-        })
-    }
-
-    async fn finish(self) {
-        self.store.close().await;
-        if let Some((admin, name)) = self.drop_pg {
-            use sqlx::Connection;
-            let mut conn = sqlx::AnyConnection::connect(&admin).await.unwrap();
-            sqlx::query(sqlx::AssertSqlSafe(format!(
-                "DROP DATABASE IF EXISTS {name}"
-            )))
-            .execute(&mut conn)
-            .await
-            .unwrap();
-        }
-    }
-}
-
-macro_rules! conformance {
-    ($($name:ident),* $(,)?) => {
-        mod sqlite { $(
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn $name() {
-                let db = super::Db::sqlite().await;
-                super::$name(&db.store).await;
-                db.finish().await;
-            }
-        )* }
-        mod postgres { $(
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn $name() {
-                let Some(db) = super::Db::postgres().await else { return };
-                super::$name(&db.store).await;
-                db.finish().await;
-            }
-        )* }
-    };
-}
+#[macro_use]
+mod common;
+use common::Db;
 
 conformance!(
     a_key_commits_with_its_complaint_and_is_read_back,
