@@ -427,10 +427,9 @@ impl<S: Store + ListingStore + FindingStore> App<S> {
             if td.listing == l.id || owner.is_some_and(|o| o != &td.owner) {
                 continue;
             }
-            let Some(orig) = self.store().listing(&td.listing).await? else {
+            let Some(orig) = &td.original else {
                 continue;
             };
-            let orig = orig.value;
             let same_image = l
                 .content
                 .image_hashes

@@ -94,6 +94,8 @@ pub struct TakenDown {
     pub right: RightId,
     /// The complainant.
     pub owner: OrgId,
+    /// The listing as stored now, if the marketplace fed it in.
+    pub original: Option<rightsguard_domain::listing::Listing>,
 }
 
 /// The storage operations of monitoring.
@@ -241,8 +243,9 @@ impl FindingStore for SqlStore {
 
     async fn taken_down(&self) -> Result<Vec<TakenDown>> {
         let rows = sqlx::query(
-            "SELECT i.complaint_id, i.listing_id, c.right_id, c.complainant FROM complaint_items i \
+            "SELECT i.complaint_id, i.listing_id, c.right_id, c.complainant, l.body FROM complaint_items i \
              JOIN complaints c ON c.id = i.complaint_id \
+             LEFT JOIN listings l ON l.id = i.listing_id \
              WHERE i.state IN ('upheld', 'counter_notice_pending', 'forwarded', 'escalated', 'established') \
              ORDER BY i.complaint_id, i.listing_id",
         )
@@ -259,6 +262,10 @@ impl FindingStore for SqlStore {
                         .map_err(crate::corrupt)?,
                     right: RightId::parse(&r.try_get::<String, _>(2)?).map_err(crate::corrupt)?,
                     owner: OrgId::parse(&r.try_get::<String, _>(3)?).map_err(crate::corrupt)?,
+                    original: r
+                        .try_get::<Option<String>, _>(4)?
+                        .map(|b| from_json(&b, "listing"))
+                        .transpose()?,
                 })
             })
             .collect()
