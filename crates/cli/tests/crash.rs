@@ -17,18 +17,17 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // a test crate
 
+mod common;
+use common::Server;
+
 use std::collections::{BTreeMap, BTreeSet};
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use rightsguard_domain::event::{EventKind, Subject};
 use rightsguard_domain::ids::ComplaintId;
 use rightsguard_store::{SqlStore, Store};
-use rightsguard_testkit::{
-    Backend, CLOCK_START, Database, create_accounts, fresh_database, test_config,
-};
+use rightsguard_testkit::{Backend, Database, create_accounts, fresh_database, test_config};
 use serde_json::{Value, json};
 use sqlx::Row;
 
@@ -120,64 +119,6 @@ fn plan(rng: &mut Rng) -> Vec<Req> {
             }
         })
         .collect()
-}
-
-/// The server as a separate process.
-struct Server {
-    child: Child,
-    base: String,
-}
-
-impl Server {
-    fn start(db: &Database) -> Server {
-        let evidence = db.evidence_dir();
-        let mut child = Command::new(env!("CARGO_BIN_EXE_rightsguard"))
-            .args([
-                "serve",
-                "--db",
-                &db.url,
-                "--evidence-dir",
-                evidence.to_str().unwrap(),
-                "--listen",
-                "127.0.0.1:0",
-                "--clock",
-                "manual",
-                "--clock-start",
-                CLOCK_START,
-                "--jobs-every",
-                "0",
-                // The test is about crashes: no write may be refused for its rate.
-                "--write-rate",
-                "0",
-            ])
-            .env("RUST_LOG", "warn")
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
-        let addr = loop {
-            let line = lines
-                .next()
-                .expect("the server exited before listening")
-                .unwrap();
-            if let Some(rest) = line.split("listening on http://").nth(1) {
-                break rest.split_whitespace().next().unwrap().to_owned();
-            }
-        };
-        // Keep reading so the server never blocks on a full pipe.
-        std::thread::spawn(move || for _ in lines.map_while(Result::ok) {});
-        Server {
-            child,
-            base: format!("http://{addr}"),
-        }
-    }
-
-    /// SIGKILL: no shutdown, no flush, no goodbye.
-    fn kill(mut self) {
-        self.child.kill().unwrap();
-        self.child.wait().unwrap();
-    }
 }
 
 /// An answer received in full.
@@ -349,7 +290,7 @@ async fn crash_and_retry(db: Database, seed: u64) {
     let mut first: BTreeMap<usize, Ack> = BTreeMap::new();
     let mut attempts = vec![0usize; reqs.len()];
 
-    let server = Server::start(&db);
+    let server = Server::start(&db, &[]);
     post(
         &server.base,
         &tokens.holder,
@@ -373,7 +314,7 @@ async fn crash_and_retry(db: Database, seed: u64) {
     while !pending.is_empty() {
         rounds += 1;
         assert!(rounds <= KILLS + 5, "requests keep failing: {pending:?}");
-        let s = server.take().unwrap_or_else(|| Server::start(&db));
+        let s = server.take().unwrap_or_else(|| Server::start(&db, &[]));
         // Kill after a few answers while most of the round is still to
         // come; every other kill aims between a commit and its answer.
         let kill = if kills < KILLS && pending.len() > 4 {
@@ -399,7 +340,7 @@ async fn crash_and_retry(db: Database, seed: u64) {
             first.entry(i).or_insert(ack);
         }
     }
-    let server = server.unwrap_or_else(|| Server::start(&db));
+    let server = server.unwrap_or_else(|| Server::start(&db, &[]));
     assert_eq!(kills, KILLS, "every planned kill happened");
 
     // Every request was answered with success, and every complaint of a

@@ -14,18 +14,19 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // a test crate
 
+mod common;
+use common::Server;
+
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use rightsguard_app::webhooks::verify_signature;
 use rightsguard_store::SqlStore;
 use rightsguard_store::webhooks::{DeliveryStatus, WebhookStore};
 use rightsguard_testkit::receiver::Receiver;
-use rightsguard_testkit::{
-    Backend, CLOCK_START, Database, create_accounts, fresh_database, test_config,
-};
+use rightsguard_testkit::{Backend, Database, create_accounts, fresh_database, test_config};
 use serde_json::{Value, json};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -42,62 +43,7 @@ async fn postgres_webhooks_survive_sigkill_and_a_receiver_outage() {
     survive(db).await;
 }
 
-struct Server {
-    child: Child,
-    base: String,
-}
-
 impl Server {
-    fn start(db: &Database) -> Server {
-        let evidence = db.evidence_dir();
-        let mut child = Command::new(env!("CARGO_BIN_EXE_rightsguard"))
-            .args([
-                "serve",
-                "--db",
-                &db.url,
-                "--evidence-dir",
-                evidence.to_str().unwrap(),
-                "--listen",
-                "127.0.0.1:0",
-                "--clock",
-                "manual",
-                "--clock-start",
-                CLOCK_START,
-                "--jobs-every",
-                "0",
-                "--write-rate",
-                "0",
-                "--webhooks-every-ms",
-                "50",
-            ])
-            .env("RUST_LOG", "warn")
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
-        let addr = loop {
-            let line = lines
-                .next()
-                .expect("the server exited before listening")
-                .unwrap();
-            if let Some(rest) = line.split("listening on http://").nth(1) {
-                break rest.split_whitespace().next().unwrap().to_owned();
-            }
-        };
-        std::thread::spawn(move || for _ in lines.map_while(Result::ok) {});
-        Server {
-            child,
-            base: format!("http://{addr}"),
-        }
-    }
-
-    /// SIGKILL: the worker dies wherever it is.
-    fn kill(mut self) {
-        self.child.kill().unwrap();
-        self.child.wait().unwrap();
-    }
-
     async fn send(&self, method: reqwest::Method, path: &str, token: &str, body: Value) -> Value {
         let resp = reqwest::Client::new()
             .request(method, format!("{}{path}", self.base))
@@ -148,7 +94,7 @@ async fn survive(db: Database) {
     rx.set_down(true);
 
     // First server: configure, then enforce while the marketplace is down.
-    let s1 = Server::start(&db);
+    let s1 = Server::start(&db, &["--webhooks-every-ms", "50"]);
     let created = s1
         .post(
             "/api/v1/webhooks/endpoints",
@@ -225,7 +171,7 @@ async fn survive(db: Database) {
     // Second server: the receiver is back but slow; killed mid-delivery.
     rx.set_down(false);
     rx.hold_answers(Duration::from_secs(30));
-    let s2 = Server::start(&db);
+    let s2 = Server::start(&db, &["--webhooks-every-ms", "50"]);
     s2.advance(&t.admin, 3600).await;
     until("a delivery in flight", || !rx.received().is_empty()).await;
     s2.kill();
@@ -233,7 +179,7 @@ async fn survive(db: Database) {
 
     // Third server: past the backoff and the dead server's leases.
     rx.hold_answers(Duration::ZERO);
-    let s3 = Server::start(&db);
+    let s3 = Server::start(&db, &["--webhooks-every-ms", "50"]);
     s3.advance(&t.admin, 7200).await;
     let watch = SqlStore::connect(&db.url).await.unwrap();
     let events = watch.outbox_events(0, 1000).await.unwrap();
@@ -304,7 +250,7 @@ async fn the_example_receiver_verifies_real_deliveries() {
     let t = create_accounts(&state).await.unwrap();
     state.app.store().close().await;
     drop(state);
-    let s = Server::start(&db);
+    let s = Server::start(&db, &["--webhooks-every-ms", "50"]);
     let created = s
         .post(
             "/api/v1/webhooks/endpoints",

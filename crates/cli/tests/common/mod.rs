@@ -22,3 +22,66 @@ pub fn http_get(addr: &str, path: &str, token: &str) -> (String, String) {
         .unwrap_or_default();
     (status, body)
 }
+
+/// `rightsguard serve` as a separate process on `db`, on a manual clock, with
+/// no background jobs and no write rate limit, plus `extra` arguments.
+pub struct Server {
+    pub child: std::process::Child,
+    /// `http://127.0.0.1:PORT`.
+    pub base: String,
+}
+
+impl Server {
+    pub fn start(db: &rightsguard_testkit::Database, extra: &[&str]) -> Server {
+        use std::io::{BufRead, BufReader};
+        use std::process::{Command, Stdio};
+        let evidence = db.evidence_dir();
+        let mut child = Command::new(env!("CARGO_BIN_EXE_rightsguard"))
+            .args([
+                "serve",
+                "--db",
+                &db.url,
+                "--evidence-dir",
+                evidence.to_str().unwrap(),
+                "--listen",
+                "127.0.0.1:0",
+                "--clock",
+                "manual",
+                "--clock-start",
+                rightsguard_testkit::CLOCK_START,
+                "--jobs-every",
+                "0",
+                // No write may be refused for its rate.
+                "--write-rate",
+                "0",
+            ])
+            .args(extra)
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
+        let addr = loop {
+            let line = lines
+                .next()
+                .expect("the server exited before listening")
+                .unwrap();
+            if let Some(rest) = line.split("listening on http://").nth(1) {
+                break rest.split_whitespace().next().unwrap().to_owned();
+            }
+        };
+        // Keep reading so the server never blocks on a full pipe.
+        std::thread::spawn(move || for _ in lines.map_while(Result::ok) {});
+        Server {
+            child,
+            base: format!("http://{addr}"),
+        }
+    }
+
+    /// SIGKILL: no shutdown, no flush, no goodbye.
+    pub fn kill(mut self) {
+        self.child.kill().unwrap();
+        self.child.wait().unwrap();
+    }
+}
