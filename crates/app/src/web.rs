@@ -263,7 +263,7 @@ impl<S: Store + WebStore> App<S> {
             &[Role::Reviewer, Role::Admin],
             "see rights to verify",
         )?;
-        Ok(self.store().rights_in_state("pending", 200).await?)
+        self.rights_listed_for(actor, Some("pending")).await
     }
 
     /// A complaint's history, oldest first, for those who may see the
