@@ -16,6 +16,7 @@ pub mod account;
 pub mod actor;
 pub mod blocklist;
 pub mod calendar;
+pub mod chain;
 pub mod complaint;
 pub mod csv;
 pub mod dsa;
