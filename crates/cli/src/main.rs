@@ -39,7 +39,9 @@ mod policy;
 mod scan;
 mod scan_image;
 mod serve;
+mod stream;
 mod webhook;
+mod worker;
 
 /// rightsguard: IP protection for online marketplaces — notice and takedown,
 /// counter-notices, penalties, detection of infringing listings.
@@ -108,6 +110,9 @@ enum Command {
     Findings(findings::FindingsCommand),
     /// Rescan every listing against a rights holder's verified rights (or every holder's).
     Rescan(findings::RescanArgs),
+    /// Scale-out: consume the work stream on NATS JetStream (listing scans,
+    /// rescan partitions) and store findings in the shared database.
+    Worker(worker::Args),
 }
 
 fn main() -> ExitCode {
@@ -134,6 +139,7 @@ fn main() -> ExitCode {
         Command::Webhook(command) => webhook::run(command),
         Command::Findings(command) => findings::findings(command),
         Command::Rescan(args) => findings::rescan(args),
+        Command::Worker(args) => worker::run(args),
     };
     match result {
         Ok(code) => code,
