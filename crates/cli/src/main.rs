@@ -28,6 +28,7 @@ macro_rules! out {
 mod account;
 mod backup;
 mod calendar;
+mod clearance;
 mod db;
 mod deadline;
 mod demo;
@@ -113,6 +114,9 @@ enum Command {
     /// Scale-out: consume the work stream on NATS JetStream (listing scans,
     /// rescan partitions) and store findings in the shared database.
     Worker(worker::Args),
+    /// Trademark clearance: which verified rights a proposed mark conflicts with
+    /// (exit 1 if any does).
+    Clearance(clearance::Args),
 }
 
 fn main() -> ExitCode {
@@ -138,6 +142,7 @@ fn main() -> ExitCode {
         Command::Export(command) => export::export(command),
         Command::Webhook(command) => webhook::run(command),
         Command::Findings(command) => findings::findings(command),
+        Command::Clearance(args) => clearance::run(args),
         Command::Rescan(args) => findings::rescan(args),
         Command::Worker(args) => worker::run(args),
     };
