@@ -35,7 +35,10 @@ pub use accounts::{AuthError, IssuedToken, Secret};
 pub use clearance::ClearanceHit;
 pub use evidence::Uploaded;
 pub use exports::StatementPage;
-pub use findings::{ComplaintFiled, RESCAN_HOLDER, SCAN_LISTING, ScanIndex};
+pub use findings::{
+    ComplaintFiled, DEFAULT_PARTITION_SIZE, DispatchFuture, RESCAN_HOLDER, SCAN_LISTING,
+    ScanDispatch, ScanIndex, WorkDone, WorkItem,
+};
 pub use idempotency::{Answer, IdempotencyError, IdempotencyKey, Rendered};
 pub use listings::{Blocklist, MAX_PAGE};
 pub use rightsguard_detect::clearance::Reason as ClearanceReason;
@@ -417,7 +420,7 @@ impl<S: Store + ListingStore + FindingStore> App<S> {
             let outcome = match job.kind.as_str() {
                 EXPIRE_WINDOW => self.expire_window(&system, &job.payload).await,
                 notifiers::ASSESS_NOTIFIER => self.assess_job_run(&job.payload).await,
-                findings::SCAN_LISTING => self.run_scan_listing(&job.payload).await,
+                findings::SCAN_LISTING => self.run_scan_listing(&job.key, &job.payload).await,
                 findings::RESCAN_HOLDER => self.run_rescan_holder(&job.payload).await,
                 // A kind this version does not know (scheduled by a newer
                 // one): leave it for a worker that does, rather than drop it.

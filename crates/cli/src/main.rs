@@ -40,7 +40,9 @@ mod policy;
 mod scan;
 mod scan_image;
 mod serve;
+mod stream;
 mod webhook;
+mod worker;
 
 /// rightsguard: IP protection for online marketplaces — notice and takedown,
 /// counter-notices, penalties, detection of infringing listings.
@@ -109,6 +111,9 @@ enum Command {
     Findings(findings::FindingsCommand),
     /// Rescan every listing against a rights holder's verified rights (or every holder's).
     Rescan(findings::RescanArgs),
+    /// Scale-out: consume the work stream on NATS JetStream (listing scans,
+    /// rescan partitions) and store findings in the shared database.
+    Worker(worker::Args),
     /// Trademark clearance: which verified rights a proposed mark conflicts with
     /// (exit 1 if any does).
     Clearance(clearance::Args),
@@ -139,6 +144,7 @@ fn main() -> ExitCode {
         Command::Findings(command) => findings::findings(command),
         Command::Clearance(args) => clearance::run(args),
         Command::Rescan(args) => findings::rescan(args),
+        Command::Worker(args) => worker::run(args),
     };
     match result {
         Ok(code) => code,

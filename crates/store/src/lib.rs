@@ -478,6 +478,16 @@ impl SqlStore {
         self.pool.close().await;
     }
 
+    /// Begins a write transaction that appends no audit records: SQLite's
+    /// write lock up front (no upgrade deadlock), on PostgreSQL a plain
+    /// transaction, so such writes run in parallel.
+    async fn begin_rows(&self) -> Result<sqlx::Transaction<'static, sqlx::Any>> {
+        match self.dialect {
+            Dialect::Sqlite => Ok(self.pool.begin_with("BEGIN IMMEDIATE").await?),
+            Dialect::Postgres => Ok(self.pool.begin().await?),
+        }
+    }
+
     /// Begins a write transaction holding the engine's write lock for audit appends.
     async fn begin_write(&self) -> Result<sqlx::Transaction<'static, sqlx::Any>> {
         match self.dialect {
