@@ -74,6 +74,15 @@ pub struct Args {
     /// it off (another server on the same database may deliver).
     #[arg(long, env = "RIGHTSGUARD_WEBHOOKS_EVERY_MS", default_value_t = 1000)]
     webhooks_every_ms: u64,
+    /// The SMTP server notifications are also mailed through:
+    /// `smtp://host:port` (plain), `smtp://user:pass@host:587?tls=required`
+    /// (STARTTLS), `smtps://user:pass@host` (TLS). Off by default: the
+    /// in-app inbox only.
+    #[arg(long, env = "RIGHTSGUARD_SMTP")]
+    smtp: Option<String>,
+    /// The sender of notification e-mails (`Name <addr>` or `addr`).
+    #[arg(long, env = "RIGHTSGUARD_SMTP_FROM", default_value = rightsguard_http::DEFAULT_SMTP_FROM)]
+    smtp_from: String,
 }
 
 /// Runs the server until ctrl-c or SIGTERM.
@@ -108,6 +117,8 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         secure_cookies: args.secure_cookies,
         webhooks_every: (args.webhooks_every_ms > 0)
             .then(|| Duration::from_millis(args.webhooks_every_ms)),
+        smtp: args.smtp,
+        smtp_from: args.smtp_from,
     };
     let categories = args
         .categories

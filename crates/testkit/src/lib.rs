@@ -177,6 +177,8 @@ pub fn test_config(db: &Database) -> Result<Config, Error> {
         write_rate: None,
         secure_cookies: false,
         webhooks_every: None,
+        smtp: None,
+        smtp_from: rightsguard_http::DEFAULT_SMTP_FROM.to_owned(),
     })
 }
 
