@@ -22,9 +22,10 @@
 //! already wrote count as "already known" the second time.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, OnceLock, RwLock};
 
 use jiff::{SignedDuration, Timestamp};
+use rightsguard_detect::clearance::ClearanceIndex;
 use rightsguard_detect::text::{ClassSet, Field, MarkSpec, TextIndex, fold_text};
 use rightsguard_domain::actor::{Actor, Role};
 use rightsguard_domain::complaint::{ListingRef, ReasonCode, SubmitComplaint};
@@ -57,6 +58,9 @@ const MAX_FINDINGS_PAGE: i64 = 500;
 pub struct ScanIndex {
     index: TextIndex,
     rights: HashMap<String, MonitoredRight>,
+    specs: Vec<MarkSpec>,
+    /// Built on the first clearance search, from `specs`.
+    clearance: OnceLock<ClearanceIndex>,
 }
 
 impl ScanIndex {
@@ -84,7 +88,25 @@ impl ScanIndex {
                 .into_iter()
                 .map(|m| (m.right.id.to_string(), m))
                 .collect(),
+            specs,
+            clearance: OnceLock::new(),
         })
+    }
+
+    /// The clearance index of the same rights, built on first use (most
+    /// processes never search, and a rescan builds its own scan index).
+    pub fn clearance(&self) -> Result<&ClearanceIndex> {
+        if let Some(c) = self.clearance.get() {
+            return Ok(c);
+        }
+        let built = ClearanceIndex::build(&self.specs)
+            .map_err(|e| AppError::Store(StoreError::Corrupt(format!("clearance index: {e}"))))?;
+        Ok(self.clearance.get_or_init(|| built))
+    }
+
+    /// A right in the index, with its marks.
+    pub fn right(&self, id: &str) -> Option<&MonitoredRight> {
+        self.rights.get(id)
     }
 
     /// The rights in the index (of one owner, or all).

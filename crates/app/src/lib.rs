@@ -20,6 +20,7 @@ use std::sync::{Arc, Mutex};
 
 mod access;
 mod accounts;
+mod clearance;
 mod evidence;
 mod exports;
 mod findings;
@@ -32,11 +33,13 @@ pub mod webhooks;
 
 pub use access::complaint_as_seen_by;
 pub use accounts::{AuthError, IssuedToken, Secret};
+pub use clearance::ClearanceHit;
 pub use evidence::Uploaded;
 pub use exports::StatementPage;
 pub use findings::{ComplaintFiled, RESCAN_HOLDER, SCAN_LISTING, ScanIndex};
 pub use idempotency::{Answer, IdempotencyError, IdempotencyKey, Rendered};
 pub use listings::{Blocklist, MAX_PAGE};
+pub use rightsguard_detect::clearance::Reason as ClearanceReason;
 
 use jiff::{SignedDuration, Timestamp};
 use rightsguard_domain::actor::{Actor, Role};

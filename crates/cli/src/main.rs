@@ -28,6 +28,7 @@ macro_rules! out {
 mod account;
 mod backup;
 mod calendar;
+mod clearance;
 mod db;
 mod deadline;
 mod demo;
@@ -108,6 +109,9 @@ enum Command {
     Findings(findings::FindingsCommand),
     /// Rescan every listing against a rights holder's verified rights (or every holder's).
     Rescan(findings::RescanArgs),
+    /// Trademark clearance: which verified rights a proposed mark conflicts with
+    /// (exit 1 if any does).
+    Clearance(clearance::Args),
 }
 
 fn main() -> ExitCode {
@@ -133,6 +137,7 @@ fn main() -> ExitCode {
         Command::Export(command) => export::export(command),
         Command::Webhook(command) => webhook::run(command),
         Command::Findings(command) => findings::findings(command),
+        Command::Clearance(args) => clearance::run(args),
         Command::Rescan(args) => findings::rescan(args),
     };
     match result {

@@ -53,6 +53,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .merge(crate::listings::routes())
         .merge(crate::webhooks::routes())
         .merge(crate::findings::routes())
+        .merge(crate::clearance::routes())
 }
 
 fn not_found(what: &str, id: &str) -> ApiError {

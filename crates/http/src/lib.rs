@@ -39,6 +39,7 @@ use utoipa_axum::router::OpenApiRouter;
 
 mod accounts;
 mod api;
+mod clearance;
 mod docs;
 mod error;
 mod evidence;

@@ -543,6 +543,7 @@ const ROUTES: &[(&str, &str)] = &[
     ("get", "/api/v1/scans"),
     ("post", "/api/v1/scans"),
     ("put", "/api/v1/rights/{id}/marks"),
+    ("get", "/api/v1/clearance"),
     ("get", "/api/v1/notifiers/{org}"),
     ("get", "/api/v1/notifiers/cases"),
     ("post", "/api/v1/notifiers/{org}/decision"),

@@ -453,6 +453,52 @@ pub const TABLE: &[(&str, &str, &str)] = &[
     ),
     ("hours", "hours", "小时"),
     ("no_decisions_yet", "No decisions yet.", "尚无处理结果。"),
+    ("clearance", "Trademark clearance", "商标检索"),
+    (
+        "clearance_intro",
+        "Before filing or using a mark: which verified rights would it conflict with? Identical, look-alike, leet or spaced, misspelt, sounding alike, the same in pinyin, or one containing the other, in overlapping classes.",
+        "申请或使用商标前：它会与哪些已核验的权利冲突？相同、形近、字符替换或拆分、拼写相近、读音相近、拼音相同或相互包含，且类别重叠。",
+    ),
+    ("proposed_mark", "Proposed mark", "拟用商标"),
+    (
+        "classes_optional",
+        "Nice classes, comma-separated (empty: all)",
+        "尼斯分类，用逗号分隔（留空：全部）",
+    ),
+    ("search", "Search", "检索"),
+    (
+        "no_conflicts",
+        "No verified right conflicts with this mark in these classes.",
+        "在所选类别中，没有已核验的权利与该商标冲突。",
+    ),
+    ("score", "Score", "相似度"),
+    ("registered_mark", "Registered mark", "注册商标"),
+    ("conflicting_term", "Conflicting term", "冲突词"),
+    ("reasons", "Reasons", "理由"),
+    ("reason_identical", "identical", "相同"),
+    ("reason_visual", "looks the same", "字形相近"),
+    (
+        "reason_folded",
+        "same once disguise is undone",
+        "去除伪装后相同",
+    ),
+    (
+        "reason_spelling",
+        "spelt alike (edits)",
+        "拼写相近（编辑距离）",
+    ),
+    ("reason_phonetic", "sounds the same", "读音相近"),
+    ("reason_pinyin", "same in pinyin", "拼音相同"),
+    (
+        "reason_contains_word",
+        "contains it as a word",
+        "作为词语包含",
+    ),
+    (
+        "reason_contains_letters",
+        "contains its letters",
+        "包含其字母",
+    ),
 ];
 
 #[cfg(test)]

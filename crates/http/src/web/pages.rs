@@ -51,6 +51,7 @@ pub fn routes() -> Router<AppState> {
         .route("/review/rights", get(verify_page))
         .route("/rights/{id}/decision", post(decide_right))
         .route("/standing", get(standing_page))
+        .route("/clearance", get(clearance_page))
         .route("/admin", get(admin_page))
         .route("/admin/clock", post(advance_clock))
         .route("/admin/jobs", post(run_jobs))
@@ -127,6 +128,7 @@ impl Frame {
         };
         let mut nav = nav;
         if web.actor.is_some() {
+            nav.push(("/clearance", "clearance"));
             nav.push(("/account", "my_account"));
         }
         let who = web.actor.as_ref().map(|a| {
@@ -1614,6 +1616,115 @@ async fn standing_page(State(s): State<AppState>, web: Web) -> Response {
                 next,
             },
         ))
+    }
+    .await;
+    finish(&web, &s, r)
+}
+
+// ---------------------------------------------------------------- clearance
+
+#[derive(Template)]
+#[template(path = "clearance.html")]
+struct ClearancePage {
+    f: Frame,
+    mark: String,
+    classes: String,
+    /// The error beside the field it concerns: (field, message).
+    error: Option<(&'static str, String)>,
+    searched: bool,
+    conflicts: Vec<ConflictRow>,
+}
+
+struct ConflictRow {
+    right: String,
+    mark: String,
+    term: String,
+    registration: String,
+    classes: String,
+    score: String,
+    /// (label key, edit distance).
+    reasons: Vec<(&'static str, Option<u8>)>,
+}
+
+#[derive(Debug, Deserialize)]
+struct ClearanceForm {
+    mark: Option<String>,
+    classes: Option<String>,
+}
+
+fn clearance_reason_key(r: rightsguard_app::ClearanceReason) -> (&'static str, Option<u8>) {
+    use rightsguard_app::ClearanceReason as R;
+    match r {
+        R::Identical => ("reason_identical", None),
+        R::Visual => ("reason_visual", None),
+        R::Folded => ("reason_folded", None),
+        R::Spelling { distance } => ("reason_spelling", Some(distance)),
+        R::Phonetic => ("reason_phonetic", None),
+        R::Pinyin => ("reason_pinyin", None),
+        R::ContainsWord => ("reason_contains_word", None),
+        R::ContainsLetters => ("reason_contains_letters", None),
+    }
+}
+
+async fn clearance_page(
+    State(s): State<AppState>,
+    web: Web,
+    Query(q): Query<ClearanceForm>,
+) -> Response {
+    let r = async {
+        let actor = web.actor()?;
+        let mark = q.mark.unwrap_or_default();
+        let classes_text = q.classes.unwrap_or_default();
+        let mut page = ClearancePage {
+            f: Frame::new(&web, &s, "clearance"),
+            mark: mark.clone(),
+            classes: classes_text.clone(),
+            error: None,
+            searched: false,
+            conflicts: Vec::new(),
+        };
+        if mark.trim().is_empty() {
+            return Ok(render(StatusCode::OK, &page));
+        }
+        let classes = match crate::clearance::parse_classes(Some(&classes_text)) {
+            Ok(c) => c,
+            Err(message) => {
+                page.error = Some(("classes", message));
+                return Ok(render(StatusCode::UNPROCESSABLE_ENTITY, &page));
+            }
+        };
+        match s.app.clearance_search(actor, &mark, &classes, 50).await {
+            Ok(hits) => {
+                page.searched = true;
+                page.conflicts = hits
+                    .into_iter()
+                    .map(|h| ConflictRow {
+                        right: h.right.id.to_string(),
+                        mark: h.mark,
+                        term: h.term,
+                        registration: format!(
+                            "{} {}",
+                            h.right.jurisdiction,
+                            h.right.registration_number.as_str()
+                        ),
+                        classes: h
+                            .shared_classes
+                            .iter()
+                            .map(ToString::to_string)
+                            .collect::<Vec<_>>()
+                            .join(", "),
+                        score: format!("{:.0}%", h.score * 100.0),
+                        reasons: h.reasons.into_iter().map(clearance_reason_key).collect(),
+                    })
+                    .collect();
+                Ok(render(StatusCode::OK, &page))
+            }
+            Err(AppError::Rule(rightsguard_domain::rule::RuleError::Invalid(message))) => {
+                page.error = Some(("mark", message));
+                Ok(render(StatusCode::UNPROCESSABLE_ENTITY, &page))
+            }
+            Err(e) => Err(e.into()),
+        }
     }
     .await;
     finish(&web, &s, r)
