@@ -13,6 +13,7 @@
 //! `SKIPPED` line, except under CI (`CI` set), where that is a failure.
 
 pub mod receiver;
+pub mod smtp;
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
