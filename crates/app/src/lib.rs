@@ -26,6 +26,7 @@ mod exports;
 mod findings;
 pub mod idempotency;
 mod listings;
+pub mod notifications;
 pub mod notifiers;
 pub mod web;
 pub mod webhooks;
@@ -54,6 +55,7 @@ use rightsguard_domain::right::{Right, RightCommand, RightState, certificate_con
 use rightsguard_domain::rule::RuleError;
 use rightsguard_store::findings::FindingStore;
 use rightsguard_store::listings::ListingStore;
+use rightsguard_store::notifications::{self as notes, NotificationStore};
 use rightsguard_store::{NewJob, Store, StoreError};
 
 /// Where the current time comes from.
@@ -155,12 +157,14 @@ pub struct JobCounts {
     pub assessments: usize,
     /// Listing scans and rescans of a rights holder (monitoring).
     pub scans: usize,
+    /// Notification jobs: e-mails sent (or given up), reminders and penalty notices.
+    pub notifications: usize,
 }
 
 impl JobCounts {
     /// All jobs finished.
     pub fn total(&self) -> usize {
-        self.expired_windows + self.assessments + self.scans
+        self.expired_windows + self.assessments + self.scans + self.notifications
     }
 }
 
@@ -182,6 +186,7 @@ pub struct App<S> {
     inflight: idempotency::InFlight,
     gate: Arc<listings::ListingGate>,
     monitor: Arc<findings::Monitor>,
+    mailer: Option<Arc<notifications::Mailer>>,
 }
 
 impl<S: Store> App<S> {
@@ -199,6 +204,7 @@ impl<S: Store> App<S> {
             inflight: Default::default(),
             gate: Arc::default(),
             monitor: Arc::default(),
+            mailer: None,
         })
     }
 
@@ -373,7 +379,7 @@ impl<S: Store> App<S> {
     }
 }
 
-impl<S: Store + ListingStore + FindingStore> App<S> {
+impl<S: Store + ListingStore + FindingStore + NotificationStore> App<S> {
     /// Verifies, rejects, revokes or expires a right.
     pub async fn act_on_right(
         &self,
@@ -422,6 +428,20 @@ impl<S: Store + ListingStore + FindingStore> App<S> {
                 notifiers::ASSESS_NOTIFIER => self.assess_job_run(&job.payload).await,
                 findings::SCAN_LISTING => self.run_scan_listing(&job.key, &job.payload).await,
                 findings::RESCAN_HOLDER => self.run_rescan_holder(&job.payload).await,
+                notes::SEND_EMAIL => match self.run_send_email(&job).await {
+                    Ok(Some(retry)) => {
+                        // Not sent: back off; the job keeps its attempt count.
+                        self.store
+                            .fail_job(job.id, worker, "e-mail not sent", retry)
+                            .await?;
+                        continue;
+                    }
+                    Ok(None) => Ok(()),
+                    Err(e) => Err(e),
+                },
+                notes::REMIND_DEADLINE => self.run_remind_deadline(&job).await,
+                notes::NOTIFY_PENALTY => self.run_notify_penalty(&job).await,
+                notes::REMIND_RIGHT_EXPIRY => self.run_remind_right_expiry(&job).await,
                 // A kind this version does not know (scheduled by a newer
                 // one): leave it for a worker that does, rather than drop it.
                 other => Err(AppError::Busy(format!(
@@ -436,6 +456,10 @@ impl<S: Store + ListingStore + FindingStore> App<S> {
                         match job.kind.as_str() {
                             EXPIRE_WINDOW => done.expired_windows += 1,
                             findings::SCAN_LISTING | findings::RESCAN_HOLDER => done.scans += 1,
+                            notes::SEND_EMAIL
+                            | notes::REMIND_DEADLINE
+                            | notes::NOTIFY_PENALTY
+                            | notes::REMIND_RIGHT_EXPIRY => done.notifications += 1,
                             _ => done.assessments += 1,
                         }
                     }

@@ -20,7 +20,8 @@
 //! retries after reloading, never a silent overwrite.
 //!
 //! Every audit append also writes the outbox of enforcement actions for the
-//! marketplace's webhooks ([`webhooks`]), so an action and its event commit
+//! marketplace's webhooks ([`webhooks`]) and the notifications to people
+//! ([`notifications`]), so an action, its event and who hears of it commit
 //! or roll back together.
 //!
 //! The audit log is a hash chain: each record stores the SHA-256 of the
@@ -39,6 +40,7 @@ mod stats;
 
 pub use stats::Stats;
 pub mod listings;
+pub mod notifications;
 pub mod notifiers;
 pub mod web;
 pub mod webhooks;
@@ -571,6 +573,7 @@ async fn append_audit(tx: &mut sqlx::AnyConnection, events: &[DomainEvent]) -> R
             .execute(&mut *tx)
             .await?;
         webhooks::append_outbox(&mut *tx, seq, e).await?;
+        notifications::append_notifications(&mut *tx, seq, e).await?;
         prev = hash;
     }
     Ok(())

@@ -499,6 +499,47 @@ pub const TABLE: &[(&str, &str, &str)] = &[
         "contains its letters",
         "包含其字母",
     ),
+    ("inbox", "Inbox", "消息"),
+    ("unread", "unread", "未读"),
+    ("show_all", "Show all", "显示全部"),
+    ("show_unread", "Show unread only", "只看未读"),
+    ("mark_read", "Mark read", "标为已读"),
+    ("mark_all_read", "Mark all read", "全部标为已读"),
+    ("open_complaint", "Open the complaint", "查看投诉"),
+    (
+        "no_notifications",
+        "No notifications yet. Complaints, decisions, deadlines and penalties that concern you will appear here.",
+        "暂无通知。与您有关的投诉、处理结果、期限和处罚会显示在这里。",
+    ),
+    (
+        "no_unread_notifications",
+        "Nothing unread.",
+        "没有未读通知。",
+    ),
+    ("notification_settings", "Notification settings", "通知设置"),
+    (
+        "notification_language",
+        "Language of notifications and e-mails",
+        "通知和邮件的语言",
+    ),
+    ("email_address", "E-mail address", "电子邮箱"),
+    (
+        "email_hint",
+        "Leave empty for the inbox only.",
+        "留空则只在站内消息中通知。",
+    ),
+    (
+        "also_by_email",
+        "Also send by e-mail (the inbox always gets every notification)",
+        "同时发送电子邮件（站内消息始终会收到所有通知）",
+    ),
+    ("save", "Save", "保存"),
+    ("settings_saved", "Settings saved.", "设置已保存。"),
+    (
+        "bad_email",
+        "not an e-mail address (name@example.com)",
+        "不是有效的电子邮箱（name@example.com）",
+    ),
 ];
 
 #[cfg(test)]

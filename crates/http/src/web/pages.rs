@@ -57,6 +57,12 @@ pub fn routes() -> Router<AppState> {
         .route("/admin/jobs", post(run_jobs))
         .route("/evidence/{sha}", get(download_evidence))
         .route("/account", get(account_page).post(change_password))
+        .route("/notifications", get(super::inbox::inbox_page))
+        .route("/notifications/read", post(super::inbox::mark_read))
+        .route(
+            "/notifications/settings",
+            get(super::inbox::settings_page).post(super::inbox::save_settings),
+        )
         .route("/admin/tokens", post(issue_token))
         .route("/admin/tokens/revoke", post(revoke_token))
 }
@@ -95,10 +101,12 @@ pub struct Frame {
     pub now: String,
     /// The page title key.
     pub title: &'static str,
+    /// Unread notifications of the signed-in user.
+    pub unread: i64,
 }
 
 impl Frame {
-    fn new(web: &Web, s: &AppState, title: &'static str) -> Self {
+    pub(super) fn new(web: &Web, s: &AppState, title: &'static str) -> Self {
         let nav: Vec<(&'static str, &'static str)> = match web.actor.as_ref().map(|a| a.role) {
             Some(Role::RightsHolder | Role::Agent) => vec![
                 ("/", "home"),
@@ -128,6 +136,7 @@ impl Frame {
         };
         let mut nav = nav;
         if web.actor.is_some() {
+            nav.push(("/notifications", "inbox"));
             nav.push(("/clearance", "clearance"));
             nav.push(("/account", "my_account"));
         }
@@ -147,6 +156,7 @@ impl Frame {
             nav,
             now: s.app.now().strftime("%Y-%m-%d %H:%M UTC").to_string(),
             title,
+            unread: web.unread,
         }
     }
 
@@ -223,9 +233,9 @@ fn error_page(web: &Web, s: &AppState, e: PageError) -> Response {
     )
 }
 
-type PageResult = Result<Response, PageError>;
+pub(super) type PageResult = Result<Response, PageError>;
 
-fn finish(web: &Web, s: &AppState, r: PageResult) -> Response {
+pub(super) fn finish(web: &Web, s: &AppState, r: PageResult) -> Response {
     match r {
         Ok(resp) => resp,
         Err(e) => error_page(web, s, e),
