@@ -25,6 +25,7 @@ mod evidence;
 mod exports;
 mod findings;
 pub mod idempotency;
+mod import;
 mod listings;
 pub mod notifiers;
 pub mod web;
@@ -37,6 +38,7 @@ pub use evidence::Uploaded;
 pub use exports::StatementPage;
 pub use findings::{ComplaintFiled, RESCAN_HOLDER, SCAN_LISTING, ScanIndex};
 pub use idempotency::{Answer, IdempotencyError, IdempotencyKey, Rendered};
+pub use import::{ImportCache, ImportOutcome};
 pub use listings::{Blocklist, MAX_PAGE};
 pub use rightsguard_detect::clearance::Reason as ClearanceReason;
 
