@@ -810,6 +810,100 @@ async fn inbox_and_notification_settings(app: &TestApp) {
     assert_eq!(mailed, ["deadline_soon"]);
 }
 
+async fn transparency_report_page(app: &TestApp) {
+    // Staff read it: C1's takedown (each_role_sees_only_its_own) is in it.
+    let mut rita = Browser::signed_in(app, "rita").await;
+    let p = rita.get("/admin/transparency").await;
+    assert_eq!(p.status, StatusCode::OK, "{}", p.body);
+    assert!(p.body.contains("Notices by type"), "{}", p.body);
+    assert!(
+        p.body.contains("<title>counterfeit: 1</title>"),
+        "{}",
+        p.body
+    );
+    assert!(p.body.contains("role=\"img\""), "{}", p.body);
+    assert!(
+        p.body.contains("href=\"/admin/transparency\""),
+        "in the menu"
+    );
+    assert!(!p.body.contains("style="), "the CSP forbids inline style");
+    // A period with nothing in it says so.
+    let p = rita
+        .get("/admin/transparency?from=2001-01-01&to=2001-01-31")
+        .await;
+    assert_eq!(p.status, StatusCode::OK);
+    assert!(p.body.contains("Nothing in this period."), "{}", p.body);
+    assert!(!p.body.contains("counterfeit: 1"), "{}", p.body);
+    // A bad date is named beside its field and what was typed stays.
+    let p = rita
+        .get("/admin/transparency?from=2026-02-30&to=soon")
+        .await;
+    assert_eq!(p.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(p.body.contains("id=\"from-error\""), "{}", p.body);
+    assert!(p.body.contains("id=\"to-error\""), "{}", p.body);
+    assert!(p.body.contains("value=\"2026-02-30\""), "{}", p.body);
+    assert!(p.body.contains("value=\"soon\""), "{}", p.body);
+    let p = rita
+        .get("/admin/transparency?from=2026-02-02&to=2026-02-01")
+        .await;
+    assert_eq!(p.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(p.body.contains("before the start date"), "{}", p.body);
+    // The downloads, under the session, match the API's report.
+    let page = rita.get("/admin/transparency").await;
+    let i = page.body.find("/admin/transparency/export?").unwrap();
+    let link = page.body[i..]
+        .split('"')
+        .next()
+        .unwrap()
+        .replace("&amp;", "&")
+        .replace("&#38;", "&");
+    let csv = rita.get(&link).await;
+    assert_eq!(csv.status, StatusCode::OK, "{link}");
+    assert!(
+        csv.headers[header::CONTENT_TYPE]
+            .to_str()
+            .unwrap()
+            .starts_with("text/csv")
+    );
+    assert!(csv.body.contains("counterfeit"), "{}", csv.body);
+    let json = rita.get(&link.replace("format=csv", "format=json")).await;
+    let v: Value =
+        serde_json::from_str(&json.body).unwrap_or_else(|e| panic!("{e}: {}", json.body));
+    assert_eq!(v["notices"]["by_type"][0]["key"], "counterfeit", "{v}");
+    // In Chinese too.
+    rita.lang = Some("zh");
+    assert!(
+        rita.get("/admin/transparency")
+            .await
+            .body
+            .contains("按类型统计的通知")
+    );
+    // The admin reads it; a rights holder or a seller may not, whatever it types.
+    let mut adam = Browser::signed_in(app, "adam").await;
+    assert_eq!(adam.get("/admin/transparency").await.status, StatusCode::OK);
+    let mut alice = Browser::signed_in(app, "alice").await;
+    for path in [
+        "/admin/transparency",
+        "/admin/transparency?from=nope",
+        "/admin/transparency/export?format=json",
+    ] {
+        assert_eq!(
+            alice.get(path).await.status,
+            StatusCode::FORBIDDEN,
+            "{path}"
+        );
+    }
+    let mut sam = Browser::signed_in(app, "sam").await;
+    assert_eq!(
+        sam.get("/admin/transparency").await.status,
+        StatusCode::FORBIDDEN
+    );
+    assert!(
+        !sam.get("/").await.body.contains("/admin/transparency"),
+        "not in its menu"
+    );
+}
+
 async fn scenario(app: TestApp) {
     set_passwords(&app).await;
     seed(&app).await;
@@ -818,6 +912,7 @@ async fn scenario(app: TestApp) {
     writes_without_the_token_or_from_elsewhere_are_refused(&app).await;
     each_role_sees_only_its_own(&app).await;
     the_language_follows_the_switch_and_the_browser(&app).await;
+    transparency_report_page(&app).await;
     inbox_and_notification_settings(&app).await;
     account_dashboard_and_tokens(&app).await;
     // Last: it locks sue out from this address for 15 minutes.

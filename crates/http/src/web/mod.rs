@@ -30,9 +30,11 @@ use tower_sessions::Session;
 
 use crate::{ApiError, AppState};
 
+mod chart;
 pub mod i18n;
 mod inbox;
 mod pages;
+mod reports;
 pub mod session;
 pub mod throttle;
 

@@ -65,6 +65,14 @@ pub fn routes() -> Router<AppState> {
         )
         .route("/admin/tokens", post(issue_token))
         .route("/admin/tokens/revoke", post(revoke_token))
+        .route(
+            "/admin/transparency",
+            get(super::reports::transparency_page),
+        )
+        .route(
+            "/admin/transparency/export",
+            get(super::reports::transparency_export),
+        )
 }
 
 async fn css() -> Response {
@@ -124,6 +132,7 @@ impl Frame {
                 ("/review", "review_queue"),
                 ("/review/counter-notices", "counter_notices"),
                 ("/review/rights", "rights_to_verify"),
+                ("/admin/transparency", "transparency_report"),
             ],
             Some(Role::Admin) => vec![
                 ("/", "home"),
@@ -131,6 +140,7 @@ impl Frame {
                 ("/review/counter-notices", "counter_notices"),
                 ("/review/rights", "rights_to_verify"),
                 ("/admin", "admin"),
+                ("/admin/transparency", "transparency_report"),
             ],
             Some(Role::System) | None => vec![],
         };
