@@ -52,6 +52,11 @@ pub fn routes() -> Router<AppState> {
         .route("/rights/{id}/decision", post(decide_right))
         .route("/standing", get(standing_page))
         .route("/clearance", get(clearance_page))
+        .route(
+            "/findings",
+            get(super::findings::findings_page).post(super::findings::act_on_findings),
+        )
+        .route("/rights/{id}/marks", post(super::findings::set_marks))
         .route("/admin", get(admin_page))
         .route("/admin/clock", post(advance_clock))
         .route("/admin/jobs", post(run_jobs))
@@ -111,6 +116,7 @@ impl Frame {
             Some(Role::RightsHolder | Role::Agent) => vec![
                 ("/", "home"),
                 ("/rights", "my_rights"),
+                ("/findings", "findings"),
                 ("/complaints", "my_complaints"),
                 ("/complaints/new", "file_complaint"),
             ],
