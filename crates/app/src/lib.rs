@@ -42,7 +42,7 @@ pub use findings::{
     ScanDispatch, ScanIndex, WorkDone, WorkItem,
 };
 pub use idempotency::{Answer, IdempotencyError, IdempotencyKey, Rendered};
-pub use import::{ImportCache, ImportOutcome};
+pub use import::{ImportCache, ImportOutcome, RightImport};
 pub use listings::{Blocklist, MAX_PAGE};
 pub use rightsguard_detect::clearance::Reason as ClearanceReason;
 
