@@ -20,6 +20,7 @@ use std::sync::{Arc, Mutex};
 
 mod access;
 mod accounts;
+mod dossier;
 mod evidence;
 mod exports;
 mod findings;
@@ -31,6 +32,7 @@ pub mod webhooks;
 
 pub use access::complaint_as_seen_by;
 pub use accounts::{AuthError, IssuedToken, Secret};
+pub use dossier::Dossier;
 pub use evidence::Uploaded;
 pub use exports::StatementPage;
 pub use findings::{ComplaintFiled, RESCAN_HOLDER, SCAN_LISTING, ScanIndex};
@@ -121,6 +123,9 @@ pub enum AppError {
     /// An evidence file was refused or could not be read.
     #[error(transparent)]
     Evidence(#[from] rightsguard_store::evidence::EvidenceError),
+    /// An evidence dossier could not be made (rendering or packaging failed).
+    #[error("evidence dossier: {0}")]
+    Dossier(String),
     /// A keyed request is a reused key or still in flight.
     #[error(transparent)]
     Idempotency(#[from] IdempotencyError),

@@ -381,7 +381,7 @@ fn event_summary(rec: &ChainRecord) -> (String, String) {
                 .replace('_', " ");
             if let Some(obj) = kind.as_object() {
                 for (k, v) in obj {
-                    if k == "event" {
+                    if k == "event" || v.is_null() {
                         continue;
                     }
                     let v = match v {

@@ -221,6 +221,10 @@ fn an_untouched_dossier_verifies() {
     assert_eq!(report.evidence_files, 3);
     assert_eq!(report.audit_records_ok, 2);
     assert_eq!(report.audit_links_checked, 1);
+    // `RG_DOSSIER_SEED_OUT=DIR` writes it as a fuzz seed (fuzz/corpus/dossier_verify).
+    if let Ok(dir) = std::env::var("RG_DOSSIER_SEED_OUT") {
+        std::fs::write(std::path::Path::new(&dir).join("valid.zip"), dossier()).unwrap();
+    }
 }
 
 #[test]
