@@ -17,27 +17,45 @@
 //! of one rights holder (`rescan_holder`: weekly by default, and when one of
 //! its rights is verified or its marks change, or on request) walks every
 //! listing in id order and always builds a fresh index, so a change made by
-//! another process is picked up at the latest by the next rescan. A rescan
-//! re-run after a crash starts again from the first listing; the findings it
-//! already wrote count as "already known" the second time.
+//! another process is picked up at the latest by the next rescan; the
+//! shared index is rebuilt when older than [`INDEX_MAX_AGE`], so a right
+//! verified through another process (another `serve` replica) is matched by
+//! incremental scans here within that time. A rescan re-run after a crash
+//! starts again from the first listing; the findings it already wrote count
+//! as new the second time too (each finding remembers the rescan that last
+//! changed it), so its counts are those of one clean run.
+//!
+//! Scale-out: with a [`ScanDispatch`] set ([`App::set_scan_dispatch`], e.g.
+//! NATS JetStream), the job runner does not scan; it hands each
+//! `scan_listing` job to the dispatcher and splits each `rescan_holder` job
+//! into partitions (ranges of listing ids, [`WorkItem::Partition`]), and
+//! completes the job only once the dispatcher acknowledged: the jobs table is
+//! the outbox, so nothing is lost while the stream is down. Workers run the
+//! items with [`App::run_work`]; an item run twice changes nothing.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
-use std::sync::{Arc, RwLock};
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::{Arc, OnceLock, RwLock};
+use std::time::{Duration, Instant};
 
 use jiff::{SignedDuration, Timestamp};
+use rightsguard_detect::clearance::ClearanceIndex;
 use rightsguard_detect::text::{ClassSet, Field, MarkSpec, TextIndex, fold_text};
 use rightsguard_domain::actor::{Actor, Role};
 use rightsguard_domain::complaint::{ListingRef, ReasonCode, SubmitComplaint};
 use rightsguard_domain::finding::{Capture, Explanation, Finding, FindingState, may_triage};
 use rightsguard_domain::ids::{ComplaintId, ListingId, NiceClass, OrgId, RightId, Sha256};
-use rightsguard_domain::listing::Listing;
+use rightsguard_domain::listing::{Listing, ListingContent};
 use rightsguard_domain::right::{Right, RightState};
 use rightsguard_domain::rule::RuleError;
 use rightsguard_store::findings::{
-    FindingCounts, FindingStore, MonitoredRight, RightMarks, ScanRecord,
+    FindingCounts, FindingStore, MonitoredRight, RightMarks, ScanPartition, ScanRecord, TakenDown,
 };
 use rightsguard_store::listings::ListingStore;
 use rightsguard_store::{NewJob, Store, StoreError};
+use serde::{Deserialize, Serialize};
 use sha2::Digest;
 
 use crate::listings::random_id;
@@ -51,12 +69,94 @@ pub const RESCAN_HOLDER: &str = "rescan_holder";
 const RESCAN_PAGE: i64 = 500;
 /// The most findings one page lists.
 const MAX_FINDINGS_PAGE: i64 = 500;
+/// How old the shared scan index may get before a scan rebuilds it.
+pub const INDEX_MAX_AGE: Duration = Duration::from_secs(10);
+/// Listings per partition of a dispatched rescan, by default.
+pub const DEFAULT_PARTITION_SIZE: i64 = 500;
+
+/// One unit of monitoring work handed to workers through a stream.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum WorkItem {
+    /// Scan one listing as stored now (it was created or changed); `key` is
+    /// the job's key (listing and version).
+    Listing {
+        /// The listing.
+        listing: ListingId,
+        /// The job's key.
+        key: String,
+    },
+    /// Rescan one range of listings against one rights holder's rights.
+    Partition {
+        /// The rights holder.
+        owner: OrgId,
+        /// The range and its scan.
+        partition: ScanPartition,
+    },
+    /// A listing from the catalogue feed (`rightsguard simulate-feed`):
+    /// written for `seller` as the platform (created, or updated if it
+    /// exists with other content); its scan follows as a `Listing` item.
+    Feed {
+        /// A unique id of this feed event.
+        event: String,
+        /// The listing.
+        listing: ListingId,
+        /// Its seller.
+        seller: OrgId,
+        /// Its content.
+        content: ListingContent,
+    },
+}
+
+impl WorkItem {
+    /// The id that makes publishing it twice a no-op (the stream's dedup key).
+    pub fn message_id(&self) -> String {
+        match self {
+            WorkItem::Listing { key, .. } => key.clone(),
+            WorkItem::Partition { partition: p, .. } => format!("partition:{}:{}", p.scan, p.part),
+            WorkItem::Feed { event, .. } => format!("feed:{event}"),
+        }
+    }
+
+    /// A short name of its kind (the last token of its subject).
+    pub fn kind(&self) -> &'static str {
+        match self {
+            WorkItem::Listing { .. } => "listing",
+            WorkItem::Partition { .. } => "partition",
+            WorkItem::Feed { .. } => "feed",
+        }
+    }
+}
+
+/// What [`App::run_work`] did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct WorkDone {
+    /// Listings scanned.
+    pub listings: i64,
+    /// Findings counted.
+    pub counts: FindingCounts,
+}
+
+/// A future a [`ScanDispatch`] answers.
+pub type DispatchFuture<'a> =
+    Pin<Box<dyn Future<Output = std::result::Result<(), String>> + Send + 'a>>;
+
+/// Where monitoring work goes when this process does not do it itself: a
+/// durable stream that acknowledges each item once it is stored (NATS
+/// JetStream in `rightsguard serve --nats`).
+pub trait ScanDispatch: Send + Sync + std::fmt::Debug {
+    /// Publishes one item; `Ok` only once the stream has stored it.
+    fn publish<'a>(&'a self, item: &'a WorkItem) -> DispatchFuture<'a>;
+}
 
 /// The verified rights with marks, ready to match.
 #[derive(Debug)]
 pub struct ScanIndex {
     index: TextIndex,
     rights: HashMap<String, MonitoredRight>,
+    specs: Vec<MarkSpec>,
+    /// Built on the first clearance search, from `specs`.
+    clearance: OnceLock<ClearanceIndex>,
 }
 
 impl ScanIndex {
@@ -84,7 +184,25 @@ impl ScanIndex {
                 .into_iter()
                 .map(|m| (m.right.id.to_string(), m))
                 .collect(),
+            specs,
+            clearance: OnceLock::new(),
         })
+    }
+
+    /// The clearance index of the same rights, built on first use (most
+    /// processes never search, and a rescan builds its own scan index).
+    pub fn clearance(&self) -> Result<&ClearanceIndex> {
+        if let Some(c) = self.clearance.get() {
+            return Ok(c);
+        }
+        let built = ClearanceIndex::build(&self.specs)
+            .map_err(|e| AppError::Store(StoreError::Corrupt(format!("clearance index: {e}"))))?;
+        Ok(self.clearance.get_or_init(|| built))
+    }
+
+    /// A right in the index, with its marks.
+    pub fn right(&self, id: &str) -> Option<&MonitoredRight> {
+        self.rights.get(id)
     }
 
     /// The rights in the index (of one owner, or all).
@@ -180,9 +298,13 @@ fn sha256_of(bytes: &[u8]) -> Sha256 {
 /// What the app keeps for monitoring.
 #[derive(Debug)]
 pub(crate) struct Monitor {
-    index: RwLock<Option<Arc<ScanIndex>>>,
+    index: RwLock<Option<(Arc<ScanIndex>, Instant)>>,
     interval: RwLock<SignedDuration>,
     rebuild: tokio::sync::Mutex<()>,
+    dispatch: RwLock<Option<Arc<dyn ScanDispatch>>>,
+    partition_size: AtomicI64,
+    /// The index of the rescan whose partitions this process ran last.
+    partition_index: tokio::sync::Mutex<Option<(String, Arc<ScanIndex>)>>,
 }
 
 impl Default for Monitor {
@@ -191,6 +313,9 @@ impl Default for Monitor {
             index: RwLock::new(None),
             interval: RwLock::new(SignedDuration::from_hours(24 * 7)),
             rebuild: tokio::sync::Mutex::new(()),
+            dispatch: RwLock::new(None),
+            partition_size: AtomicI64::new(DEFAULT_PARTITION_SIZE),
+            partition_index: tokio::sync::Mutex::new(None),
         }
     }
 }
@@ -218,6 +343,10 @@ fn field(payload: &serde_json::Value, k: &str) -> String {
         .to_owned()
 }
 
+fn dispatch_failed(e: String) -> AppError {
+    AppError::Busy(format!("the work stream did not take the item: {e}"))
+}
+
 fn bad_job(e: impl std::fmt::Display) -> AppError {
     AppError::NotFound(format!("job payload: {e}"))
 }
@@ -241,6 +370,71 @@ fn rescan_job(owner: &OrgId, reason: &str, due: Timestamp, key_suffix: &str) -> 
         payload: serde_json::json!({"owner": owner, "reason": reason, "scan": scan}),
         due_at: due,
     }
+}
+
+/// Stay-down: the listings taken down by a complaint (of `owner`'s, if
+/// given) that `l` re-posts under another id: the same title after
+/// folding, or one of the same images. One finding per earlier
+/// complaint and listing, linked to the complaint.
+///
+/// Compares with every taken-down listing (loaded once per scan job or
+/// partition): fine for thousands of takedowns, not for millions (an
+/// index of folded titles and image hashes would be the next step).
+fn relistings(
+    l: &Listing,
+    owner: Option<&OrgId>,
+    now: Timestamp,
+    taken: &[TakenDown],
+) -> Result<Vec<Finding>> {
+    let mut out = Vec::new();
+    let title = fold_text(l.content.title.as_str());
+    let capture = capture_of(l, now);
+    let capture_sha256 = sha256_of(capture.canonical_json().as_bytes());
+    for td in taken {
+        if td.listing == l.id || owner.is_some_and(|o| o != &td.owner) {
+            continue;
+        }
+        let Some(orig) = &td.original else {
+            continue;
+        };
+        let same_image = l
+            .content
+            .image_hashes
+            .iter()
+            .find(|h| orig.content.image_hashes.contains(h));
+        let (field, matched) =
+            if !title.trim().is_empty() && fold_text(orig.content.title.as_str()) == title {
+                ("title", l.content.title.as_str().to_owned())
+            } else if let Some(h) = same_image {
+                ("images", h.to_string())
+            } else {
+                continue;
+            };
+        out.push(Finding {
+            id: random_id("fd-")?,
+            listing: l.id.clone(),
+            right: td.right.clone(),
+            owner: td.owner.clone(),
+            cause: format!("relisting:{}:{}", td.complaint, td.listing),
+            explanation: Explanation {
+                method: "relisting".into(),
+                term: td.listing.to_string(),
+                field: field.into(),
+                start: 0,
+                end: matched.len() as u64,
+                matched,
+                score: 1.0,
+                distance: None,
+            },
+            capture: capture.clone(),
+            capture_sha256,
+            relisting_of: Some(td.complaint.clone()),
+            state: FindingState::Open,
+            found_at: now,
+            updated_at: now,
+        });
+    }
+    Ok(out)
 }
 
 fn classes_to_set(c: ClassSet) -> BTreeSet<NiceClass> {
@@ -268,7 +462,32 @@ impl<S: Store + ListingStore + FindingStore> App<S> {
             .unwrap_or_else(|p| p.into_inner())
     }
 
-    /// The scan index, built from the store on first use.
+    /// Hands scans to `dispatch` instead of running them here (scale-out).
+    pub fn set_scan_dispatch(&self, dispatch: Arc<dyn ScanDispatch>) {
+        *self
+            .monitor
+            .dispatch
+            .write()
+            .unwrap_or_else(|p| p.into_inner()) = Some(dispatch);
+    }
+
+    fn scan_dispatch(&self) -> Option<Arc<dyn ScanDispatch>> {
+        self.monitor
+            .dispatch
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
+    /// Sets how many listings each partition of a dispatched rescan has.
+    pub fn set_partition_size(&self, listings: i64) {
+        self.monitor
+            .partition_size
+            .store(listings.max(1), Ordering::Relaxed);
+    }
+
+    /// The scan index, built from the store on first use and rebuilt when
+    /// older than [`INDEX_MAX_AGE`].
     pub async fn scan_index(&self) -> Result<Arc<ScanIndex>> {
         let cached = self
             .monitor
@@ -277,8 +496,8 @@ impl<S: Store + ListingStore + FindingStore> App<S> {
             .unwrap_or_else(|p| p.into_inner())
             .clone();
         match cached {
-            Some(i) => Ok(i),
-            None => self.rebuild_scan_index().await,
+            Some((i, built)) if built.elapsed() < INDEX_MAX_AGE => Ok(i),
+            _ => self.rebuild_scan_index().await,
         }
     }
 
@@ -290,7 +509,7 @@ impl<S: Store + ListingStore + FindingStore> App<S> {
             .monitor
             .index
             .write()
-            .unwrap_or_else(|p| p.into_inner()) = Some(built.clone());
+            .unwrap_or_else(|p| p.into_inner()) = Some((built.clone(), Instant::now()));
         Ok(built)
     }
 
@@ -363,15 +582,126 @@ impl<S: Store + ListingStore + FindingStore> App<S> {
         Ok(marks)
     }
 
-    /// Runs a `scan_listing` job.
-    pub(crate) async fn run_scan_listing(&self, payload: &serde_json::Value) -> Result<()> {
+    /// Runs a `scan_listing` job (or hands it to the dispatcher).
+    pub(crate) async fn run_scan_listing(
+        &self,
+        key: &str,
+        payload: &serde_json::Value,
+    ) -> Result<()> {
         let id = ListingId::parse(&field(payload, "listing")).map_err(bad_job)?;
-        let Some(l) = self.store().listing(&id).await? else {
+        if let Some(d) = self.scan_dispatch() {
+            let item = WorkItem::Listing {
+                listing: id,
+                key: key.to_owned(),
+            };
+            return d.publish(&item).await.map_err(dispatch_failed);
+        }
+        self.scan_listing_now(&id).await.map(|_| ())
+    }
+
+    async fn scan_listing_now(&self, id: &ListingId) -> Result<WorkDone> {
+        let Some(l) = self.store().listing(id).await? else {
             return Err(AppError::NotFound(format!("listing {id}")));
         };
         let index = self.scan_index().await?;
-        self.scan_one(&index, &l.value, None).await?;
-        Ok(())
+        let taken = self.store().taken_down().await?;
+        let counts = self.scan_one(&index, &l.value, None, None, &taken).await?;
+        Ok(WorkDone {
+            listings: 1,
+            counts,
+        })
+    }
+
+    /// Runs one item of work from the stream (a worker); running it twice
+    /// changes nothing. `NotFound` means the item is moot (its listing is
+    /// gone); other errors are worth a retry.
+    pub async fn run_work(&self, item: &WorkItem) -> Result<WorkDone> {
+        match item {
+            WorkItem::Listing { listing, .. } => self.scan_listing_now(listing).await,
+            WorkItem::Partition { owner, partition } => self.run_partition(owner, partition).await,
+            WorkItem::Feed {
+                listing,
+                seller,
+                content,
+                ..
+            } => {
+                self.feed_listing(listing, seller, content).await?;
+                Ok(WorkDone::default())
+            }
+        }
+    }
+
+    /// Writes a listing from the feed as the platform: creates it, or
+    /// updates it if its content differs (so a redelivered event is a no-op).
+    async fn feed_listing(
+        &self,
+        id: &ListingId,
+        seller: &OrgId,
+        content: &ListingContent,
+    ) -> Result<()> {
+        let system = self.system_actor();
+        for _ in 0..crate::RETRIES {
+            let outcome = match self.store().listing(id).await? {
+                Some(l) if l.value.content == *content => return Ok(()),
+                Some(l) => self
+                    .update_listing(&system, id, content.clone(), l.version)
+                    .await
+                    .map(|_| ()),
+                None => self
+                    .create_listing(&system, id.clone(), Some(seller.clone()), content.clone())
+                    .await
+                    .map(|_| ()),
+            };
+            match outcome {
+                Err(AppError::Store(StoreError::Conflict(_))) => continue,
+                r => return r,
+            }
+        }
+        Err(AppError::Busy(format!("listing {id}")))
+    }
+
+    /// The index a rescan's partitions match with: built once per rescan
+    /// in each process (all partitions of one rescan see the same rights).
+    async fn partition_index(&self, scan: &str) -> Result<Arc<ScanIndex>> {
+        let mut slot = self.monitor.partition_index.lock().await;
+        if let Some((s, index)) = &*slot
+            && s == scan
+        {
+            return Ok(index.clone());
+        }
+        let built = Arc::new(ScanIndex::build(self.store().monitored_rights().await?)?);
+        *slot = Some((scan.to_owned(), built.clone()));
+        Ok(built)
+    }
+
+    /// Scans one partition of a rescan and records it done (with its counts,
+    /// which only its first completion sets).
+    async fn run_partition(&self, owner: &OrgId, p: &ScanPartition) -> Result<WorkDone> {
+        let index = self.partition_index(&p.scan).await?;
+        let taken = self.store().taken_down().await?;
+        let mut done = WorkDone::default();
+        let mut after = p.after.clone();
+        loop {
+            let page = self
+                .store()
+                .listings_in_range(&after, p.upto.as_deref(), RESCAN_PAGE)
+                .await?;
+            for l in &page {
+                done.counts += self
+                    .scan_one(&index, l, Some(owner), Some(&p.scan), &taken)
+                    .await?;
+                done.listings += 1;
+            }
+            match page.last() {
+                Some(l) if page.len() as i64 == RESCAN_PAGE => after = l.id.to_string(),
+                _ => break,
+            }
+        }
+        let now = self.now();
+        self.store()
+            .finish_partition(&p.scan, p.part, done.listings, done.counts, now)
+            .await?;
+        Ok(done)
     }
 
     async fn scan_one(
@@ -379,6 +709,8 @@ impl<S: Store + ListingStore + FindingStore> App<S> {
         index: &ScanIndex,
         l: &Listing,
         owner: Option<&OrgId>,
+        scan: Option<&str>,
+        taken: &[TakenDown],
     ) -> Result<FindingCounts> {
         let Some(classes) = self.category_classes(l.content.category.as_str()) else {
             return Ok(FindingCounts::default());
@@ -386,7 +718,7 @@ impl<S: Store + ListingStore + FindingStore> App<S> {
         let now = self.now();
         let mut found = index.scan(l, classes, owner, now)?;
         let mut scope = index.rights_of(owner);
-        for f in self.relistings(l, owner, now).await? {
+        for f in relistings(l, owner, now, taken)? {
             if !scope.contains(&f.right) {
                 scope.push(f.right.clone());
             }
@@ -395,7 +727,7 @@ impl<S: Store + ListingStore + FindingStore> App<S> {
         for _ in 0..crate::RETRIES {
             match self
                 .store()
-                .record_findings(&l.id, &scope, &found, now)
+                .record_findings(&l.id, &scope, &found, now, scan)
                 .await
             {
                 Err(StoreError::Conflict(_)) => continue,
@@ -405,73 +737,12 @@ impl<S: Store + ListingStore + FindingStore> App<S> {
         Err(AppError::Busy(format!("findings of listing {}", l.id)))
     }
 
-    /// Stay-down: the listings taken down by a complaint (of `owner`'s, if
-    /// given) that `l` re-posts under another id: the same title after
-    /// folding, or one of the same images. One finding per earlier
-    /// complaint and listing, linked to the complaint.
-    ///
-    /// Loads every taken-down listing on each scan: fine for a single node
-    /// with thousands of takedowns, not for millions (an index of folded
-    /// titles and image hashes would be the next step).
-    async fn relistings(
-        &self,
-        l: &Listing,
-        owner: Option<&OrgId>,
-        now: Timestamp,
-    ) -> Result<Vec<Finding>> {
-        let mut out = Vec::new();
-        let title = fold_text(l.content.title.as_str());
-        let capture = capture_of(l, now);
-        let capture_sha256 = sha256_of(capture.canonical_json().as_bytes());
-        for td in self.store().taken_down().await? {
-            if td.listing == l.id || owner.is_some_and(|o| o != &td.owner) {
-                continue;
-            }
-            let Some(orig) = &td.original else {
-                continue;
-            };
-            let same_image = l
-                .content
-                .image_hashes
-                .iter()
-                .find(|h| orig.content.image_hashes.contains(h));
-            let (field, matched) =
-                if !title.trim().is_empty() && fold_text(orig.content.title.as_str()) == title {
-                    ("title", l.content.title.as_str().to_owned())
-                } else if let Some(h) = same_image {
-                    ("images", h.to_string())
-                } else {
-                    continue;
-                };
-            out.push(Finding {
-                id: random_id("fd-")?,
-                listing: l.id.clone(),
-                right: td.right.clone(),
-                owner: td.owner.clone(),
-                cause: format!("relisting:{}:{}", td.complaint, td.listing),
-                explanation: Explanation {
-                    method: "relisting".into(),
-                    term: td.listing.to_string(),
-                    field: field.into(),
-                    start: 0,
-                    end: matched.len() as u64,
-                    matched,
-                    score: 1.0,
-                    distance: None,
-                },
-                capture: capture.clone(),
-                capture_sha256,
-                relisting_of: Some(td.complaint.clone()),
-                state: FindingState::Open,
-                found_at: now,
-                updated_at: now,
-            });
-        }
-        Ok(out)
-    }
-
-    /// Runs a `rescan_holder` job: every listing against one owner's rights.
+    /// Runs a `rescan_holder` job: every listing against one owner's rights
+    /// (or, with a dispatcher, splits it into partitions and hands them on).
     pub(crate) async fn run_rescan_holder(&self, payload: &serde_json::Value) -> Result<()> {
+        if let Some(d) = self.scan_dispatch() {
+            return self.dispatch_rescan(d.as_ref(), payload).await;
+        }
         let owner = OrgId::parse(&field(payload, "owner")).map_err(bad_job)?;
         let reason = field(payload, "reason");
         let mut scan = ScanRecord {
@@ -491,8 +762,11 @@ impl<S: Store + ListingStore + FindingStore> App<S> {
                 .store()
                 .listings(None, after.as_ref(), RESCAN_PAGE)
                 .await?;
+            let taken = self.store().taken_down().await?;
             for l in &page {
-                scan.counts += self.scan_one(&index, &l.value, Some(&owner)).await?;
+                scan.counts += self
+                    .scan_one(&index, &l.value, Some(&owner), Some(&scan.id), &taken)
+                    .await?;
                 scan.listings += 1;
             }
             match page.last() {
@@ -503,11 +777,20 @@ impl<S: Store + ListingStore + FindingStore> App<S> {
         let now = self.now();
         scan.finished_at = Some(now);
         self.store().finish_scan(&scan).await?;
+        self.schedule_next_rescan(&owner, &reason, now).await
+    }
+
+    async fn schedule_next_rescan(
+        &self,
+        owner: &OrgId,
+        reason: &str,
+        now: Timestamp,
+    ) -> Result<()> {
         if reason == "scheduled" {
             let next = now.checked_add(self.scan_interval()).unwrap_or(now);
             self.store()
                 .schedule_jobs(&[rescan_job(
-                    &owner,
+                    owner,
                     "scheduled",
                     next,
                     &next.as_microsecond().to_string(),
@@ -515,6 +798,39 @@ impl<S: Store + ListingStore + FindingStore> App<S> {
                 .await?;
         }
         Ok(())
+    }
+
+    /// Splits a rescan into partitions of listing ids, starts its record
+    /// and publishes each partition (again, if the job is re-run: the
+    /// stream drops what it already has).
+    async fn dispatch_rescan(
+        &self,
+        d: &dyn ScanDispatch,
+        payload: &serde_json::Value,
+    ) -> Result<()> {
+        let owner = OrgId::parse(&field(payload, "owner")).map_err(bad_job)?;
+        let reason = field(payload, "reason");
+        let now = self.now();
+        let scan = ScanRecord {
+            id: field(payload, "scan"),
+            owner: owner.clone(),
+            reason: reason.clone(),
+            started_at: now,
+            finished_at: None,
+            listings: 0,
+            counts: FindingCounts::default(),
+        };
+        let size = self.monitor.partition_size.load(Ordering::Relaxed);
+        let ranges = self.store().split_listings(size).await?;
+        let parts = self.store().start_partitioned_scan(&scan, &ranges).await?;
+        for partition in parts {
+            let item = WorkItem::Partition {
+                owner: owner.clone(),
+                partition,
+            };
+            d.publish(&item).await.map_err(dispatch_failed)?;
+        }
+        self.schedule_next_rescan(&owner, &reason, now).await
     }
 
     /// A rights holder (or its agent) asks for a rescan of its rights now;

@@ -20,24 +20,31 @@ use std::sync::{Arc, Mutex};
 
 mod access;
 mod accounts;
+mod clearance;
 mod dossier;
 mod evidence;
 mod exports;
 mod findings;
 pub mod idempotency;
 mod listings;
+pub mod notifications;
 pub mod notifiers;
 pub mod web;
 pub mod webhooks;
 
 pub use access::complaint_as_seen_by;
 pub use accounts::{AuthError, IssuedToken, Secret};
+pub use clearance::ClearanceHit;
 pub use dossier::Dossier;
 pub use evidence::Uploaded;
 pub use exports::StatementPage;
-pub use findings::{ComplaintFiled, RESCAN_HOLDER, SCAN_LISTING, ScanIndex};
+pub use findings::{
+    ComplaintFiled, DEFAULT_PARTITION_SIZE, DispatchFuture, RESCAN_HOLDER, SCAN_LISTING,
+    ScanDispatch, ScanIndex, WorkDone, WorkItem,
+};
 pub use idempotency::{Answer, IdempotencyError, IdempotencyKey, Rendered};
 pub use listings::{Blocklist, MAX_PAGE};
+pub use rightsguard_detect::clearance::Reason as ClearanceReason;
 
 use jiff::{SignedDuration, Timestamp};
 use rightsguard_domain::actor::{Actor, Role};
@@ -50,6 +57,7 @@ use rightsguard_domain::right::{Right, RightCommand, RightState, certificate_con
 use rightsguard_domain::rule::RuleError;
 use rightsguard_store::findings::FindingStore;
 use rightsguard_store::listings::ListingStore;
+use rightsguard_store::notifications::{self as notes, NotificationStore};
 use rightsguard_store::{NewJob, Store, StoreError};
 
 /// Where the current time comes from.
@@ -154,12 +162,14 @@ pub struct JobCounts {
     pub assessments: usize,
     /// Listing scans and rescans of a rights holder (monitoring).
     pub scans: usize,
+    /// Notification jobs: e-mails sent (or given up), reminders and penalty notices.
+    pub notifications: usize,
 }
 
 impl JobCounts {
     /// All jobs finished.
     pub fn total(&self) -> usize {
-        self.expired_windows + self.assessments + self.scans
+        self.expired_windows + self.assessments + self.scans + self.notifications
     }
 }
 
@@ -181,6 +191,7 @@ pub struct App<S> {
     inflight: idempotency::InFlight,
     gate: Arc<listings::ListingGate>,
     monitor: Arc<findings::Monitor>,
+    mailer: Option<Arc<notifications::Mailer>>,
 }
 
 impl<S: Store> App<S> {
@@ -198,6 +209,7 @@ impl<S: Store> App<S> {
             inflight: Default::default(),
             gate: Arc::default(),
             monitor: Arc::default(),
+            mailer: None,
         })
     }
 
@@ -372,7 +384,7 @@ impl<S: Store> App<S> {
     }
 }
 
-impl<S: Store + ListingStore + FindingStore> App<S> {
+impl<S: Store + ListingStore + FindingStore + NotificationStore> App<S> {
     /// Verifies, rejects, revokes or expires a right.
     pub async fn act_on_right(
         &self,
@@ -419,8 +431,22 @@ impl<S: Store + ListingStore + FindingStore> App<S> {
             let outcome = match job.kind.as_str() {
                 EXPIRE_WINDOW => self.expire_window(&system, &job.payload).await,
                 notifiers::ASSESS_NOTIFIER => self.assess_job_run(&job.payload).await,
-                findings::SCAN_LISTING => self.run_scan_listing(&job.payload).await,
+                findings::SCAN_LISTING => self.run_scan_listing(&job.key, &job.payload).await,
                 findings::RESCAN_HOLDER => self.run_rescan_holder(&job.payload).await,
+                notes::SEND_EMAIL => match self.run_send_email(&job).await {
+                    Ok(Some(retry)) => {
+                        // Not sent: back off; the job keeps its attempt count.
+                        self.store
+                            .fail_job(job.id, worker, "e-mail not sent", retry)
+                            .await?;
+                        continue;
+                    }
+                    Ok(None) => Ok(()),
+                    Err(e) => Err(e),
+                },
+                notes::REMIND_DEADLINE => self.run_remind_deadline(&job).await,
+                notes::NOTIFY_PENALTY => self.run_notify_penalty(&job).await,
+                notes::REMIND_RIGHT_EXPIRY => self.run_remind_right_expiry(&job).await,
                 // A kind this version does not know (scheduled by a newer
                 // one): leave it for a worker that does, rather than drop it.
                 other => Err(AppError::Busy(format!(
@@ -435,6 +461,10 @@ impl<S: Store + ListingStore + FindingStore> App<S> {
                         match job.kind.as_str() {
                             EXPIRE_WINDOW => done.expired_windows += 1,
                             findings::SCAN_LISTING | findings::RESCAN_HOLDER => done.scans += 1,
+                            notes::SEND_EMAIL
+                            | notes::REMIND_DEADLINE
+                            | notes::NOTIFY_PENALTY
+                            | notes::REMIND_RIGHT_EXPIRY => done.notifications += 1,
                             _ => done.assessments += 1,
                         }
                     }

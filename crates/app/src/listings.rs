@@ -134,8 +134,9 @@ impl Blocklist {
 #[derive(Debug)]
 pub(crate) struct ListingGate {
     categories: RwLock<Arc<Categories>>,
-    /// The index and the number of term changes it includes.
-    blocklist: RwLock<Option<(u64, Arc<Blocklist>)>>,
+    /// The index, the number of term changes it includes and when it was
+    /// built.
+    blocklist: RwLock<Option<(u64, Arc<Blocklist>, std::time::Instant)>>,
     /// Term changes committed by this process.
     changes: AtomicU64,
     rebuild: tokio::sync::Mutex<()>,
@@ -171,6 +172,10 @@ pub(crate) fn random_id(prefix: &str) -> Result<String> {
     ))
 }
 
+/// How old this process's blocklist index may get before a listing write
+/// rebuilds it (term changes made by other processes are seen by then).
+pub const BLOCKLIST_MAX_AGE: std::time::Duration = std::time::Duration::from_secs(10);
+
 /// The most listings one page returns.
 pub const MAX_PAGE: i64 = 500;
 
@@ -186,9 +191,14 @@ impl<S: Store + ListingStore> App<S> {
     }
 
     /// The blocklist in force, built from the store on first use.
+    ///
+    /// Rebuilt when older than [`BLOCKLIST_MAX_AGE`]: a term approved or
+    /// lifted through another process (another `serve` replica on the same
+    /// database) is enforced here within that time.
     pub async fn blocklist(&self) -> Result<Arc<Blocklist>> {
         match read(&self.gate.blocklist) {
-            Some((_, b)) => Ok(b),
+            Some((_, b, built)) if built.elapsed() < BLOCKLIST_MAX_AGE => Ok(b),
+            Some(_) => self.rebuild_blocklist().await,
             None => self.refresh_blocklist(0).await,
         }
     }
@@ -204,7 +214,7 @@ impl<S: Store + ListingStore> App<S> {
     /// it unless a build that started after that change has been swapped in.
     async fn refresh_blocklist(&self, change: u64) -> Result<Arc<Blocklist>> {
         let _one_at_a_time = self.gate.rebuild.lock().await;
-        if let Some((included, b)) = read(&self.gate.blocklist)
+        if let Some((included, b, _)) = read(&self.gate.blocklist)
             && included >= change
         {
             return Ok(b);
@@ -214,7 +224,10 @@ impl<S: Store + ListingStore> App<S> {
         let built = Blocklist::build(&terms)
             .map_err(|e| AppError::Store(StoreError::Corrupt(format!("blocklist: {e}"))))?;
         let built = Arc::new(built);
-        write(&self.gate.blocklist, Some((includes, built.clone())));
+        write(
+            &self.gate.blocklist,
+            Some((includes, built.clone(), std::time::Instant::now())),
+        );
         Ok(built)
     }
 

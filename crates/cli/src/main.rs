@@ -28,6 +28,7 @@ macro_rules! out {
 mod account;
 mod backup;
 mod calendar;
+mod clearance;
 mod db;
 mod deadline;
 mod demo;
@@ -40,7 +41,9 @@ mod policy;
 mod scan;
 mod scan_image;
 mod serve;
+mod stream;
 mod webhook;
+mod worker;
 
 /// rightsguard: IP protection for online marketplaces — notice and takedown,
 /// counter-notices, penalties, detection of infringing listings.
@@ -112,6 +115,12 @@ enum Command {
     Findings(findings::FindingsCommand),
     /// Rescan every listing against a rights holder's verified rights (or every holder's).
     Rescan(findings::RescanArgs),
+    /// Scale-out: consume the work stream on NATS JetStream (listing scans,
+    /// rescan partitions) and store findings in the shared database.
+    Worker(worker::Args),
+    /// Trademark clearance: which verified rights a proposed mark conflicts with
+    /// (exit 1 if any does).
+    Clearance(clearance::Args),
 }
 
 fn main() -> ExitCode {
@@ -138,7 +147,9 @@ fn main() -> ExitCode {
         Command::Dossier(command) => dossier::run(command),
         Command::Webhook(command) => webhook::run(command),
         Command::Findings(command) => findings::findings(command),
+        Command::Clearance(args) => clearance::run(args),
         Command::Rescan(args) => findings::rescan(args),
+        Command::Worker(args) => worker::run(args),
     };
     match result {
         Ok(code) => code,

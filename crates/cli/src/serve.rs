@@ -3,6 +3,7 @@
 use std::net::SocketAddr;
 use std::num::NonZeroU32;
 use std::process::ExitCode;
+use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context as _;
@@ -74,6 +75,31 @@ pub struct Args {
     /// it off (another server on the same database may deliver).
     #[arg(long, env = "RIGHTSGUARD_WEBHOOKS_EVERY_MS", default_value_t = 1000)]
     webhooks_every_ms: u64,
+    /// NATS server URL (JetStream enabled): scans are published to the work
+    /// stream for `rightsguard worker` processes instead of run here
+    /// (scale-out; use with PostgreSQL).
+    #[arg(long, env = "RIGHTSGUARD_NATS")]
+    nats: Option<String>,
+    /// The JetStream stream (and subject prefix) of the work.
+    #[arg(long, default_value = "rightsguard", requires = "nats")]
+    stream: String,
+    /// With `--nats`: milliseconds between passes of the relay that
+    /// publishes owed scans from the jobs table (at once again while a pass
+    /// found work).
+    #[arg(long, default_value_t = 200, requires = "nats")]
+    relay_every_ms: u64,
+    /// With `--nats`: listings per partition of a rescan.
+    #[arg(long, default_value_t = rightsguard_app::DEFAULT_PARTITION_SIZE, requires = "nats")]
+    partition_size: i64,
+    /// The SMTP server notifications are also mailed through:
+    /// `smtp://host:port` (plain), `smtp://user:pass@host:587?tls=required`
+    /// (STARTTLS), `smtps://user:pass@host` (TLS). Off by default: the
+    /// in-app inbox only.
+    #[arg(long, env = "RIGHTSGUARD_SMTP")]
+    smtp: Option<String>,
+    /// The sender of notification e-mails (`Name <addr>` or `addr`).
+    #[arg(long, env = "RIGHTSGUARD_SMTP_FROM", default_value = rightsguard_http::DEFAULT_SMTP_FROM)]
+    smtp_from: String,
 }
 
 /// Runs the server until ctrl-c or SIGTERM.
@@ -108,17 +134,10 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         secure_cookies: args.secure_cookies,
         webhooks_every: (args.webhooks_every_ms > 0)
             .then(|| Duration::from_millis(args.webhooks_every_ms)),
+        smtp: args.smtp,
+        smtp_from: args.smtp_from,
     };
-    let categories = args
-        .categories
-        .as_deref()
-        .map(|p| {
-            let text =
-                std::fs::read_to_string(p).with_context(|| format!("reading {}", p.display()))?;
-            rightsguard_detect::categories::Categories::from_json(&text)
-                .with_context(|| format!("parsing {}", p.display()))
-        })
-        .transpose()?;
+    let categories = read_categories(args.categories.as_deref())?;
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
@@ -127,11 +146,58 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         if let Some(c) = categories {
             server.state().app.set_categories(c);
         }
+        let relay = match &args.nats {
+            Some(url) => {
+                let layout = crate::stream::Layout::new(&args.stream)?;
+                let js = crate::stream::connect(url, &layout).await?;
+                let app = server.state().app.clone();
+                app.set_scan_dispatch(Arc::new(crate::stream::Publisher::new(js, layout)));
+                app.set_partition_size(args.partition_size);
+                let every = Duration::from_millis(args.relay_every_ms.max(1));
+                let name = format!("{}-relay", server.state().worker);
+                Some(tokio::spawn(relay(app, name, every)))
+            }
+            None => None,
+        };
         let addr = server.local_addr()?;
         eprintln!("rightsguard: listening on http://{addr} (API docs at http://{addr}/api/docs)");
         server.run(rightsguard_http::shutdown_signal()).await?;
+        if let Some(r) = relay {
+            r.abort();
+        }
         Ok(ExitCode::SUCCESS)
     })
+}
+
+/// The relay of `serve --nats`: runs due jobs with the work stream as the
+/// dispatcher, so each owed scan is published (and its job completed only
+/// once the stream stored it) and each rescan is split into partitions.
+async fn relay(
+    app: rightsguard_app::App<rightsguard_store::SqlStore>,
+    name: String,
+    every: Duration,
+) {
+    loop {
+        match app.run_due_jobs(&name, 500).await {
+            Ok(n) if n.total() > 0 => continue,
+            Ok(_) => {}
+            Err(e) => tracing::error!(error = %e, "relay to the work stream failed"),
+        }
+        tokio::time::sleep(every).await;
+    }
+}
+
+/// Reads a category table file (`--categories`).
+pub(crate) fn read_categories(
+    path: Option<&std::path::Path>,
+) -> anyhow::Result<Option<rightsguard_detect::categories::Categories>> {
+    path.map(|p| {
+        let text =
+            std::fs::read_to_string(p).with_context(|| format!("reading {}", p.display()))?;
+        rightsguard_detect::categories::Categories::from_json(&text)
+            .with_context(|| format!("parsing {}", p.display()))
+    })
+    .transpose()
 }
 
 /// Logs to stderr, filtered by `RUST_LOG` (default: `default`).

@@ -87,6 +87,60 @@ fn demo_serves_a_marketplace_with_complaints_in_every_state() {
         "{status} {body}"
     );
 
+    // Clearance search finds the demo marks under evasions, with the reason,
+    // over the API (any signed-in role) ...
+    for (proposed, mark, reason) in [
+        ("Lum3n", "LUMEN", "folded"),
+        ("ΑCΜΕ", "ACME", "visual"), // Greek capitals
+        ("Lumenn", "LUMEN", "spelling"),
+        ("L U M E N", "LUMEN", "identical"),
+        ("Acme Sport", "ACME", "contains_word"),
+    ] {
+        let path = format!(
+            "/api/v1/clearance?classes=25&mark={}",
+            proposed.replace(' ', "%20")
+        );
+        let (status, body) = http_get(&addr, &path, &tokens["sid"]);
+        assert!(status.contains("200"), "{proposed}: {status} {body}");
+        let v: serde_json::Value = serde_json::from_str(&body).unwrap();
+        let top = &v["conflicts"][0];
+        assert_eq!(top["mark"], mark, "{proposed}: {body}");
+        assert_eq!(top["reasons"][0]["kind"], reason, "{proposed}: {body}");
+    }
+    // ... gated by class (LUMEN's rights are in 25 and 28, ACME's in 18 and
+    // 25), and with a clear error for a bad class.
+    let (_, body) = http_get(
+        &addr,
+        "/api/v1/clearance?classes=9&mark=Lumen",
+        &tokens["sid"],
+    );
+    assert!(body.contains("\"conflicts\":[]"), "{body}");
+    let (status, body) = http_get(
+        &addr,
+        "/api/v1/clearance?classes=99&mark=Lumen",
+        &tokens["sid"],
+    );
+    assert!(
+        status.contains("422") && body.contains("classes"),
+        "{status} {body}"
+    );
+    // ... and on the command line, which exits 1 when something conflicts.
+    let out = Command::new(env!("CARGO_BIN_EXE_rightsguard"))
+        .args(["clearance", "--db", &db, "--classes", "25,28", "AKME"])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    assert!(
+        stdout.contains("ACME") && stdout.contains("identical"),
+        "{stdout}"
+    );
+    let out = Command::new(env!("CARGO_BIN_EXE_rightsguard"))
+        .args(["clearance", "--db", &db, "Zebra Garden"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+
     child.kill().unwrap();
     child.wait().unwrap();
 

@@ -6,5 +6,6 @@
 //! in the batch `scan` command (all cores) and in workers alike.
 
 pub mod categories;
+pub mod clearance;
 pub mod image;
 pub mod text;

@@ -25,6 +25,7 @@ pub mod finding;
 pub mod ids;
 pub mod listing;
 pub mod lumen;
+pub mod notification;
 pub mod notifier;
 pub mod outbound;
 pub mod penalty;

@@ -9,6 +9,14 @@
 //! finds are resolved. The unique key (listing, right, cause) makes a scan
 //! that is run twice (a job re-run after a crash) write nothing the second
 //! time.
+//!
+//! A rescan may be split into partitions (ranges of listing ids) that
+//! several workers do ([`FindingStore::start_partitioned_scan`],
+//! [`FindingStore::finish_partition`]). Each finding remembers the rescan
+//! that last changed it, so a partition done again after a crash counts
+//! what its first attempt wrote the same way (new, resolved), and a
+//! partition's counts are kept from its first completion only: the scan's
+//! totals do not depend on crashes or on how many workers shared it.
 
 use std::collections::HashSet;
 use std::future::Future;
@@ -83,6 +91,21 @@ pub struct ScanRecord {
     pub counts: FindingCounts,
 }
 
+/// One range of listing ids of a partitioned rescan: the listings with
+/// `after < id <= upto` (`after` empty: from the first; `upto` `None`: to
+/// the last).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ScanPartition {
+    /// The scan's id.
+    pub scan: String,
+    /// The partition's number, from 0.
+    pub part: i64,
+    /// The exclusive lower bound.
+    pub after: String,
+    /// The inclusive upper bound.
+    pub upto: Option<String>,
+}
+
 /// A listing taken down by a complaint (and still down).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TakenDown {
@@ -123,14 +146,51 @@ pub trait FindingStore: Send + Sync {
     /// Schedules jobs (idempotent by key).
     fn schedule_jobs(&self, jobs: &[NewJob]) -> impl Future<Output = Result<()>> + Send;
     /// Reconciles what a scan of `listing` against the rights `scope` found
-    /// with what is stored (see the module doc).
+    /// with what is stored (see the module doc); `scan` is the rescan this
+    /// is part of (`None` for the scan of a new or changed listing).
     fn record_findings(
         &self,
         listing: &ListingId,
         scope: &[RightId],
         found: &[Finding],
         now: Timestamp,
+        scan: Option<&str>,
     ) -> impl Future<Output = Result<FindingCounts>> + Send;
+    /// Splits the listings, in id order, into ranges of `size` listings
+    /// (the last range open-ended).
+    fn split_listings(
+        &self,
+        size: i64,
+    ) -> impl Future<Output = Result<Vec<(String, Option<String>)>>> + Send;
+    /// Starts a rescan split into `ranges` and answers its partitions; a
+    /// scan that was started already (a re-run of the job that split it)
+    /// keeps the partitions it was given the first time.
+    fn start_partitioned_scan(
+        &self,
+        scan: &ScanRecord,
+        ranges: &[(String, Option<String>)],
+    ) -> impl Future<Output = Result<Vec<ScanPartition>>> + Send;
+    /// Records a partition done with its counts (only its first completion
+    /// counts) and adds up the scan's totals; answers the scan record, which
+    /// is finished once every partition is done.
+    fn finish_partition(
+        &self,
+        scan: &str,
+        part: i64,
+        listings: i64,
+        counts: FindingCounts,
+        now: Timestamp,
+    ) -> impl Future<Output = Result<Option<ScanRecord>>> + Send;
+    /// The listings with `after < id <= upto` (`upto` `None`: no upper
+    /// bound), in id order, at most `limit`.
+    fn listings_in_range(
+        &self,
+        after: &str,
+        upto: Option<&str>,
+        limit: i64,
+    ) -> impl Future<Output = Result<Vec<rightsguard_domain::listing::Listing>>> + Send;
+    /// One scan record.
+    fn scan_record(&self, id: &str) -> impl Future<Output = Result<Option<ScanRecord>>> + Send;
     /// One finding.
     fn finding(&self, id: &str) -> impl Future<Output = Result<Option<Versioned<Finding>>>> + Send;
     /// Findings of one owner (or all), optionally in one state and of one
@@ -284,16 +344,24 @@ impl FindingStore for SqlStore {
         scope: &[RightId],
         found: &[Finding],
         now: Timestamp,
+        scan: Option<&str>,
     ) -> Result<FindingCounts> {
-        let mut tx = self.begin_write().await?;
-        let stored =
-            sqlx::query("SELECT body, version FROM findings WHERE listing_id = $1 ORDER BY id")
-                .bind(listing.as_str())
-                .fetch_all(&mut *tx)
-                .await?
-                .iter()
-                .map(finding_row)
-                .collect::<Result<Vec<_>>>()?;
+        // No audit append here: on PostgreSQL the unique key and the
+        // versions keep concurrent scans of one listing apart, without the
+        // global write lock (workers reconcile in parallel).
+        let mut tx = self.begin_rows().await?;
+        let rows = sqlx::query(
+            "SELECT body, version, scan_id FROM findings WHERE listing_id = $1 ORDER BY id",
+        )
+        .bind(listing.as_str())
+        .fetch_all(&mut *tx)
+        .await?;
+        let mut stored = Vec::with_capacity(rows.len());
+        for r in &rows {
+            stored.push((finding_row(r)?, r.try_get::<Option<String>, _>("scan_id")?));
+        }
+        // Whether this rescan (if any) last changed a stored finding.
+        let by_this_scan = |by: &Option<String>| scan.is_some_and(|s| by.as_deref() == Some(s));
         let mut counts = FindingCounts::default();
         let mut seen: HashSet<(&str, &str)> = HashSet::new();
         for f in found {
@@ -308,22 +376,26 @@ impl FindingStore for SqlStore {
             }
             let old = stored
                 .iter()
-                .find(|s| s.value.right == f.right && s.value.cause == f.cause);
+                .find(|(s, _)| s.value.right == f.right && s.value.cause == f.cause);
             match old {
-                Some(s) if s.value.state == FindingState::Resolved => {
+                Some((s, _)) if s.value.state == FindingState::Resolved => {
                     let mut again = f.clone();
                     again.id = s.value.id.clone();
                     again.found_at = s.value.found_at;
                     again.state = FindingState::Open;
                     again.updated_at = now;
                     update_finding(&mut tx, &again, s.version).await?;
+                    set_scan_id(&mut tx, &again.id, scan).await?;
                     counts.new += 1;
+                }
+                Some((s, by)) if s.value.state == FindingState::Open && by_this_scan(by) => {
+                    counts.new += 1
                 }
                 Some(_) => counts.known += 1,
                 None => {
                     let inserted = sqlx::query(
-                        "INSERT INTO findings (id, listing_id, right_id, owner, cause, state, body, version, found_at) \
-                         VALUES ($1, $2, $3, $4, $5, $6, $7, 1, $8)",
+                        "INSERT INTO findings (id, listing_id, right_id, owner, cause, state, body, version, found_at, scan_id) \
+                         VALUES ($1, $2, $3, $4, $5, $6, $7, 1, $8, $9)",
                     )
                     .bind(&f.id)
                     .bind(f.listing.as_str())
@@ -333,6 +405,7 @@ impl FindingStore for SqlStore {
                     .bind(f.state.name())
                     .bind(to_json(f)?)
                     .bind(micros(f.found_at))
+                    .bind(scan)
                     .execute(&mut *tx)
                     .await;
                     match inserted {
@@ -348,21 +421,200 @@ impl FindingStore for SqlStore {
                 }
             }
         }
-        for s in &stored {
+        for (s, by) in &stored {
             let v = &s.value;
-            if v.state == FindingState::Open
-                && scope.contains(&v.right)
-                && !seen.contains(&(v.right.as_str(), v.cause.as_str()))
-            {
+            if !scope.contains(&v.right) || seen.contains(&(v.right.as_str(), v.cause.as_str())) {
+                continue;
+            }
+            if v.state == FindingState::Open {
                 let mut gone = v.clone();
                 gone.state = FindingState::Resolved;
                 gone.updated_at = now;
                 update_finding(&mut tx, &gone, s.version).await?;
+                set_scan_id(&mut tx, &gone.id, scan).await?;
+                counts.resolved += 1;
+            } else if v.state == FindingState::Resolved && by_this_scan(by) {
                 counts.resolved += 1;
             }
         }
         tx.commit().await?;
         Ok(counts)
+    }
+
+    async fn split_listings(&self, size: i64) -> Result<Vec<(String, Option<String>)>> {
+        let size = size.max(1);
+        let mut out = Vec::new();
+        let mut after = String::new();
+        loop {
+            let upto: Option<String> =
+                sqlx::query("SELECT id FROM listings WHERE id > $1 ORDER BY id LIMIT 1 OFFSET $2")
+                    .bind(&after)
+                    .bind(size - 1)
+                    .fetch_optional(self.pool())
+                    .await?
+                    .map(|r| r.try_get(0))
+                    .transpose()?;
+            match upto {
+                Some(u) => {
+                    out.push((after, Some(u.clone())));
+                    after = u;
+                }
+                None => {
+                    // The rest (fewer than `size`, maybe none), open-ended
+                    // so listings added since are in it too.
+                    let any = sqlx::query("SELECT id FROM listings WHERE id > $1 LIMIT 1")
+                        .bind(&after)
+                        .fetch_optional(self.pool())
+                        .await?
+                        .is_some();
+                    if any || out.is_empty() {
+                        out.push((after, None));
+                    } else if let Some(last) = out.last_mut() {
+                        last.1 = None;
+                    }
+                    return Ok(out);
+                }
+            }
+        }
+    }
+
+    async fn start_partitioned_scan(
+        &self,
+        scan: &ScanRecord,
+        ranges: &[(String, Option<String>)],
+    ) -> Result<Vec<ScanPartition>> {
+        let mut tx = self.begin_rows().await?;
+        let started = sqlx::query(
+            "INSERT INTO scans (id, owner, reason, started_at, partitions) VALUES ($1, $2, $3, $4, $5) \
+             ON CONFLICT (id) DO NOTHING",
+        )
+        .bind(&scan.id)
+        .bind(scan.owner.as_str())
+        .bind(&scan.reason)
+        .bind(micros(scan.started_at))
+        .bind(ranges.len() as i64)
+        .execute(&mut *tx)
+        .await?;
+        if started.rows_affected() == 1 {
+            for (i, (after, upto)) in ranges.iter().enumerate() {
+                sqlx::query(
+                    "INSERT INTO scan_partitions (scan_id, part, after_id, upto_id) VALUES ($1, $2, $3, $4)",
+                )
+                .bind(&scan.id)
+                .bind(i as i64)
+                .bind(after)
+                .bind(upto.as_deref())
+                .execute(&mut *tx)
+                .await?;
+            }
+        }
+        let rows = sqlx::query(
+            "SELECT part, after_id, upto_id FROM scan_partitions WHERE scan_id = $1 ORDER BY part",
+        )
+        .bind(&scan.id)
+        .fetch_all(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        rows.iter()
+            .map(|r| {
+                Ok(ScanPartition {
+                    scan: scan.id.clone(),
+                    part: r.try_get(0)?,
+                    after: r.try_get(1)?,
+                    upto: r.try_get(2)?,
+                })
+            })
+            .collect()
+    }
+
+    async fn finish_partition(
+        &self,
+        scan: &str,
+        part: i64,
+        listings: i64,
+        counts: FindingCounts,
+        now: Timestamp,
+    ) -> Result<Option<ScanRecord>> {
+        let mut tx = self.begin_rows().await?;
+        // Lock the scan's row first: two workers finishing its last two
+        // partitions at once then add up one after the other, and the
+        // second sees the first's partition (each statement of a
+        // read-committed transaction reads what was committed before it).
+        sqlx::query("UPDATE scans SET id = id WHERE id = $1")
+            .bind(scan)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query(
+            "UPDATE scan_partitions SET done_at = $1, listings = $2, found_new = $3, found_known = $4, resolved = $5 \
+             WHERE scan_id = $6 AND part = $7 AND done_at IS NULL",
+        )
+        .bind(micros(now))
+        .bind(listings)
+        .bind(counts.new)
+        .bind(counts.known)
+        .bind(counts.resolved)
+        .bind(scan)
+        .bind(part)
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query(
+            "UPDATE scans SET \
+             listings = (SELECT COALESCE(SUM(listings), 0) FROM scan_partitions WHERE scan_id = $1 AND done_at IS NOT NULL), \
+             found_new = (SELECT COALESCE(SUM(found_new), 0) FROM scan_partitions WHERE scan_id = $1 AND done_at IS NOT NULL), \
+             found_known = (SELECT COALESCE(SUM(found_known), 0) FROM scan_partitions WHERE scan_id = $1 AND done_at IS NOT NULL), \
+             resolved = (SELECT COALESCE(SUM(resolved), 0) FROM scan_partitions WHERE scan_id = $1 AND done_at IS NOT NULL), \
+             finished_at = CASE WHEN finished_at IS NULL AND \
+               (SELECT COUNT(*) FROM scan_partitions WHERE scan_id = $1 AND done_at IS NOT NULL) = partitions \
+               THEN $2 ELSE finished_at END \
+             WHERE id = $1",
+        )
+        .bind(scan)
+        .bind(micros(now))
+        .execute(&mut *tx)
+        .await?;
+        let record = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT {SCAN_COLUMNS} FROM scans WHERE id = $1"
+        )))
+        .bind(scan)
+        .fetch_optional(&mut *tx)
+        .await?
+        .as_ref()
+        .map(scan_row)
+        .transpose()?;
+        tx.commit().await?;
+        Ok(record)
+    }
+
+    async fn listings_in_range(
+        &self,
+        after: &str,
+        upto: Option<&str>,
+        limit: i64,
+    ) -> Result<Vec<rightsguard_domain::listing::Listing>> {
+        // An empty `upto` never bounds: listing ids are never empty.
+        let rows = sqlx::query(
+            "SELECT body FROM listings WHERE id > $1 AND ($2 = '' OR id <= $2) ORDER BY id LIMIT $3",
+        )
+        .bind(after)
+        .bind(upto.unwrap_or(""))
+        .bind(limit)
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter()
+            .map(|r| from_json(&r.try_get::<String, _>(0)?, "listing"))
+            .collect()
+    }
+
+    async fn scan_record(&self, id: &str) -> Result<Option<ScanRecord>> {
+        sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT {SCAN_COLUMNS} FROM scans WHERE id = $1"
+        )))
+        .bind(id)
+        .fetch_optional(self.pool())
+        .await?
+        .as_ref()
+        .map(scan_row)
+        .transpose()
     }
 
     async fn finding(&self, id: &str) -> Result<Option<Versioned<Finding>>> {
@@ -446,6 +698,15 @@ impl FindingStore for SqlStore {
         .await?;
         rows.iter().map(scan_row).collect()
     }
+}
+
+async fn set_scan_id(tx: &mut sqlx::AnyConnection, id: &str, scan: Option<&str>) -> Result<()> {
+    sqlx::query("UPDATE findings SET scan_id = $1 WHERE id = $2")
+        .bind(scan)
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
+    Ok(())
 }
 
 async fn update_finding(

@@ -20,7 +20,8 @@
 //! retries after reloading, never a silent overwrite.
 //!
 //! Every audit append also writes the outbox of enforcement actions for the
-//! marketplace's webhooks ([`webhooks`]), so an action and its event commit
+//! marketplace's webhooks ([`webhooks`]) and the notifications to people
+//! ([`notifications`]), so an action, its event and who hears of it commit
 //! or roll back together.
 //!
 //! The audit log is a hash chain: each record stores the SHA-256 of the
@@ -39,6 +40,7 @@ mod stats;
 
 pub use stats::Stats;
 pub mod listings;
+pub mod notifications;
 pub mod notifiers;
 pub mod web;
 pub mod webhooks;
@@ -478,6 +480,16 @@ impl SqlStore {
         self.pool.close().await;
     }
 
+    /// Begins a write transaction that appends no audit records: SQLite's
+    /// write lock up front (no upgrade deadlock), on PostgreSQL a plain
+    /// transaction, so such writes run in parallel.
+    async fn begin_rows(&self) -> Result<sqlx::Transaction<'static, sqlx::Any>> {
+        match self.dialect {
+            Dialect::Sqlite => Ok(self.pool.begin_with("BEGIN IMMEDIATE").await?),
+            Dialect::Postgres => Ok(self.pool.begin().await?),
+        }
+    }
+
     /// Begins a write transaction holding the engine's write lock for audit appends.
     async fn begin_write(&self) -> Result<sqlx::Transaction<'static, sqlx::Any>> {
         match self.dialect {
@@ -561,6 +573,7 @@ async fn append_audit(tx: &mut sqlx::AnyConnection, events: &[DomainEvent]) -> R
             .execute(&mut *tx)
             .await?;
         webhooks::append_outbox(&mut *tx, seq, e).await?;
+        notifications::append_notifications(&mut *tx, seq, e).await?;
         prev = hash;
     }
     Ok(())

@@ -12,6 +12,7 @@ use rightsguard_domain::ids::{
 };
 use rightsguard_domain::right::{Right, RightKind, RightState};
 use rightsguard_store::findings::{FindingCounts, FindingStore, RightMarks, ScanRecord};
+use rightsguard_store::listings::ListingStore;
 use rightsguard_store::{NewJob, SqlStore, Store, StoreError};
 #[macro_use]
 mod common;
@@ -22,6 +23,8 @@ conformance!(
     finding_state_changes_are_optimistic_and_listed_by_owner_and_state,
     only_verified_rights_with_marks_are_monitored,
     scan_records_round_trip,
+    a_rescan_run_again_counts_what_it_wrote_the_same_way,
+    partitioned_scans_add_up_each_partition_once,
 );
 
 fn t0() -> Timestamp {
@@ -92,7 +95,7 @@ async fn findings_are_stored_once_per_cause_and_resolved_when_gone(store: &SqlSt
     let a = finding("fd-a", "L1", "r1", "acme", "text:exact:ACME");
     let b = finding("fd-b", "L1", "r2", "acme", "text:leet:ACME");
     let got = store
-        .record_findings(&l1, &scope, &[a.clone(), b.clone()], t0())
+        .record_findings(&l1, &scope, &[a.clone(), b.clone()], t0(), None)
         .await
         .unwrap();
     assert_eq!(
@@ -108,7 +111,7 @@ async fn findings_are_stored_once_per_cause_and_resolved_when_gone(store: &SqlSt
     let mut a2 = a.clone();
     a2.id = "fd-a2".into();
     let got = store
-        .record_findings(&l1, &scope, &[a2, b.clone()], t0())
+        .record_findings(&l1, &scope, &[a2, b.clone()], t0(), None)
         .await
         .unwrap();
     assert_eq!(
@@ -130,7 +133,7 @@ async fn findings_are_stored_once_per_cause_and_resolved_when_gone(store: &SqlSt
     assert!(store.finding("fd-a2").await.unwrap().is_none());
     // The listing changed: r2's cause is gone, r1's stays.
     let got = store
-        .record_findings(&l1, &scope, std::slice::from_ref(&a), t0())
+        .record_findings(&l1, &scope, std::slice::from_ref(&a), t0(), None)
         .await
         .unwrap();
     assert_eq!(
@@ -147,13 +150,13 @@ async fn findings_are_stored_once_per_cause_and_resolved_when_gone(store: &SqlSt
     );
     // A scan of r2 only leaves r1's finding alone.
     let got = store
-        .record_findings(&l1, &[rid("r2")], &[], t0())
+        .record_findings(&l1, &[rid("r2")], &[], t0(), None)
         .await
         .unwrap();
     assert_eq!(got, FindingCounts::default());
     // It matches again: the resolved finding reopens under its old id.
     let got = store
-        .record_findings(&l1, &scope, &[a.clone(), b.clone()], t0())
+        .record_findings(&l1, &scope, &[a.clone(), b.clone()], t0(), None)
         .await
         .unwrap();
     assert_eq!(
@@ -174,7 +177,8 @@ async fn findings_are_stored_once_per_cause_and_resolved_when_gone(store: &SqlSt
                 &l1,
                 &scope,
                 &[finding("fd-x", "L2", "r1", "acme", "c")],
-                t0()
+                t0(),
+                None
             )
             .await,
         Err(StoreError::Corrupt(_))
@@ -189,7 +193,7 @@ async fn finding_state_changes_are_optimistic_and_listed_by_owner_and_state(stor
     ] {
         let f = finding(id, l, r, o, "text:exact:X");
         store
-            .record_findings(&f.listing.clone(), &[], &[f], t0())
+            .record_findings(&f.listing.clone(), &[], &[f], t0(), None)
             .await
             .unwrap();
     }
@@ -314,4 +318,151 @@ async fn scan_records_round_trip(store: &SqlStore) {
     store.start_scan(&other).await.unwrap();
     assert_eq!(store.scans(Some(&org("acme")), 10).await.unwrap(), [s]);
     assert_eq!(store.scans(None, 10).await.unwrap().len(), 2);
+}
+
+fn counts(new: i64, known: i64, resolved: i64) -> FindingCounts {
+    FindingCounts {
+        new,
+        known,
+        resolved,
+    }
+}
+
+async fn a_rescan_run_again_counts_what_it_wrote_the_same_way(store: &SqlStore) {
+    let l1 = ListingId::parse("L1").unwrap();
+    let scope = [rid("r1")];
+    let old = finding("fd-old", "L1", "r1", "acme", "text:exact:OLD");
+    let a = finding("fd-a", "L1", "r1", "acme", "text:exact:ACME");
+    // Stored before the rescan by an incremental scan.
+    store
+        .record_findings(&l1, &scope, std::slice::from_ref(&old), t0(), None)
+        .await
+        .unwrap();
+    // The rescan "s1" finds `a` (new) and no longer `old` (resolved) ...
+    let first = store
+        .record_findings(&l1, &scope, std::slice::from_ref(&a), t0(), Some("s1"))
+        .await
+        .unwrap();
+    assert_eq!(first, counts(1, 0, 1));
+    // ... and counts the same when its partition runs again after a crash.
+    let again = store
+        .record_findings(&l1, &scope, std::slice::from_ref(&a), t0(), Some("s1"))
+        .await
+        .unwrap();
+    assert_eq!(again, first);
+    // Another rescan knows `a` already; an incremental scan too.
+    let next = store
+        .record_findings(&l1, &scope, std::slice::from_ref(&a), t0(), Some("s2"))
+        .await
+        .unwrap();
+    assert_eq!(next, counts(0, 1, 0));
+    let plain = store
+        .record_findings(&l1, &scope, std::slice::from_ref(&a), t0(), None)
+        .await
+        .unwrap();
+    assert_eq!(plain, counts(0, 1, 0));
+}
+
+async fn partitioned_scans_add_up_each_partition_once(store: &SqlStore) {
+    use rightsguard_domain::actor::Actor;
+    use rightsguard_domain::blocklist::GateDecision;
+    use rightsguard_domain::ids::UserId;
+    use rightsguard_domain::listing::Listing;
+    // No listings yet: one open-ended partition.
+    assert_eq!(
+        store.split_listings(2).await.unwrap(),
+        [(String::new(), None)]
+    );
+    for i in 1..=5 {
+        let t = Listing::create(
+            ListingId::parse(&format!("L{i}")).unwrap(),
+            org("shop"),
+            serde_json::from_value(serde_json::json!({"title": "Shoes", "category": "Shoes"}))
+                .unwrap(),
+            GateDecision::Pass,
+            &Actor::seller(org("shop"), UserId::parse("sam").unwrap()),
+            t0(),
+        )
+        .unwrap();
+        store.create_listing(&t.state, &t.events).await.unwrap();
+    }
+    let ranges = store.split_listings(2).await.unwrap();
+    let some = |s: &str| Some(s.to_owned());
+    assert_eq!(
+        ranges,
+        [
+            (String::new(), some("L2")),
+            ("L2".into(), some("L4")),
+            ("L4".into(), None)
+        ]
+    );
+    // Exactly a multiple of the size: the last range is still open-ended.
+    assert_eq!(
+        store.split_listings(5).await.unwrap(),
+        [(String::new(), None)]
+    );
+    let ids = |v: Vec<Listing>| v.into_iter().map(|l| l.id.to_string()).collect::<Vec<_>>();
+    assert_eq!(
+        ids(store.listings_in_range("L2", Some("L4"), 10).await.unwrap()),
+        ["L3", "L4"]
+    );
+    assert_eq!(
+        ids(store.listings_in_range("L4", None, 10).await.unwrap()),
+        ["L5"]
+    );
+    assert_eq!(
+        ids(store.listings_in_range("", None, 2).await.unwrap()),
+        ["L1", "L2"]
+    );
+
+    let scan = ScanRecord {
+        id: "scan-p".into(),
+        owner: org("acme"),
+        reason: "requested".into(),
+        started_at: t0(),
+        finished_at: None,
+        listings: 0,
+        counts: FindingCounts::default(),
+    };
+    let parts = store.start_partitioned_scan(&scan, &ranges).await.unwrap();
+    assert_eq!(parts.len(), 3);
+    assert_eq!(parts[1].after, "L2");
+    assert_eq!(parts[2].upto, None);
+    // The job that split it re-run with other ranges keeps the first ones.
+    let again = store
+        .start_partitioned_scan(&scan, &ranges[..1])
+        .await
+        .unwrap();
+    assert_eq!(again, parts);
+
+    let t1: Timestamp = "2026-03-10T03:00:00Z".parse().unwrap();
+    let r = store
+        .finish_partition("scan-p", 0, 2, counts(1, 0, 0), t1)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (r.listings, r.counts, r.finished_at),
+        (2, counts(1, 0, 0), None)
+    );
+    // A partition done twice counts once, with its first counts.
+    store
+        .finish_partition("scan-p", 0, 2, counts(0, 1, 0), t1)
+        .await
+        .unwrap();
+    store
+        .finish_partition("scan-p", 2, 1, counts(0, 1, 0), t1)
+        .await
+        .unwrap();
+    let unfinished = store.scan_record("scan-p").await.unwrap().unwrap();
+    assert_eq!(unfinished.finished_at, None);
+    assert_eq!(unfinished.listings, 3);
+    let done = store
+        .finish_partition("scan-p", 1, 2, counts(0, 0, 1), t1)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(done.finished_at, Some(t1));
+    assert_eq!((done.listings, done.counts), (5, counts(1, 1, 1)));
+    assert_eq!(store.scans(None, 10).await.unwrap(), [done]);
 }

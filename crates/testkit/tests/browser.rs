@@ -71,6 +71,41 @@ async fn the_lifecycle_through_the_pages_in_a_real_browser() {
             .unwrap();
         assert_eq!(resp.status(), StatusCode::CREATED);
     }
+    // A verified right of bob's (rival) with its mark, for the clearance page.
+    let client = Client::new();
+    for (path, token, body, want) in [
+        (
+            "/api/v1/rights",
+            &app.tokens.rival,
+            json!({"id": "tm-lumen", "kind": "trademark", "jurisdiction": "CN",
+                   "registration_number": "45678901", "nice_classes": [25, 28],
+                   "valid_from": "2020-01-01", "certificates": ["cd".repeat(32)]}),
+            StatusCode::CREATED,
+        ),
+        (
+            "/api/v1/rights/tm-lumen/decision",
+            &app.tokens.reviewer,
+            json!({"command": "verify"}),
+            StatusCode::OK,
+        ),
+    ] {
+        let resp = client
+            .post(app.url(path))
+            .bearer_auth(token)
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), want, "{path}");
+    }
+    let resp = client
+        .put(app.url("/api/v1/rights/tm-lumen/marks"))
+        .bearer_auth(&app.tokens.rival)
+        .json(&json!({"mark": "LUMEN", "aliases": ["鹿明"]}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::OK);
     let shots = std::env::var("RG_SCREENSHOTS")
         .unwrap_or_else(|_| "/var/tmp/rightsguard-screenshots".to_owned());
     let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/browser/lifecycle.mjs");

@@ -543,6 +543,7 @@ const ROUTES: &[(&str, &str)] = &[
     ("get", "/api/v1/scans"),
     ("post", "/api/v1/scans"),
     ("put", "/api/v1/rights/{id}/marks"),
+    ("get", "/api/v1/clearance"),
     ("get", "/api/v1/notifiers/{org}"),
     ("get", "/api/v1/notifiers/cases"),
     ("post", "/api/v1/notifiers/{org}/decision"),
@@ -561,6 +562,10 @@ const ROUTES: &[(&str, &str)] = &[
     ("post", "/api/v1/webhooks/endpoints/{id}/rotate"),
     ("get", "/api/v1/webhooks/deliveries"),
     ("post", "/api/v1/webhooks/events/{id}/redeliver"),
+    ("get", "/api/v1/me/notifications"),
+    ("post", "/api/v1/me/notifications/read"),
+    ("get", "/api/v1/me/notification-settings"),
+    ("put", "/api/v1/me/notification-settings"),
 ];
 
 async fn the_openapi_document_lists_every_route(app: &TestApp) {

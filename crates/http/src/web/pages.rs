@@ -51,11 +51,18 @@ pub fn routes() -> Router<AppState> {
         .route("/review/rights", get(verify_page))
         .route("/rights/{id}/decision", post(decide_right))
         .route("/standing", get(standing_page))
+        .route("/clearance", get(clearance_page))
         .route("/admin", get(admin_page))
         .route("/admin/clock", post(advance_clock))
         .route("/admin/jobs", post(run_jobs))
         .route("/evidence/{sha}", get(download_evidence))
         .route("/account", get(account_page).post(change_password))
+        .route("/notifications", get(super::inbox::inbox_page))
+        .route("/notifications/read", post(super::inbox::mark_read))
+        .route(
+            "/notifications/settings",
+            get(super::inbox::settings_page).post(super::inbox::save_settings),
+        )
         .route("/admin/tokens", post(issue_token))
         .route("/admin/tokens/revoke", post(revoke_token))
 }
@@ -94,10 +101,12 @@ pub struct Frame {
     pub now: String,
     /// The page title key.
     pub title: &'static str,
+    /// Unread notifications of the signed-in user.
+    pub unread: i64,
 }
 
 impl Frame {
-    fn new(web: &Web, s: &AppState, title: &'static str) -> Self {
+    pub(super) fn new(web: &Web, s: &AppState, title: &'static str) -> Self {
         let nav: Vec<(&'static str, &'static str)> = match web.actor.as_ref().map(|a| a.role) {
             Some(Role::RightsHolder | Role::Agent) => vec![
                 ("/", "home"),
@@ -127,6 +136,8 @@ impl Frame {
         };
         let mut nav = nav;
         if web.actor.is_some() {
+            nav.push(("/notifications", "inbox"));
+            nav.push(("/clearance", "clearance"));
             nav.push(("/account", "my_account"));
         }
         let who = web.actor.as_ref().map(|a| {
@@ -145,6 +156,7 @@ impl Frame {
             nav,
             now: s.app.now().strftime("%Y-%m-%d %H:%M UTC").to_string(),
             title,
+            unread: web.unread,
         }
     }
 
@@ -221,9 +233,9 @@ fn error_page(web: &Web, s: &AppState, e: PageError) -> Response {
     )
 }
 
-type PageResult = Result<Response, PageError>;
+pub(super) type PageResult = Result<Response, PageError>;
 
-fn finish(web: &Web, s: &AppState, r: PageResult) -> Response {
+pub(super) fn finish(web: &Web, s: &AppState, r: PageResult) -> Response {
     match r {
         Ok(resp) => resp,
         Err(e) => error_page(web, s, e),
@@ -1614,6 +1626,115 @@ async fn standing_page(State(s): State<AppState>, web: Web) -> Response {
                 next,
             },
         ))
+    }
+    .await;
+    finish(&web, &s, r)
+}
+
+// ---------------------------------------------------------------- clearance
+
+#[derive(Template)]
+#[template(path = "clearance.html")]
+struct ClearancePage {
+    f: Frame,
+    mark: String,
+    classes: String,
+    /// The error beside the field it concerns: (field, message).
+    error: Option<(&'static str, String)>,
+    searched: bool,
+    conflicts: Vec<ConflictRow>,
+}
+
+struct ConflictRow {
+    right: String,
+    mark: String,
+    term: String,
+    registration: String,
+    classes: String,
+    score: String,
+    /// (label key, edit distance).
+    reasons: Vec<(&'static str, Option<u8>)>,
+}
+
+#[derive(Debug, Deserialize)]
+struct ClearanceForm {
+    mark: Option<String>,
+    classes: Option<String>,
+}
+
+fn clearance_reason_key(r: rightsguard_app::ClearanceReason) -> (&'static str, Option<u8>) {
+    use rightsguard_app::ClearanceReason as R;
+    match r {
+        R::Identical => ("reason_identical", None),
+        R::Visual => ("reason_visual", None),
+        R::Folded => ("reason_folded", None),
+        R::Spelling { distance } => ("reason_spelling", Some(distance)),
+        R::Phonetic => ("reason_phonetic", None),
+        R::Pinyin => ("reason_pinyin", None),
+        R::ContainsWord => ("reason_contains_word", None),
+        R::ContainsLetters => ("reason_contains_letters", None),
+    }
+}
+
+async fn clearance_page(
+    State(s): State<AppState>,
+    web: Web,
+    Query(q): Query<ClearanceForm>,
+) -> Response {
+    let r = async {
+        let actor = web.actor()?;
+        let mark = q.mark.unwrap_or_default();
+        let classes_text = q.classes.unwrap_or_default();
+        let mut page = ClearancePage {
+            f: Frame::new(&web, &s, "clearance"),
+            mark: mark.clone(),
+            classes: classes_text.clone(),
+            error: None,
+            searched: false,
+            conflicts: Vec::new(),
+        };
+        if mark.trim().is_empty() {
+            return Ok(render(StatusCode::OK, &page));
+        }
+        let classes = match crate::clearance::parse_classes(Some(&classes_text)) {
+            Ok(c) => c,
+            Err(message) => {
+                page.error = Some(("classes", message));
+                return Ok(render(StatusCode::UNPROCESSABLE_ENTITY, &page));
+            }
+        };
+        match s.app.clearance_search(actor, &mark, &classes, 50).await {
+            Ok(hits) => {
+                page.searched = true;
+                page.conflicts = hits
+                    .into_iter()
+                    .map(|h| ConflictRow {
+                        right: h.right.id.to_string(),
+                        mark: h.mark,
+                        term: h.term,
+                        registration: format!(
+                            "{} {}",
+                            h.right.jurisdiction,
+                            h.right.registration_number.as_str()
+                        ),
+                        classes: h
+                            .shared_classes
+                            .iter()
+                            .map(ToString::to_string)
+                            .collect::<Vec<_>>()
+                            .join(", "),
+                        score: format!("{:.0}%", h.score * 100.0),
+                        reasons: h.reasons.into_iter().map(clearance_reason_key).collect(),
+                    })
+                    .collect();
+                Ok(render(StatusCode::OK, &page))
+            }
+            Err(AppError::Rule(rightsguard_domain::rule::RuleError::Invalid(message))) => {
+                page.error = Some(("mark", message));
+                Ok(render(StatusCode::UNPROCESSABLE_ENTITY, &page))
+            }
+            Err(e) => Err(e.into()),
+        }
     }
     .await;
     finish(&web, &s, r)

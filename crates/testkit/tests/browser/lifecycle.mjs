@@ -162,6 +162,25 @@ async function lifecycle(lang, n, listing, seller, other) {
   assert.match(await alice.page.content(), new RegExp(t('Takedowns that held', '删除成立比例')));
   await shot(alice.page, `${lang}-rights-holder-dashboard`);
 
+  // Trademark clearance: a disguised copy of a registered mark is found,
+  // with the reason; a bad class is shown beside its field, and what was
+  // typed is kept.
+  await alice.page.goto(`${base}/clearance`);
+  await alice.page.locator('#mark').fill('Lum3n');
+  await alice.page.locator('#classes').fill('25');
+  await submit(alice.page, 'form[action="/clearance"] button');
+  assert.match(await alice.page.locator('#conflicts').innerText(), /LUMEN/);
+  assert.match(await alice.page.locator('#conflicts').innerText(), new RegExp(t('disguise', '伪装')));
+  await shot(alice.page, `${lang}-clearance`);
+  await alice.page.locator('#classes').fill('99');
+  await submit(alice.page, 'form[action="/clearance"] button');
+  assert.match(await alice.page.locator('#classes-error').innerText(), /99/);
+  assert.equal(await alice.page.locator('#mark').inputValue(), 'Lum3n');
+  await alice.page.locator('#mark').fill('Zebra Garden');
+  await alice.page.locator('#classes').fill('');
+  await submit(alice.page, 'form[action="/clearance"] button');
+  await alice.page.locator('#no-conflicts').waitFor();
+
   // The same pages at phone width.
   const phone = await as('rita', lang, 390);
   await phone.page.goto(`${base}/complaints/${complaint}`);

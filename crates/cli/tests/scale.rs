@@ -1,0 +1,530 @@
+//! Scale-out on PostgreSQL and NATS JetStream with real processes:
+//! `rightsguard serve --nats` relays owed scans from the jobs table to the
+//! work stream, `rightsguard worker` processes consume it.
+//!
+//! - listing events: listings created and changed (through the app, in this
+//!   process, on the shared database) reach a worker through the relay and
+//!   their findings appear and resolve;
+//! - the crash test: a rescan of a few thousand listings is split into
+//!   partitions shared by two workers, one of which is SIGKILLed mid-scan;
+//!   afterwards every listing was scanned, the findings are exactly the
+//!   expected set (none lost, none doubled) and the scan record is complete
+//!   and counts each finding once.
+//!
+//! Needs `RG_TEST_POSTGRES_URL` and `RG_TEST_NATS_URL` (`scripts/services`
+//! prints both); without them the tests say SKIPPED, under CI they fail.
+//! Each test has its own database and its own stream. Waits are bounded
+//! polls of the database; nothing asserts on timing.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // a test crate
+
+mod common;
+use common::Server;
+
+use std::collections::BTreeSet;
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use rightsguard_app::{App, ManualClock, ScanIndex};
+use rightsguard_domain::account::{DisplayName, OrgKind};
+use rightsguard_domain::actor::Actor;
+use rightsguard_domain::blocklist::GateDecision;
+use rightsguard_domain::ids::{
+    Jurisdiction, ListingId, NiceClass, OrgId, RegistrationNumber, RightId, Sha256, UserId,
+};
+use rightsguard_domain::listing::{Listing, ListingContent};
+use rightsguard_domain::policy::Policy;
+use rightsguard_domain::right::{Right, RightCommand, RightKind, RightState};
+use rightsguard_store::SqlStore;
+use rightsguard_store::findings::{FindingStore, RightMarks, ScanRecord};
+use rightsguard_store::listings::ListingStore;
+use rightsguard_testkit::{Backend, Database, fresh_database};
+use sqlx::Row;
+
+/// The NATS URL of the tests; `None` (after saying so) when they are to be
+/// skipped; a failure under CI.
+fn nats_url() -> Option<String> {
+    match std::env::var("RG_TEST_NATS_URL") {
+        Ok(u) => Some(u),
+        Err(_) if std::env::var_os("CI").is_some() => {
+            panic!("RG_TEST_NATS_URL is not set under CI: the NATS tests must not be skipped")
+        }
+        Err(_) => {
+            eprintln!(
+                "SKIPPED: NATS JetStream scale-out tests — set RG_TEST_NATS_URL (scripts/services prints it)"
+            );
+            None
+        }
+    }
+}
+
+static COUNTER: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
+/// A database, a stream name of its own, and the app on them (manual clock
+/// at the servers' start, so the jobs it schedules are due for them).
+struct Env {
+    db: Database,
+    nats: String,
+    stream: String,
+    app: App<SqlStore>,
+}
+
+async fn env() -> Option<Env> {
+    let nats = nats_url()?;
+    let db = fresh_database(Backend::Postgres).await.unwrap()?;
+    let stream = format!(
+        "rgtest-{}-{}",
+        std::process::id(),
+        COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+    );
+    let store = SqlStore::connect(&db.url).await.unwrap();
+    let clock = Arc::new(ManualClock::new(
+        rightsguard_testkit::CLOCK_START.parse().unwrap(),
+    ));
+    let app = App::new(
+        store,
+        clock,
+        Policy::builtin("aliexpress").unwrap(),
+        org("platform"),
+    )
+    .unwrap();
+    for (id, kind) in [
+        ("platform", OrgKind::Platform),
+        ("acme", OrgKind::RightsHolder),
+        ("shop1", OrgKind::Seller),
+    ] {
+        app.add_org(
+            &app.system_actor(),
+            org(id),
+            kind,
+            DisplayName::parse(id).unwrap(),
+        )
+        .await
+        .unwrap();
+    }
+    Some(Env {
+        db,
+        nats,
+        stream,
+        app,
+    })
+}
+
+impl Env {
+    async fn finish(self) {
+        let client = async_nats::connect(&self.nats).await.unwrap();
+        let js = async_nats::jetstream::new(client);
+        let _ = js.delete_stream(&self.stream).await;
+        self.app.store().close().await;
+        self.db.drop_now().await.unwrap();
+    }
+
+    fn serve(&self) -> Server {
+        Server::start(
+            &self.db,
+            &[
+                "--nats",
+                &self.nats,
+                "--stream",
+                &self.stream,
+                "--relay-every-ms",
+                "50",
+                "--partition-size",
+                "100",
+            ],
+        )
+    }
+
+    fn worker(&self) -> Worker {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_rightsguard"))
+            .args([
+                "worker",
+                "--db",
+                &self.db.url,
+                "--nats",
+                &self.nats,
+                "--stream",
+                &self.stream,
+                "--ack-wait-secs",
+                "3",
+                "--concurrency",
+                "2",
+            ])
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
+        loop {
+            let line = lines
+                .next()
+                .expect("the worker exited before consuming")
+                .unwrap();
+            if line.contains("rightsguard worker: consuming") {
+                break;
+            }
+        }
+        std::thread::spawn(move || {
+            for l in lines.map_while(Result::ok) {
+                eprintln!("worker: {l}");
+            }
+        });
+        Worker(child)
+    }
+
+    /// Registers acme's right r1 (class 25, mark ACME) with its marks;
+    /// verified if `verify`.
+    async fn right(&self, verify: bool) -> RightId {
+        let right = Right {
+            id: RightId::parse("r1").unwrap(),
+            owner: org("acme"),
+            kind: RightKind::Trademark,
+            jurisdiction: Jurisdiction::CN,
+            registration_number: RegistrationNumber::parse("123").unwrap(),
+            nice_classes: [NiceClass::new(25).unwrap()].into(),
+            valid_from: jiff::civil::date(2020, 1, 1),
+            valid_until: None,
+            certificates: [Sha256::from_bytes([1; 32])].into(),
+            cn_extension_certificate: None,
+            state: RightState::Pending,
+        };
+        let r = self.app.register_right(&holder(), right).await.unwrap();
+        self.app
+            .set_right_marks(
+                &holder(),
+                &r.id,
+                RightMarks {
+                    mark: "ACME".into(),
+                    aliases: vec![],
+                },
+            )
+            .await
+            .unwrap();
+        if verify {
+            self.verify(&r.id).await;
+        }
+        r.id
+    }
+
+    async fn verify(&self, id: &RightId) {
+        self.app
+            .act_on_right(&reviewer(), id, &RightCommand::Verify)
+            .await
+            .unwrap();
+    }
+
+    /// The findings in `state` as (listing, right, cause), and how many
+    /// rows that is.
+    async fn findings(&self, state: &str) -> (BTreeSet<(String, String, String)>, usize) {
+        let rows = sqlx::query("SELECT listing_id, right_id, cause FROM findings WHERE state = $1")
+            .bind(state)
+            .fetch_all(self.app.store().pool())
+            .await
+            .unwrap();
+        let set: BTreeSet<_> = rows
+            .iter()
+            .map(|r| {
+                (
+                    r.try_get::<String, _>(0).unwrap(),
+                    r.try_get::<String, _>(1).unwrap(),
+                    r.try_get::<String, _>(2).unwrap(),
+                )
+            })
+            .collect();
+        (set, rows.len())
+    }
+
+    /// Finding rows in all states.
+    async fn findings_all(&self) -> usize {
+        let n: i64 = sqlx::query("SELECT COUNT(*) FROM findings")
+            .fetch_one(self.app.store().pool())
+            .await
+            .unwrap()
+            .try_get(0)
+            .unwrap();
+        n as usize
+    }
+
+    /// What the engine itself finds in every stored listing (the oracle).
+    async fn expected(&self) -> BTreeSet<(String, String, String)> {
+        let index = ScanIndex::build(self.app.store().monitored_rights().await.unwrap()).unwrap();
+        let mut out = BTreeSet::new();
+        let mut after = String::new();
+        loop {
+            let page = self
+                .app
+                .store()
+                .listings_in_range(&after, None, 1000)
+                .await
+                .unwrap();
+            for l in &page {
+                let classes = self
+                    .app
+                    .category_classes(l.content.category.as_str())
+                    .unwrap();
+                for f in index.scan(l, classes, None, self.app.now()).unwrap() {
+                    out.insert((f.listing.to_string(), f.right.to_string(), f.cause));
+                }
+            }
+            match page.last() {
+                Some(l) if page.len() == 1000 => after = l.id.to_string(),
+                _ => return out,
+            }
+        }
+    }
+}
+
+struct Worker(Child);
+
+impl Worker {
+    fn kill(mut self) {
+        self.0.kill().unwrap();
+        self.0.wait().unwrap();
+    }
+}
+
+impl Drop for Worker {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn org(s: &str) -> OrgId {
+    OrgId::parse(s).unwrap()
+}
+fn holder() -> Actor {
+    Actor::rights_holder(org("acme"), UserId::parse("alice").unwrap())
+}
+fn reviewer() -> Actor {
+    Actor::reviewer(org("platform"), UserId::parse("rita").unwrap())
+}
+fn content(title: &str) -> ListingContent {
+    serde_json::from_value(serde_json::json!({"title": title, "category": "Shoes"})).unwrap()
+}
+/// Listing `i`'s title: every fourth one names the mark.
+fn title(i: usize) -> String {
+    if i.is_multiple_of(4) {
+        format!("ACME running shoes no. {i}")
+    } else {
+        format!("Running shoes no. {i}")
+    }
+}
+fn listing_id(i: usize) -> ListingId {
+    ListingId::parse(&format!("L{i:06}")).unwrap()
+}
+
+/// Polls `check` until it answers `Some`, at most `limit`.
+async fn wait_for<T, F: AsyncFnMut() -> Option<T>>(what: &str, limit: Duration, mut check: F) -> T {
+    let start = Instant::now();
+    loop {
+        if let Some(v) = check().await {
+            return v;
+        }
+        assert!(start.elapsed() < limit, "timed out waiting for {what}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// Scan jobs not yet handed to the stream.
+async fn owed_jobs(store: &SqlStore) -> i64 {
+    sqlx::query("SELECT COUNT(*) FROM jobs WHERE done_at IS NULL AND kind IN ('scan_listing') ")
+        .fetch_one(store.pool())
+        .await
+        .unwrap()
+        .try_get(0)
+        .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn listing_events_reach_workers_through_the_stream() {
+    let Some(e) = env().await else {
+        return;
+    };
+    e.right(true).await;
+    let server = e.serve();
+    let worker = e.worker();
+    let seller = Actor::seller(org("shop1"), UserId::parse("sam").unwrap());
+    for i in 0..40 {
+        e.app
+            .create_listing(&seller, listing_id(i), None, content(&title(i)))
+            .await
+            .unwrap();
+    }
+    let expected = e.expected().await;
+    assert_eq!(expected.len(), 10, "every fourth listing names the mark");
+    wait_for(
+        "the findings of the created listings",
+        Duration::from_secs(90),
+        async || {
+            let (open, _) = e.findings("open").await;
+            (open == expected).then_some(())
+        },
+    )
+    .await;
+    // Two infringing listings change to clean titles: their findings resolve.
+    for i in [0, 4] {
+        let l = e
+            .app
+            .store()
+            .listing(&listing_id(i))
+            .await
+            .unwrap()
+            .unwrap();
+        e.app
+            .update_listing(&seller, &listing_id(i), content("Plain shoes"), l.version)
+            .await
+            .unwrap();
+    }
+    let expected = e.expected().await;
+    assert_eq!(expected.len(), 8);
+    let (resolved, rows) = wait_for(
+        "the findings to follow the updates",
+        Duration::from_secs(90),
+        async || {
+            let (open, _) = e.findings("open").await;
+            let (resolved, _) = e.findings("resolved").await;
+            let rows = e.findings_all().await;
+            (open == expected && resolved.len() == 2).then_some((resolved, rows))
+        },
+    )
+    .await;
+    assert!(
+        resolved
+            .iter()
+            .all(|(l, _, _)| l == "L000000" || l == "L000004")
+    );
+    assert_eq!(rows, 10, "one row per (listing, right, cause), never two");
+    assert_eq!(owed_jobs(e.app.store()).await, 0);
+    worker.kill();
+    server.kill();
+    e.finish().await;
+}
+
+/// Listings written straight into the table (the crash test needs
+/// thousands quickly; the audit trail of their creation is not under test).
+async fn load_listings(store: &SqlStore, n: usize) {
+    let seller = Actor::seller(org("shop1"), UserId::parse("sam").unwrap());
+    let at: jiff::Timestamp = rightsguard_testkit::CLOCK_START.parse().unwrap();
+    for chunk in (0..n).collect::<Vec<_>>().chunks(500) {
+        let mut q = String::from(
+            "INSERT INTO listings (id, seller, state, body, version, updated_at) VALUES ",
+        );
+        let mut bodies = Vec::new();
+        for (k, &i) in chunk.iter().enumerate() {
+            let t = Listing::create(
+                listing_id(i),
+                org("shop1"),
+                content(&title(i)),
+                GateDecision::Pass,
+                &seller,
+                at,
+            )
+            .unwrap();
+            if k > 0 {
+                q.push(',');
+            }
+            let p = bodies.len();
+            q.push_str(&format!(
+                "(${}, 'shop1', ${}, ${}, 1, {})",
+                p + 1,
+                p + 2,
+                p + 3,
+                at.as_microsecond()
+            ));
+            bodies.push(t.state.id.to_string());
+            bodies.push(t.state.state.name().to_owned());
+            bodies.push(serde_json::to_string(&t.state).unwrap());
+        }
+        let mut query = sqlx::query(sqlx::AssertSqlSafe(q));
+        for b in bodies {
+            query = query.bind(b);
+        }
+        query.execute(store.pool()).await.unwrap();
+    }
+}
+
+/// Partitions of the scan done so far, and in all.
+async fn partitions(store: &SqlStore, scan: &str) -> (i64, i64) {
+    let r = sqlx::query("SELECT COUNT(done_at), COUNT(*) FROM scan_partitions WHERE scan_id = $1")
+        .bind(scan)
+        .fetch_one(store.pool())
+        .await
+        .unwrap();
+    (r.try_get(0).unwrap(), r.try_get(1).unwrap())
+}
+
+const CRASH_LISTINGS: usize = 3000;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_worker_killed_mid_rescan_loses_and_doubles_nothing() {
+    let Some(e) = env().await else {
+        return;
+    };
+    let right = e.right(false).await;
+    load_listings(e.app.store(), CRASH_LISTINGS).await;
+    let doomed = e.worker();
+    let survivor = e.worker();
+    // Verifying the right owes a rescan of everything; the relay splits it.
+    e.verify(&right).await;
+    let expected = e.expected().await;
+    assert_eq!(expected.len(), CRASH_LISTINGS / 4);
+    let server = e.serve();
+    let scan: String = wait_for(
+        "the rescan to be split",
+        Duration::from_secs(60),
+        async || {
+            sqlx::query("SELECT id FROM scans WHERE partitions IS NOT NULL")
+                .fetch_optional(e.app.store().pool())
+                .await
+                .unwrap()
+                .map(|r| r.try_get(0).unwrap())
+        },
+    )
+    .await;
+    let (done, total) = wait_for(
+        "a few partitions to be done",
+        Duration::from_secs(120),
+        async || {
+            let (done, total) = partitions(e.app.store(), &scan).await;
+            (done >= 3).then_some((done, total))
+        },
+    )
+    .await;
+    doomed.kill();
+    assert_eq!(total, (CRASH_LISTINGS / 100) as i64);
+    assert!(
+        done < total,
+        "the scan ended before the kill ({done} of {total} partitions): nothing was tested"
+    );
+    let record: ScanRecord = wait_for(
+        "the rescan to finish",
+        Duration::from_secs(300),
+        async || {
+            e.app
+                .store()
+                .scan_record(&scan)
+                .await
+                .unwrap()
+                .filter(|s| s.finished_at.is_some())
+        },
+    )
+    .await;
+    assert_eq!(partitions(e.app.store(), &scan).await, (total, total));
+    assert_eq!(
+        record.listings, CRASH_LISTINGS as i64,
+        "every listing scanned once in the record"
+    );
+    assert_eq!(record.counts.new, expected.len() as i64);
+    assert_eq!((record.counts.known, record.counts.resolved), (0, 0));
+    let (open, _) = e.findings("open").await;
+    assert_eq!(open, expected, "no finding lost, none extra");
+    let rows = e.findings_all().await;
+    assert_eq!(rows, expected.len(), "no finding stored twice");
+    drop(survivor);
+    server.kill();
+    e.finish().await;
+}
