@@ -26,6 +26,7 @@ mod evidence;
 mod exports;
 mod findings;
 pub mod idempotency;
+mod import;
 mod listings;
 pub mod notifications;
 pub mod notifiers;
@@ -43,6 +44,7 @@ pub use findings::{
     ScanDispatch, ScanIndex, WorkDone, WorkItem,
 };
 pub use idempotency::{Answer, IdempotencyError, IdempotencyKey, Rendered};
+pub use import::{ImportCache, ImportOutcome};
 pub use listings::{Blocklist, MAX_PAGE};
 pub use rightsguard_detect::clearance::Reason as ClearanceReason;
 

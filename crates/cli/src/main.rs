@@ -37,6 +37,7 @@ mod dossier;
 mod export;
 mod findings;
 mod hash;
+mod import;
 mod policy;
 mod scan;
 mod scan_image;
@@ -121,6 +122,10 @@ enum Command {
     /// Trademark clearance: which verified rights a proposed mark conflicts with
     /// (exit 1 if any does).
     Clearance(clearance::Args),
+    /// Bulk import of listings or sellers from JSON Lines or CSV, in batches;
+    /// bad rows reported by line (exit 1), the rest loaded; `--dry-run`.
+    #[command(subcommand)]
+    Import(import::ImportCommand),
 }
 
 fn main() -> ExitCode {
@@ -148,15 +153,20 @@ fn main() -> ExitCode {
         Command::Webhook(command) => webhook::run(command),
         Command::Findings(command) => findings::findings(command),
         Command::Clearance(args) => clearance::run(args),
+        Command::Import(command) => import::run(command),
         Command::Rescan(args) => findings::rescan(args),
         Command::Worker(args) => worker::run(args),
     };
     match result {
         Ok(code) => code,
         Err(err) if is_broken_pipe(&err) => ExitCode::SUCCESS,
+        // 2, as grep and diff do: a command whose answer is "no" (an audit
+        // that does not verify, a clearance search that finds a conflict,
+        // an import with refused rows) exits 1, so a script can tell the
+        // answer from the command not having run.
         Err(err) => {
             eprintln!("error: {err:#}");
-            ExitCode::FAILURE
+            ExitCode::from(2)
         }
     }
 }

@@ -23,6 +23,7 @@ pub mod dsa;
 pub mod event;
 pub mod finding;
 pub mod ids;
+pub mod import;
 pub mod listing;
 pub mod lumen;
 pub mod notification;
