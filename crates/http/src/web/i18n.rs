@@ -320,6 +320,17 @@ pub const TABLE: &[(&str, &str, &str)] = &[
     ("record_escalation", "Record escalation", "登记维权"),
     ("register_right", "Register a right", "登记权利"),
     ("registered_right", "The registered right", "登记的权利"),
+    ("evidence_dossier", "Evidence dossier", "证据材料包"),
+    (
+        "download_dossier",
+        "Download evidence dossier (ZIP)",
+        "下载证据材料包（ZIP）",
+    ),
+    (
+        "dossier_hint",
+        "PDF, every evidence file, the audit records and a manifest of SHA-256 hashes; check it with `rightsguard dossier verify`",
+        "含 PDF、全部证据文件、审计记录及 SHA-256 清单；可用 `rightsguard dossier verify` 离线校验",
+    ),
     (
         "reversed_by_counter_notice",
         "Takedowns reversed",
