@@ -673,6 +673,35 @@ async fn account_dashboard_and_tokens(app: &TestApp) {
         "{}",
         home.body
     );
+    // Its last 12 weeks as bars: C1 filed and taken down this week.
+    let now = app.state.app.now().to_zoned(jiff::tz::TimeZone::UTC).date();
+    let monday = now
+        .checked_sub(jiff::Span::new().days(i64::from(now.weekday().to_monday_zero_offset())))
+        .unwrap();
+    let label = monday.strftime("%m-%d").to_string();
+    let chart = |key: &str| {
+        let at = home
+            .body
+            .find(&format!("id=\"w-{key}-t\""))
+            .unwrap_or_else(|| panic!("chart {key}: {}", home.body));
+        let rest = &home.body[at..];
+        rest[..rest.find("</svg>").unwrap()].to_owned()
+    };
+    for key in ["weekly_complaints", "weekly_takedowns", "weekly_findings"] {
+        assert_eq!(chart(key).matches("<g><title>").count(), 12, "{key}");
+        assert!(chart(key).contains(&format!("<title>{label}: ")), "{key}");
+    }
+    for key in ["weekly_complaints", "weekly_takedowns"] {
+        assert!(
+            !chart(key).contains(&format!("<title>{label}: 0</title>")),
+            "{key}: {}",
+            chart(key)
+        );
+    }
+    assert!(
+        !sam.get("/").await.body.contains("weekly_complaints"),
+        "holders only"
+    );
     // The admin issues a token on the page (shown once) and revokes it.
     let mut adam = Browser::signed_in(app, "adam").await;
     let csrf = adam.get("/admin").await.csrf();

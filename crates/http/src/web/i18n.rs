@@ -551,6 +551,16 @@ pub const TABLE: &[(&str, &str, &str)] = &[
         "not an e-mail address (name@example.com)",
         "不是有效的电子邮箱（name@example.com）",
     ),
+    // The rights holder's weekly bars.
+    ("weekly_activity", "The last 12 weeks", "最近 12 周"),
+    (
+        "weekly_hint",
+        "One bar per week, labelled with its Monday (UTC).",
+        "每周一条，标注该周的周一（UTC）。",
+    ),
+    ("weekly_complaints", "Complaints filed", "提交的投诉"),
+    ("weekly_takedowns", "Listings taken down", "下架的商品"),
+    ("weekly_findings", "Findings found", "监测发现"),
     // Transparency report page.
     ("transparency_report", "Transparency report", "透明度报告"),
     ("period_from", "From (date)", "起始日期"),

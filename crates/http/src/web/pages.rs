@@ -435,6 +435,8 @@ pub struct Dashboard {
     pub listings: usize,
     /// Median hours from filing to the first decision, if any was decided.
     pub median_hours: Option<i64>,
+    /// Per-week bar charts of the last weeks: (title key, SVG).
+    pub weekly: Vec<(&'static str, String)>,
 }
 
 async fn home(State(s): State<AppState>, web: Web) -> Response {
@@ -484,6 +486,10 @@ async fn home(State(s): State<AppState>, web: Web) -> Response {
                         .collect(),
                     listings,
                     median_hours: hours.get(hours.len() / 2).copied(),
+                    weekly: super::reports::weekly_charts(
+                        web.lang,
+                        &s.app.weekly_activity(&actor, super::reports::WEEKS).await?,
+                    ),
                 });
             }
             Role::Seller => {

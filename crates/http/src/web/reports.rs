@@ -319,6 +319,34 @@ pub(super) async fn transparency_export(
     finish(&web, &s, r)
 }
 
+/// How many weeks the rights holder's dashboard draws.
+pub(super) const WEEKS: usize = 12;
+
+/// The rights holder's weekly bars: (title key, SVG), one chart per series,
+/// one bar per week labelled with the week's Monday.
+pub(super) fn weekly_charts(
+    lang: Lang,
+    w: &rightsguard_app::web::WeeklyActivity,
+) -> Vec<(&'static str, String)> {
+    let series: [(&'static str, &[u64]); 3] = [
+        ("weekly_complaints", &w.complaints),
+        ("weekly_takedowns", &w.takedowns),
+        ("weekly_findings", &w.findings),
+    ];
+    series
+        .into_iter()
+        .map(|(key, values)| {
+            let rows: Vec<(String, u64)> = w
+                .weeks
+                .iter()
+                .zip(values)
+                .map(|(d, n)| (d.strftime("%m-%d").to_string(), *n))
+                .collect();
+            (key, chart::bars(&format!("w-{key}"), tr(lang, key), &rows))
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
