@@ -94,8 +94,10 @@ pub enum WorkItem {
         partition: ScanPartition,
     },
     /// A listing from the catalogue feed (`rightsguard simulate-feed`):
-    /// written for `seller` as the platform (created, or updated if it
-    /// exists with other content); its scan follows as a `Listing` item.
+    /// written for `seller` as the platform, created or updated, unless the
+    /// stored listing is at `revision` or later already (a redelivery, or
+    /// an older event overtaken by a newer one on another worker); its scan
+    /// follows as a `Listing` item.
     Feed {
         /// A unique id of this feed event.
         event: String,
@@ -105,6 +107,10 @@ pub enum WorkItem {
         seller: OrgId,
         /// Its content.
         content: ListingContent,
+        /// The feed's revision of the listing: 1 for its creation, n for
+        /// its (n-1)-th change (the feed being its only writer, the stored
+        /// version then equals it).
+        revision: i64,
     },
 }
 
@@ -623,26 +629,30 @@ impl<S: Store + ListingStore + FindingStore> App<S> {
                 listing,
                 seller,
                 content,
+                revision,
                 ..
             } => {
-                self.feed_listing(listing, seller, content).await?;
+                self.feed_listing(listing, seller, content, *revision)
+                    .await?;
                 Ok(WorkDone::default())
             }
         }
     }
 
     /// Writes a listing from the feed as the platform: creates it, or
-    /// updates it if its content differs (so a redelivered event is a no-op).
+    /// updates it unless it is at `revision` already (so a redelivered or
+    /// overtaken event is a no-op and the newest content wins).
     async fn feed_listing(
         &self,
         id: &ListingId,
         seller: &OrgId,
         content: &ListingContent,
+        revision: i64,
     ) -> Result<()> {
         let system = self.system_actor();
         for _ in 0..crate::RETRIES {
             let outcome = match self.store().listing(id).await? {
-                Some(l) if l.value.content == *content => return Ok(()),
+                Some(l) if l.version >= revision => return Ok(()),
                 Some(l) => self
                     .update_listing(&system, id, content.clone(), l.version)
                     .await
@@ -653,7 +663,10 @@ impl<S: Store + ListingStore + FindingStore> App<S> {
                     .map(|_| ()),
             };
             match outcome {
-                Err(AppError::Store(StoreError::Conflict(_))) => continue,
+                // Another worker wrote it meanwhile: look again.
+                Err(AppError::Store(StoreError::Conflict(_) | StoreError::Duplicate(_))) => {
+                    continue;
+                }
                 r => return r,
             }
         }
