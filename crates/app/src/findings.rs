@@ -51,7 +51,8 @@ use rightsguard_domain::listing::{Listing, ListingContent};
 use rightsguard_domain::right::{Right, RightState};
 use rightsguard_domain::rule::RuleError;
 use rightsguard_store::findings::{
-    FindingCounts, FindingStore, MonitoredRight, RightMarks, ScanPartition, ScanRecord, TakenDown,
+    FindingCounts, FindingStore, ListingScan, MonitoredRight, RightMarks, ScanPartition,
+    ScanRecord, TakenDown,
 };
 use rightsguard_store::listings::ListingStore;
 use rightsguard_store::{NewJob, Store, StoreError};
@@ -699,12 +700,11 @@ impl<S: Store + ListingStore + FindingStore> App<S> {
                 .store()
                 .listings_in_range(&after, p.upto.as_deref(), RESCAN_PAGE)
                 .await?;
-            for l in &page {
-                done.counts += self
-                    .scan_one(&index, l, Some(owner), Some(&p.scan), &taken)
-                    .await?;
-                done.listings += 1;
-            }
+            let listings: Vec<&Listing> = page.iter().collect();
+            done.counts += self
+                .scan_page(&index, &listings, owner, &p.scan, &taken)
+                .await?;
+            done.listings += page.len() as i64;
             match page.last() {
                 Some(l) if page.len() as i64 == RESCAN_PAGE => after = l.id.to_string(),
                 _ => break,
@@ -717,6 +717,36 @@ impl<S: Store + ListingStore + FindingStore> App<S> {
         Ok(done)
     }
 
+    /// What a scan of `l` finds against the rights `scope` (of `owner`, if
+    /// given), relistings included, not yet reconciled; `None` for a
+    /// category the site does not have.
+    fn scan_found(
+        &self,
+        index: &ScanIndex,
+        l: &Listing,
+        owner: Option<&OrgId>,
+        taken: &[TakenDown],
+        scope: &[RightId],
+        now: Timestamp,
+    ) -> Result<Option<ListingScan>> {
+        let Some(classes) = self.category_classes(l.content.category.as_str()) else {
+            return Ok(None);
+        };
+        let mut found = index.scan(l, classes, owner, now)?;
+        let mut scope = scope.to_vec();
+        for f in relistings(l, owner, now, taken)? {
+            if !scope.contains(&f.right) {
+                scope.push(f.right.clone());
+            }
+            found.push(f);
+        }
+        Ok(Some(ListingScan {
+            listing: l.id.clone(),
+            scope,
+            found,
+        }))
+    }
+
     async fn scan_one(
         &self,
         index: &ScanIndex,
@@ -725,22 +755,15 @@ impl<S: Store + ListingStore + FindingStore> App<S> {
         scan: Option<&str>,
         taken: &[TakenDown],
     ) -> Result<FindingCounts> {
-        let Some(classes) = self.category_classes(l.content.category.as_str()) else {
+        let now = self.now();
+        let scope = index.rights_of(owner);
+        let Some(s) = self.scan_found(index, l, owner, taken, &scope, now)? else {
             return Ok(FindingCounts::default());
         };
-        let now = self.now();
-        let mut found = index.scan(l, classes, owner, now)?;
-        let mut scope = index.rights_of(owner);
-        for f in relistings(l, owner, now, taken)? {
-            if !scope.contains(&f.right) {
-                scope.push(f.right.clone());
-            }
-            found.push(f);
-        }
         for _ in 0..crate::RETRIES {
             match self
                 .store()
-                .record_findings(&l.id, &scope, &found, now, scan)
+                .record_findings(&s.listing, &s.scope, &s.found, now, scan)
                 .await
             {
                 Err(StoreError::Conflict(_)) => continue,
@@ -748,6 +771,39 @@ impl<S: Store + ListingStore + FindingStore> App<S> {
             }
         }
         Err(AppError::Busy(format!("findings of listing {}", l.id)))
+    }
+
+    /// Scans a page of a rescan and reconciles it in one transaction (one
+    /// commit per page, not per listing).
+    async fn scan_page(
+        &self,
+        index: &ScanIndex,
+        page: &[&Listing],
+        owner: &OrgId,
+        scan: &str,
+        taken: &[TakenDown],
+    ) -> Result<FindingCounts> {
+        let now = self.now();
+        let scope = index.rights_of(Some(owner));
+        let mut scans = Vec::with_capacity(page.len());
+        for l in page {
+            if let Some(s) = self.scan_found(index, l, Some(owner), taken, &scope, now)? {
+                scans.push(s);
+            }
+        }
+        for _ in 0..crate::RETRIES {
+            match self
+                .store()
+                .record_findings_many(&scans, now, Some(scan))
+                .await
+            {
+                Err(StoreError::Conflict(_)) => continue,
+                r => return Ok(r?),
+            }
+        }
+        Err(AppError::Busy(format!(
+            "findings of a page of rescan {scan}"
+        )))
     }
 
     /// Runs a `rescan_holder` job: every listing against one owner's rights
@@ -776,12 +832,11 @@ impl<S: Store + ListingStore + FindingStore> App<S> {
                 .listings(None, after.as_ref(), RESCAN_PAGE)
                 .await?;
             let taken = self.store().taken_down().await?;
-            for l in &page {
-                scan.counts += self
-                    .scan_one(&index, &l.value, Some(&owner), Some(&scan.id), &taken)
-                    .await?;
-                scan.listings += 1;
-            }
+            let listings: Vec<&Listing> = page.iter().map(|l| &l.value).collect();
+            scan.counts += self
+                .scan_page(&index, &listings, &owner, &scan.id, &taken)
+                .await?;
+            scan.listings += page.len() as i64;
             match page.last() {
                 Some(l) if page.len() as i64 == RESCAN_PAGE => after = Some(l.value.id.clone()),
                 _ => break,
