@@ -1,5 +1,6 @@
-//! `rightsguard import listings|sellers FILE`: bulk import into the
-//! database, as the platform's operator (the system actor).
+//! `rightsguard import listings|sellers|authorisations FILE`: bulk import
+//! into the database, as the platform's operator (the system actor), or for
+//! authorisations as the rights holder's user that grants them (`--as`).
 //!
 //! The file is read as a stream of rows (JSON Lines or CSV, by extension or
 //! `--format`), validated, and written in batches of `--batch` rows, each
@@ -32,6 +33,23 @@ pub enum ImportCommand {
     Listings(Args),
     /// Seller organisations (id, name).
     Sellers(Args),
+    /// Sellers' brand authorisations (seller, right, evidence: the SHA-256
+    /// of the authorisation document, valid_until: YYYY-MM-DD or empty),
+    /// granted as the rights holder's user `--as`.
+    Authorisations(AuthorisationArgs),
+}
+
+/// Arguments of `rightsguard import authorisations`.
+#[derive(Debug, clap::Args)]
+pub struct AuthorisationArgs {
+    #[command(flatten)]
+    common: Args,
+    /// The user granting them: a rights holder's user, or an agent's.
+    #[arg(long = "as")]
+    user: String,
+    /// For an agent with several principals: which one it acts for.
+    #[arg(long)]
+    on_behalf_of: Option<String>,
 }
 
 /// Arguments common to every import.
@@ -68,6 +86,8 @@ enum FormatArg {
 enum Kind {
     Listings,
     Sellers,
+    /// Granted by this user (for this principal).
+    Authorisations(String, Option<String>),
 }
 
 /// Runs `rightsguard import`.
@@ -75,6 +95,9 @@ pub fn run(cmd: ImportCommand) -> anyhow::Result<ExitCode> {
     match cmd {
         ImportCommand::Listings(args) => import(args, Kind::Listings),
         ImportCommand::Sellers(args) => import(args, Kind::Sellers),
+        ImportCommand::Authorisations(a) => {
+            import(a.common, Kind::Authorisations(a.user, a.on_behalf_of))
+        }
     }
 }
 
@@ -134,23 +157,42 @@ fn import(args: Args, kind: Kind) -> anyhow::Result<ExitCode> {
         if let Some(c) = categories {
             app.set_categories(c);
         }
-        let actor = app.system_actor();
+        let actor = match &kind {
+            Kind::Authorisations(user, principal) => {
+                let principal = principal
+                    .as_deref()
+                    .map(rightsguard_domain::ids::OrgId::parse)
+                    .transpose()?;
+                app.actor_of_user(
+                    &rightsguard_domain::ids::UserId::parse(user)?,
+                    principal.as_ref(),
+                )
+                .await
+                .with_context(|| format!("--as {user}"))?
+            }
+            Kind::Listings | Kind::Sellers => app.system_actor(),
+        };
         let mut total = ImportOutcome::default();
         let mut rows_read: u64 = 0;
         let mut unreadable: u64 = 0;
         let mut cache = ImportCache::default();
         let mut listings = Vec::new();
         let mut sellers = Vec::new();
+        let mut authorisations = Vec::new();
         let batch = args.batch as usize;
         let mut rows = RowReader::new(reader, format).peekable();
         while rows.peek().is_some() {
             listings.clear();
             sellers.clear();
+            authorisations.clear();
             for row in rows.by_ref() {
                 rows_read += 1;
                 let parsed = row.and_then(|r| match kind {
                     Kind::Listings => import::listing(&r).map(|l| listings.push(l)),
                     Kind::Sellers => import::seller(&r).map(|s| sellers.push(s)),
+                    Kind::Authorisations(..) => {
+                        import::authorisation(&r).map(|a| authorisations.push(a))
+                    }
                 });
                 if let Err(e) = parsed {
                     unreadable += 1;
@@ -160,7 +202,7 @@ fn import(args: Args, kind: Kind) -> anyhow::Result<ExitCode> {
                         break;
                     }
                 }
-                if listings.len() + sellers.len() >= batch {
+                if listings.len() + sellers.len() + authorisations.len() >= batch {
                     break;
                 }
             }
@@ -170,6 +212,10 @@ fn import(args: Args, kind: Kind) -> anyhow::Result<ExitCode> {
                         .await?
                 }
                 Kind::Sellers => app.import_sellers(&actor, &sellers, args.dry_run).await?,
+                Kind::Authorisations(..) => {
+                    app.import_authorisations(&actor, &authorisations, args.dry_run)
+                        .await?
+                }
             };
             for e in &outcome.refused {
                 report(&args.file, e, &bar);
