@@ -130,7 +130,10 @@ async fn the_lifecycle_through_the_pages_in_a_real_browser() {
             hostile.push(v["sha256"].as_str().unwrap().to_owned());
         }
     }
-    assert!(hostile.len() >= 2, "at least two hostile files are stored: {hostile:?}");
+    assert!(
+        hostile.len() >= 2,
+        "at least two hostile files are stored: {hostile:?}"
+    );
     let hostile = hostile.join(",");
     let shots = std::env::var("RG_SCREENSHOTS")
         .unwrap_or_else(|_| "/var/tmp/rightsguard-screenshots".to_owned());
