@@ -1,7 +1,7 @@
 //! The bulk import reader and row validators: any bytes, read as JSON Lines
 //! and as CSV, give rows or errors — never a panic — with line numbers that
 //! start at 1 and never go back, and every row is validated as a listing, a
-//! seller and a right without panicking.
+//! seller, a right and a brand authorisation without panicking.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
@@ -20,6 +20,7 @@ fuzz_target!(|data: &[u8]| {
                     }
                     let _ = import::seller(&row);
                     let _ = import::right(&row);
+                    let _ = import::authorisation(&row);
                 }
                 Err(e) => {
                     // A whole-file error (line 0) only for CSV headers.

@@ -51,7 +51,8 @@ use rightsguard_domain::listing::{Listing, ListingContent};
 use rightsguard_domain::right::{Right, RightState};
 use rightsguard_domain::rule::RuleError;
 use rightsguard_store::findings::{
-    FindingCounts, FindingStore, MonitoredRight, RightMarks, ScanPartition, ScanRecord, TakenDown,
+    FindingCounts, FindingStore, ListingScan, MonitoredRight, RightMarks, ScanPartition,
+    ScanRecord, TakenDown,
 };
 use rightsguard_store::listings::ListingStore;
 use rightsguard_store::{NewJob, Store, StoreError};
@@ -94,8 +95,10 @@ pub enum WorkItem {
         partition: ScanPartition,
     },
     /// A listing from the catalogue feed (`rightsguard simulate-feed`):
-    /// written for `seller` as the platform (created, or updated if it
-    /// exists with other content); its scan follows as a `Listing` item.
+    /// written for `seller` as the platform, created or updated, unless the
+    /// stored listing is at `revision` or later already (a redelivery, or
+    /// an older event overtaken by a newer one on another worker); its scan
+    /// follows as a `Listing` item.
     Feed {
         /// A unique id of this feed event.
         event: String,
@@ -105,6 +108,10 @@ pub enum WorkItem {
         seller: OrgId,
         /// Its content.
         content: ListingContent,
+        /// The feed's revision of the listing: 1 for its creation, n for
+        /// its (n-1)-th change (the feed being its only writer, the stored
+        /// version then equals it).
+        revision: i64,
     },
 }
 
@@ -623,26 +630,30 @@ impl<S: Store + ListingStore + FindingStore> App<S> {
                 listing,
                 seller,
                 content,
+                revision,
                 ..
             } => {
-                self.feed_listing(listing, seller, content).await?;
+                self.feed_listing(listing, seller, content, *revision)
+                    .await?;
                 Ok(WorkDone::default())
             }
         }
     }
 
     /// Writes a listing from the feed as the platform: creates it, or
-    /// updates it if its content differs (so a redelivered event is a no-op).
+    /// updates it unless it is at `revision` already (so a redelivered or
+    /// overtaken event is a no-op and the newest content wins).
     async fn feed_listing(
         &self,
         id: &ListingId,
         seller: &OrgId,
         content: &ListingContent,
+        revision: i64,
     ) -> Result<()> {
         let system = self.system_actor();
         for _ in 0..crate::RETRIES {
             let outcome = match self.store().listing(id).await? {
-                Some(l) if l.value.content == *content => return Ok(()),
+                Some(l) if l.version >= revision => return Ok(()),
                 Some(l) => self
                     .update_listing(&system, id, content.clone(), l.version)
                     .await
@@ -653,7 +664,10 @@ impl<S: Store + ListingStore + FindingStore> App<S> {
                     .map(|_| ()),
             };
             match outcome {
-                Err(AppError::Store(StoreError::Conflict(_))) => continue,
+                // Another worker wrote it meanwhile: look again.
+                Err(AppError::Store(StoreError::Conflict(_) | StoreError::Duplicate(_))) => {
+                    continue;
+                }
                 r => return r,
             }
         }
@@ -686,12 +700,11 @@ impl<S: Store + ListingStore + FindingStore> App<S> {
                 .store()
                 .listings_in_range(&after, p.upto.as_deref(), RESCAN_PAGE)
                 .await?;
-            for l in &page {
-                done.counts += self
-                    .scan_one(&index, l, Some(owner), Some(&p.scan), &taken)
-                    .await?;
-                done.listings += 1;
-            }
+            let listings: Vec<&Listing> = page.iter().collect();
+            done.counts += self
+                .scan_page(&index, &listings, owner, &p.scan, &taken)
+                .await?;
+            done.listings += page.len() as i64;
             match page.last() {
                 Some(l) if page.len() as i64 == RESCAN_PAGE => after = l.id.to_string(),
                 _ => break,
@@ -704,6 +717,36 @@ impl<S: Store + ListingStore + FindingStore> App<S> {
         Ok(done)
     }
 
+    /// What a scan of `l` finds against the rights `scope` (of `owner`, if
+    /// given), relistings included, not yet reconciled; `None` for a
+    /// category the site does not have.
+    fn scan_found(
+        &self,
+        index: &ScanIndex,
+        l: &Listing,
+        owner: Option<&OrgId>,
+        taken: &[TakenDown],
+        scope: &[RightId],
+        now: Timestamp,
+    ) -> Result<Option<ListingScan>> {
+        let Some(classes) = self.category_classes(l.content.category.as_str()) else {
+            return Ok(None);
+        };
+        let mut found = index.scan(l, classes, owner, now)?;
+        let mut scope = scope.to_vec();
+        for f in relistings(l, owner, now, taken)? {
+            if !scope.contains(&f.right) {
+                scope.push(f.right.clone());
+            }
+            found.push(f);
+        }
+        Ok(Some(ListingScan {
+            listing: l.id.clone(),
+            scope,
+            found,
+        }))
+    }
+
     async fn scan_one(
         &self,
         index: &ScanIndex,
@@ -712,22 +755,15 @@ impl<S: Store + ListingStore + FindingStore> App<S> {
         scan: Option<&str>,
         taken: &[TakenDown],
     ) -> Result<FindingCounts> {
-        let Some(classes) = self.category_classes(l.content.category.as_str()) else {
+        let now = self.now();
+        let scope = index.rights_of(owner);
+        let Some(s) = self.scan_found(index, l, owner, taken, &scope, now)? else {
             return Ok(FindingCounts::default());
         };
-        let now = self.now();
-        let mut found = index.scan(l, classes, owner, now)?;
-        let mut scope = index.rights_of(owner);
-        for f in relistings(l, owner, now, taken)? {
-            if !scope.contains(&f.right) {
-                scope.push(f.right.clone());
-            }
-            found.push(f);
-        }
         for _ in 0..crate::RETRIES {
             match self
                 .store()
-                .record_findings(&l.id, &scope, &found, now, scan)
+                .record_findings(&s.listing, &s.scope, &s.found, now, scan)
                 .await
             {
                 Err(StoreError::Conflict(_)) => continue,
@@ -735,6 +771,39 @@ impl<S: Store + ListingStore + FindingStore> App<S> {
             }
         }
         Err(AppError::Busy(format!("findings of listing {}", l.id)))
+    }
+
+    /// Scans a page of a rescan and reconciles it in one transaction (one
+    /// commit per page, not per listing).
+    async fn scan_page(
+        &self,
+        index: &ScanIndex,
+        page: &[&Listing],
+        owner: &OrgId,
+        scan: &str,
+        taken: &[TakenDown],
+    ) -> Result<FindingCounts> {
+        let now = self.now();
+        let scope = index.rights_of(Some(owner));
+        let mut scans = Vec::with_capacity(page.len());
+        for l in page {
+            if let Some(s) = self.scan_found(index, l, Some(owner), taken, &scope, now)? {
+                scans.push(s);
+            }
+        }
+        for _ in 0..crate::RETRIES {
+            match self
+                .store()
+                .record_findings_many(&scans, now, Some(scan))
+                .await
+            {
+                Err(StoreError::Conflict(_)) => continue,
+                r => return Ok(r?),
+            }
+        }
+        Err(AppError::Busy(format!(
+            "findings of a page of rescan {scan}"
+        )))
     }
 
     /// Runs a `rescan_holder` job: every listing against one owner's rights
@@ -763,12 +832,11 @@ impl<S: Store + ListingStore + FindingStore> App<S> {
                 .listings(None, after.as_ref(), RESCAN_PAGE)
                 .await?;
             let taken = self.store().taken_down().await?;
-            for l in &page {
-                scan.counts += self
-                    .scan_one(&index, &l.value, Some(&owner), Some(&scan.id), &taken)
-                    .await?;
-                scan.listings += 1;
-            }
+            let listings: Vec<&Listing> = page.iter().map(|l| &l.value).collect();
+            scan.counts += self
+                .scan_page(&index, &listings, &owner, &scan.id, &taken)
+                .await?;
+            scan.listings += page.len() as i64;
             match page.last() {
                 Some(l) if page.len() as i64 == RESCAN_PAGE => after = Some(l.value.id.clone()),
                 _ => break,

@@ -21,7 +21,7 @@ use rightsguard_domain::account::OrgKind;
 use rightsguard_domain::actor::{Actor, Role};
 use rightsguard_domain::event::{DomainEvent, EventKind};
 use rightsguard_domain::ids::Sha256;
-use rightsguard_domain::import::{ListingRow, RightRow, RowError, SellerRow};
+use rightsguard_domain::import::{AuthorisationRow, ListingRow, RightRow, RowError, SellerRow};
 use rightsguard_domain::listing::{Listing, ListingState};
 use rightsguard_domain::right::{Right, RightState, certificate_conflicts};
 use rightsguard_domain::rule::RuleError;
@@ -300,6 +300,105 @@ impl<S: Store + ListingStore + FindingStore> App<S> {
                     }
                 }
             }
+        }
+        Ok(out)
+    }
+
+    /// Imports brand authorisations granted by `actor` (a rights holder, or
+    /// an agent for its principal) to sellers on file. Each row goes through
+    /// [`App::authorise_seller`] (its own audited transaction); a dry run
+    /// applies the same rules without writing. A row equal to an
+    /// authorisation on file (seller, right, evidence, last day; not
+    /// revoked) is `unchanged`, so a re-run writes nothing twice.
+    pub async fn import_authorisations(
+        &self,
+        actor: &Actor,
+        rows: &[AuthorisationRow],
+        dry_run: bool,
+    ) -> Result<ImportOutcome> {
+        if !matches!(actor.role, Role::RightsHolder | Role::Agent) {
+            return Err(RuleError::Forbidden {
+                role: actor.role,
+                command: "import brand authorisations",
+            }
+            .into());
+        }
+        type Key = (String, String, String, Option<jiff::civil::Date>);
+        let key = |seller: &str, right: &str, evidence: String, until| -> Key {
+            (seller.to_owned(), right.to_owned(), evidence, until)
+        };
+        let mut on_file: HashSet<Key> = self
+            .authorisations_visible_to(actor)
+            .await?
+            .into_iter()
+            .filter(|a| !a.authorisation.revoked)
+            .map(|a| {
+                let a = a.authorisation;
+                key(
+                    a.seller.as_str(),
+                    a.right.as_str(),
+                    a.evidence.to_string(),
+                    a.valid_until,
+                )
+            })
+            .collect();
+        let today = self.today();
+        let mut out = ImportOutcome::default();
+        for r in rows {
+            let k = key(
+                r.seller.as_str(),
+                r.right.as_str(),
+                r.evidence.to_string(),
+                r.valid_until,
+            );
+            if on_file.contains(&k) {
+                out.unchanged += 1;
+                continue;
+            }
+            let refused = |field: &str, e: &AppError| refuse(r.line, Some(field), e);
+            match self.store().org(&r.seller).await? {
+                Some(o) if o.kind == OrgKind::Seller => {}
+                found => {
+                    let why = match found {
+                        Some(_) => format!("{} is not a seller", r.seller),
+                        None => format!("no seller {} on file", r.seller),
+                    };
+                    out.refused
+                        .push(refused("seller", &AppError::Rule(RuleError::Invalid(why))));
+                    continue;
+                }
+            }
+            let right = match self.right_visible_to(actor, &r.right).await {
+                Ok(x) => x,
+                Err(e @ (AppError::NotFound(_) | AppError::Rule(_))) => {
+                    out.refused.push(refused("right", &e));
+                    continue;
+                }
+                Err(e) => return Err(e),
+            };
+            // The rules' own check first, so a dry run refuses what a real run would.
+            if let Err(e) = rightsguard_domain::listing::grant_authorisation(
+                &right,
+                r.seller.clone(),
+                r.evidence,
+                r.valid_until,
+                actor,
+                today,
+            ) {
+                let field = if matches!(e, RuleError::Invalid(_)) {
+                    "valid_until"
+                } else {
+                    "right"
+                };
+                out.refused.push(refused(field, &AppError::Rule(e)));
+                continue;
+            }
+            if !dry_run {
+                self.authorise_seller(actor, &r.seller, &r.right, r.evidence, r.valid_until)
+                    .await?;
+            }
+            on_file.insert(k);
+            out.created += 1;
         }
         Ok(out)
     }

@@ -231,7 +231,7 @@ impl<S: Store + ListingStore> App<S> {
         Ok(built)
     }
 
-    fn today(&self) -> Date {
+    pub(crate) fn today(&self) -> Date {
         self.calendar().local_date(self.now())
     }
 

@@ -337,7 +337,9 @@ impl<S: Store + NotificationStore> App<S> {
             .items
             .iter()
             .any(|i| i.listing.as_str() == p.listing && i.next_deadline() == Some(p.due));
-        if !still {
+        // A reminder that comes too late (the runner was off, or the clock
+        // jumped past the deadline) would only mislead: the window is gone.
+        if !still || self.now() >= p.due {
             return Ok(());
         }
         let params = Params {
@@ -423,7 +425,10 @@ impl<S: Store + NotificationStore> App<S> {
             return Ok(());
         };
         let r = r.value;
-        if r.state != RightState::Verified || r.valid_until != Some(p.valid_until) {
+        if r.state != RightState::Verified
+            || r.valid_until != Some(p.valid_until)
+            || self.calendar().local_date(self.now()) > p.valid_until
+        {
             return Ok(());
         }
         let params = Params {

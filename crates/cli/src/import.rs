@@ -1,5 +1,7 @@
-//! `rightsguard import listings|sellers|rights FILE`: bulk import into the
-//! database, as the platform's operator (the system actor).
+//! `rightsguard import listings|sellers|rights|authorisations FILE`: bulk
+//! import into the database, as the platform's operator (the system
+//! actor), or for authorisations as the rights holder's user that grants
+//! them (`--as`).
 //!
 //! The file is read as a stream of rows (JSON Lines or CSV, by extension or
 //! `--format`), validated, and written in batches of `--batch` rows, each
@@ -37,6 +39,10 @@ pub enum ImportCommand {
     /// certificates, mark, aliases), registered pending for review; the
     /// certificates are files in the `--certificates` ZIP, by name.
     Rights(RightsArgs),
+    /// Sellers' brand authorisations (seller, right, evidence: the SHA-256
+    /// of the authorisation document, valid_until: YYYY-MM-DD or empty),
+    /// granted as the rights holder's user `--as`.
+    Authorisations(AuthorisationArgs),
 }
 
 /// Arguments of `rightsguard import rights`.
@@ -54,6 +60,19 @@ pub struct RightsArgs {
     /// The largest certificate file accepted, in MiB (as `serve --evidence-max-mib`).
     #[arg(long, default_value_t = 20)]
     evidence_max_mib: u16,
+}
+
+/// Arguments of `rightsguard import authorisations`.
+#[derive(Debug, clap::Args)]
+pub struct AuthorisationArgs {
+    #[command(flatten)]
+    common: Args,
+    /// The user granting them: a rights holder's user, or an agent's.
+    #[arg(long = "as")]
+    user: String,
+    /// For an agent with several principals: which one it acts for.
+    #[arg(long)]
+    on_behalf_of: Option<String>,
 }
 
 /// Arguments common to every import.
@@ -95,6 +114,8 @@ enum Kind {
         evidence_dir: PathBuf,
         max_bytes: u64,
     },
+    /// Granted by this user (for this principal).
+    Authorisations(String, Option<String>),
 }
 
 /// The certificates archive: files looked up by name, each read whole but
@@ -158,6 +179,9 @@ pub fn run(cmd: ImportCommand) -> anyhow::Result<ExitCode> {
                     max_bytes: u64::from(args.evidence_max_mib) * 1024 * 1024,
                 },
             )
+        }
+        ImportCommand::Authorisations(a) => {
+            import(a.common, Kind::Authorisations(a.user, a.on_behalf_of))
         }
     }
 }
@@ -231,7 +255,21 @@ fn import(args: Args, mut kind: Kind) -> anyhow::Result<ExitCode> {
         if let Some(c) = categories {
             app.set_categories(c);
         }
-        let actor = app.system_actor();
+        let actor = match &kind {
+            Kind::Authorisations(user, principal) => {
+                let principal = principal
+                    .as_deref()
+                    .map(rightsguard_domain::ids::OrgId::parse)
+                    .transpose()?;
+                app.actor_of_user(
+                    &rightsguard_domain::ids::UserId::parse(user)?,
+                    principal.as_ref(),
+                )
+                .await
+                .with_context(|| format!("--as {user}"))?
+            }
+            Kind::Listings | Kind::Sellers | Kind::Rights { .. } => app.system_actor(),
+        };
         let mut total = ImportOutcome::default();
         let mut rows_read: u64 = 0;
         let mut unreadable: u64 = 0;
@@ -239,12 +277,14 @@ fn import(args: Args, mut kind: Kind) -> anyhow::Result<ExitCode> {
         let mut listings = Vec::new();
         let mut sellers = Vec::new();
         let mut rights = Vec::new();
+        let mut authorisations = Vec::new();
         let batch = args.batch as usize;
         let mut rows = RowReader::new(reader, format).peekable();
         while rows.peek().is_some() {
             listings.clear();
             sellers.clear();
             rights.clear();
+            authorisations.clear();
             for row in rows.by_ref() {
                 rows_read += 1;
                 let parsed = row.and_then(|r| match &mut kind {
@@ -265,6 +305,9 @@ fn import(args: Args, mut kind: Kind) -> anyhow::Result<ExitCode> {
                         rights.push(RightImport { row, certificates });
                         Ok(())
                     }
+                    Kind::Authorisations(..) => {
+                        import::authorisation(&r).map(|a| authorisations.push(a))
+                    }
                 });
                 if let Err(e) = parsed {
                     unreadable += 1;
@@ -274,7 +317,7 @@ fn import(args: Args, mut kind: Kind) -> anyhow::Result<ExitCode> {
                         break;
                     }
                 }
-                if listings.len() + sellers.len() + rights.len() >= batch {
+                if listings.len() + sellers.len() + rights.len() + authorisations.len() >= batch {
                     break;
                 }
             }
@@ -286,6 +329,10 @@ fn import(args: Args, mut kind: Kind) -> anyhow::Result<ExitCode> {
                 Kind::Sellers => app.import_sellers(&actor, &sellers, args.dry_run).await?,
                 Kind::Rights { .. } => {
                     app.import_rights(&actor, &rights, &mut cache, args.dry_run)
+                        .await?
+                }
+                Kind::Authorisations(..) => {
+                    app.import_authorisations(&actor, &authorisations, args.dry_run)
                         .await?
                 }
             };

@@ -42,6 +42,7 @@ mod policy;
 mod scan;
 mod scan_image;
 mod serve;
+mod simulate_feed;
 mod stream;
 mod webhook;
 mod worker;
@@ -119,6 +120,9 @@ enum Command {
     /// Scale-out: consume the work stream on NATS JetStream (listing scans,
     /// rescan partitions) and store findings in the shared database.
     Worker(worker::Args),
+    /// A seeded catalogue feed of listing creates and updates (a known share
+    /// naming verified marks) at a chosen rate, to the API or the work stream.
+    SimulateFeed(simulate_feed::Args),
     /// Trademark clearance: which verified rights a proposed mark conflicts with
     /// (exit 1 if any does).
     Clearance(clearance::Args),
@@ -156,6 +160,7 @@ fn main() -> ExitCode {
         Command::Import(command) => import::run(command),
         Command::Rescan(args) => findings::rescan(args),
         Command::Worker(args) => worker::run(args),
+        Command::SimulateFeed(args) => simulate_feed::run(args),
     };
     match result {
         Ok(code) => code,

@@ -121,9 +121,19 @@ impl Env {
         self.db.drop_now().await.unwrap();
     }
 
-    fn serve(&self) -> Server {
-        Server::start(
+    fn serve(&self) -> Serve {
+        self.serve_on(&[
+            "--clock",
+            "manual",
+            "--clock-start",
+            rightsguard_testkit::CLOCK_START,
+        ])
+    }
+
+    fn serve_on(&self, clock: &[&str]) -> Serve {
+        Serve(Server::start_on(
             &self.db,
+            clock,
             &[
                 "--nats",
                 &self.nats,
@@ -134,7 +144,7 @@ impl Env {
                 "--partition-size",
                 "100",
             ],
-        )
+        ))
     }
 
     fn worker(&self) -> Worker {
@@ -277,13 +287,32 @@ impl Env {
     }
 }
 
+/// A `serve` process, killed when dropped (also when a test fails).
+struct Serve(Server);
+
+impl Serve {
+    fn kill(self) {}
+}
+
+impl std::ops::Deref for Serve {
+    type Target = Server;
+    fn deref(&self) -> &Server {
+        &self.0
+    }
+}
+
+impl Drop for Serve {
+    fn drop(&mut self) {
+        let _ = self.0.child.kill();
+        let _ = self.0.child.wait();
+    }
+}
+
 struct Worker(Child);
 
 impl Worker {
-    fn kill(mut self) {
-        self.0.kill().unwrap();
-        self.0.wait().unwrap();
-    }
+    /// SIGKILL (on drop too).
+    fn kill(self) {}
 }
 
 impl Drop for Worker {
@@ -525,6 +554,142 @@ async fn a_worker_killed_mid_rescan_loses_and_doubles_nothing() {
     let rows = e.findings_all().await;
     assert_eq!(rows, expected.len(), "no finding stored twice");
     drop(survivor);
+    server.kill();
+    e.finish().await;
+}
+
+/// Runs `rightsguard simulate-feed` with `args`; answers its summary.
+fn simulate_feed(e: &Env, args: &[&str]) -> serde_json::Value {
+    let out = Command::new(env!("CARGO_BIN_EXE_rightsguard"))
+        .args(["simulate-feed", "--db", &e.db.url, "--quiet"])
+        .args(args)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "simulate-feed failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let line = String::from_utf8(out.stdout).unwrap();
+    let v: serde_json::Value = serde_json::from_str(line.trim()).unwrap();
+    v["summary"].clone()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_simulated_feed_through_the_stream_and_the_api_is_found() {
+    let Some(e) = env().await else {
+        return;
+    };
+    e.right(true).await;
+    let admin = UserId::parse("adam").unwrap();
+    e.app
+        .add_user(
+            &e.app.system_actor(),
+            admin.clone(),
+            &org("platform"),
+            rightsguard_domain::actor::Role::Admin,
+            DisplayName::parse("adam").unwrap(),
+        )
+        .await
+        .unwrap();
+    let token = e
+        .app
+        .issue_token(&e.app.system_actor(), &admin)
+        .await
+        .unwrap();
+    // The worker writes the fed listings on the system clock: their scans
+    // must be due for the relay too.
+    let server = e.serve_on(&["--clock", "system"]);
+    let worker = e.worker();
+    let via_nats = simulate_feed(
+        &e,
+        &[
+            "--nats", &e.nats, "--stream", &e.stream, "--rate", "400", "--count", "150", "--seed",
+            "7", "--prefix", "n-",
+        ],
+    );
+    let via_api = simulate_feed(
+        &e,
+        &[
+            "--api",
+            &server.base,
+            "--token",
+            token.secret.expose(),
+            "--rate",
+            "400",
+            "--count",
+            "150",
+            "--seed",
+            "8",
+            "--prefix",
+            "a-",
+        ],
+    );
+    let mut infringing_now = BTreeSet::new();
+    for s in [&via_nats, &via_api] {
+        assert_eq!(s["failed"], 0);
+        assert!(s["updates"].as_u64().unwrap() > 0, "{s}");
+        for l in s["infringing_now"].as_array().unwrap() {
+            infringing_now.insert(l.as_str().unwrap().to_owned());
+        }
+    }
+    assert!(!infringing_now.is_empty());
+    let listings = via_nats["listings"].as_u64().unwrap() + via_api["listings"].as_u64().unwrap();
+    wait_for(
+        "every fed listing to be stored",
+        Duration::from_secs(90),
+        async || {
+            let n: i64 = sqlx::query("SELECT COUNT(*) FROM listings")
+                .fetch_one(e.app.store().pool())
+                .await
+                .unwrap()
+                .try_get(0)
+                .unwrap();
+            (n as u64 == listings).then_some(())
+        },
+    )
+    .await;
+    let expected = e.expected().await;
+    let expected_listings: BTreeSet<String> = expected.iter().map(|(l, _, _)| l.clone()).collect();
+    assert_eq!(
+        expected_listings, infringing_now,
+        "the feed's own account of what infringes"
+    );
+    let start = Instant::now();
+    loop {
+        let (open, _) = e.findings("open").await;
+        let owed = owed_jobs(e.app.store()).await;
+        if open == expected && owed == 0 {
+            break;
+        }
+        if start.elapsed() >= Duration::from_secs(90) {
+            let rows = sqlx::query("SELECT kind, key, attempts, due_at, COALESCE(last_error, ''), COALESCE(lease_owner, '') FROM jobs WHERE done_at IS NULL LIMIT 5")
+                .fetch_all(e.app.store().pool())
+                .await
+                .unwrap();
+            for r in rows {
+                eprintln!(
+                    "owed: {} {} attempts={} due={} error={} lease={}",
+                    r.try_get::<String, _>(0).unwrap(),
+                    r.try_get::<String, _>(1).unwrap(),
+                    r.try_get::<i64, _>(2).unwrap(),
+                    r.try_get::<i64, _>(3).unwrap(),
+                    r.try_get::<String, _>(4).unwrap(),
+                    r.try_get::<String, _>(5).unwrap(),
+                );
+            }
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(90),
+            "timed out waiting for the feed's findings: {} open of {} expected, {} missing, {} extra, {owed} scans owed",
+            open.len(),
+            expected.len(),
+            expected.difference(&open).count(),
+            open.difference(&expected).count(),
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    worker.kill();
     server.kill();
     e.finish().await;
 }

@@ -662,6 +662,42 @@ pub fn right(row: &Row) -> Result<RightRow, RowError> {
     })
 }
 
+// ---------------------------------------------------------------- authorisations
+
+/// A seller's brand authorisation, granted by the importing rights holder.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuthorisationRow {
+    /// The 1-based line it came from.
+    pub line: u64,
+    /// The seller authorised.
+    pub seller: OrgId,
+    /// The right (brand) it covers.
+    pub right: RightId,
+    /// SHA-256 of the authorisation document.
+    pub evidence: Sha256,
+    /// Last day valid; open-ended when absent.
+    pub valid_until: Option<Date>,
+}
+
+/// Fields of an authorisation row.
+pub const AUTHORISATION_FIELDS: &[&str] = &["seller", "right", "evidence", "valid_until"];
+
+/// Validates an authorisation row.
+pub fn authorisation(row: &Row) -> Result<AuthorisationRow, RowError> {
+    row.only(AUTHORISATION_FIELDS)?;
+    let valid_until = match row.opt_str("valid_until")? {
+        Some(d) => Some(date(row, "valid_until", &d)?),
+        None => None,
+    };
+    Ok(AuthorisationRow {
+        line: row.line,
+        seller: row.parse("seller", row.str("seller")?.trim(), OrgId::parse)?,
+        right: row.parse("right", row.str("right")?.trim(), RightId::parse)?,
+        evidence: row.parse("evidence", row.str("evidence")?.trim(), Sha256::parse)?,
+        valid_until,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -779,5 +815,30 @@ mod tests {
             ]
             .map(|f| Some(f.to_owned()))
         );
+    }
+
+    #[test]
+    fn authorisation_rows_from_csv_and_jsonl_and_their_errors() {
+        let sha = "cd".repeat(32);
+        let csv = format!(
+            "seller,right,evidence,valid_until\nshop1,r1,{sha},2027-12-31\nshop1,r1,{sha},\nshop1,r1,nothex,\nshop1,r1,{sha},31/12/2027\n"
+        );
+        let rs = rows(&csv, Format::Csv);
+        let a = authorisation(rs[0].as_ref().unwrap()).unwrap();
+        assert_eq!(a.valid_until, Some(jiff::civil::date(2027, 12, 31)));
+        assert_eq!(a.line, 2);
+        assert_eq!(
+            authorisation(rs[1].as_ref().unwrap()).unwrap().valid_until,
+            None
+        );
+        let e = authorisation(rs[2].as_ref().unwrap()).unwrap_err();
+        assert_eq!((e.line, e.field.as_deref()), (4, Some("evidence")));
+        let e = authorisation(rs[3].as_ref().unwrap()).unwrap_err();
+        assert_eq!(e.field.as_deref(), Some("valid_until"));
+        let jsonl = format!(
+            "{{\"seller\":\"shop1\",\"right\":\"r1\",\"evidence\":\"{sha}\",\"price\":1}}\n"
+        );
+        let e = authorisation(rows(&jsonl, Format::Jsonl)[0].as_ref().unwrap()).unwrap_err();
+        assert_eq!(e.field.as_deref(), Some("price"));
     }
 }

@@ -75,6 +75,20 @@ impl NotificationKind {
         Self::ALL.into_iter().find(|k| k.as_str() == s)
     }
 
+    /// Whether a user in `role` can receive this kind at all (the settings
+    /// form offers only these).
+    pub fn reaches(self, role: crate::actor::Role) -> bool {
+        use crate::actor::Role as R;
+        match self {
+            Self::ComplaintAgainstListing | Self::PenaltyApplied => role == R::Seller,
+            Self::ComplaintDecided | Self::CounterNoticeToAnswer => {
+                matches!(role, R::RightsHolder | R::Agent)
+            }
+            Self::DeadlineSoon => matches!(role, R::Seller | R::RightsHolder | R::Agent),
+            Self::RightExpiring => role == R::RightsHolder,
+        }
+    }
+
     /// A short description for the preferences form.
     pub fn label(self, lang: Language) -> &'static str {
         match (self, lang) {
@@ -759,6 +773,17 @@ mod tests {
             assert_ne!(en.body, zh.body);
             assert_ne!(k.label(Language::En), k.label(Language::Zh));
         }
+        use crate::actor::Role;
+        let of = |role| {
+            NotificationKind::ALL
+                .into_iter()
+                .filter(|k| k.reaches(role))
+                .count()
+        };
+        assert_eq!(
+            (of(Role::Seller), of(Role::RightsHolder), of(Role::Reviewer)),
+            (3, 4, 0)
+        );
         let r = render(NotificationKind::ComplaintAgainstListing, &p, Language::En);
         assert!(r.body.contains("2026-03-13 00:00 UTC"), "{}", r.body);
     }

@@ -525,6 +525,7 @@ async fn run_jobs_every(
             Ok(n) => tracing::info!(
                 expired_windows = n.expired_windows,
                 assessments = n.assessments,
+                notifications = n.notifications,
                 "jobs run"
             ),
             Err(e) => tracing::error!(error = %e, "deadline jobs failed"),

@@ -18,7 +18,7 @@
 //! partition's counts are kept from its first completion only: the scan's
 //! totals do not depend on crashes or on how many workers shared it.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::future::Future;
 
 use jiff::Timestamp;
@@ -91,6 +91,17 @@ pub struct ScanRecord {
     pub counts: FindingCounts,
 }
 
+/// What one scan of one listing found, for [`FindingStore::record_findings_many`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct ListingScan {
+    /// The listing.
+    pub listing: ListingId,
+    /// The rights it was scanned against.
+    pub scope: Vec<RightId>,
+    /// What it found.
+    pub found: Vec<Finding>,
+}
+
 /// One range of listing ids of a partitioned rescan: the listings with
 /// `after < id <= upto` (`after` empty: from the first; `upto` `None`: to
 /// the last).
@@ -153,6 +164,14 @@ pub trait FindingStore: Send + Sync {
         listing: &ListingId,
         scope: &[RightId],
         found: &[Finding],
+        now: Timestamp,
+        scan: Option<&str>,
+    ) -> impl Future<Output = Result<FindingCounts>> + Send;
+    /// [`FindingStore::record_findings`] for many listings (a page of a
+    /// rescan) in one transaction.
+    fn record_findings_many(
+        &self,
+        scans: &[ListingScan],
         now: Timestamp,
         scan: Option<&str>,
     ) -> impl Future<Output = Result<FindingCounts>> + Send;
@@ -350,92 +369,42 @@ impl FindingStore for SqlStore {
         // versions keep concurrent scans of one listing apart, without the
         // global write lock (workers reconcile in parallel).
         let mut tx = self.begin_rows().await?;
-        let rows = sqlx::query(
-            "SELECT body, version, scan_id FROM findings WHERE listing_id = $1 ORDER BY id",
+        let mut stored = stored_findings(&mut tx, std::slice::from_ref(listing)).await?;
+        let counts = reconcile(
+            &mut tx,
+            listing,
+            scope,
+            found,
+            now,
+            scan,
+            stored.remove(listing.as_str()).unwrap_or_default(),
         )
-        .bind(listing.as_str())
-        .fetch_all(&mut *tx)
         .await?;
-        let mut stored = Vec::with_capacity(rows.len());
-        for r in &rows {
-            stored.push((finding_row(r)?, r.try_get::<Option<String>, _>("scan_id")?));
-        }
-        // Whether this rescan (if any) last changed a stored finding.
-        let by_this_scan = |by: &Option<String>| scan.is_some_and(|s| by.as_deref() == Some(s));
+        tx.commit().await?;
+        Ok(counts)
+    }
+
+    async fn record_findings_many(
+        &self,
+        scans: &[ListingScan],
+        now: Timestamp,
+        scan: Option<&str>,
+    ) -> Result<FindingCounts> {
+        let mut tx = self.begin_rows().await?;
+        let ids: Vec<ListingId> = scans.iter().map(|s| s.listing.clone()).collect();
+        let mut stored = stored_findings(&mut tx, &ids).await?;
         let mut counts = FindingCounts::default();
-        let mut seen: HashSet<(&str, &str)> = HashSet::new();
-        for f in found {
-            if f.listing != *listing {
-                return Err(StoreError::Corrupt(format!(
-                    "finding {} is about listing {}, not {listing}",
-                    f.id, f.listing
-                )));
-            }
-            if !seen.insert((f.right.as_str(), f.cause.as_str())) {
-                continue;
-            }
-            let old = stored
-                .iter()
-                .find(|(s, _)| s.value.right == f.right && s.value.cause == f.cause);
-            match old {
-                Some((s, _)) if s.value.state == FindingState::Resolved => {
-                    let mut again = f.clone();
-                    again.id = s.value.id.clone();
-                    again.found_at = s.value.found_at;
-                    again.state = FindingState::Open;
-                    again.updated_at = now;
-                    update_finding(&mut tx, &again, s.version).await?;
-                    set_scan_id(&mut tx, &again.id, scan).await?;
-                    counts.new += 1;
-                }
-                Some((s, by)) if s.value.state == FindingState::Open && by_this_scan(by) => {
-                    counts.new += 1
-                }
-                Some(_) => counts.known += 1,
-                None => {
-                    let inserted = sqlx::query(
-                        "INSERT INTO findings (id, listing_id, right_id, owner, cause, state, body, version, found_at, scan_id) \
-                         VALUES ($1, $2, $3, $4, $5, $6, $7, 1, $8, $9)",
-                    )
-                    .bind(&f.id)
-                    .bind(f.listing.as_str())
-                    .bind(f.right.as_str())
-                    .bind(f.owner.as_str())
-                    .bind(&f.cause)
-                    .bind(f.state.name())
-                    .bind(to_json(f)?)
-                    .bind(micros(f.found_at))
-                    .bind(scan)
-                    .execute(&mut *tx)
-                    .await;
-                    match inserted {
-                        Err(e) if is_unique_violation(&e) => {
-                            return Err(StoreError::Conflict(format!(
-                                "finding of {listing} for {} ({})",
-                                f.right, f.cause
-                            )));
-                        }
-                        r => r?,
-                    };
-                    counts.new += 1;
-                }
-            }
-        }
-        for (s, by) in &stored {
-            let v = &s.value;
-            if !scope.contains(&v.right) || seen.contains(&(v.right.as_str(), v.cause.as_str())) {
-                continue;
-            }
-            if v.state == FindingState::Open {
-                let mut gone = v.clone();
-                gone.state = FindingState::Resolved;
-                gone.updated_at = now;
-                update_finding(&mut tx, &gone, s.version).await?;
-                set_scan_id(&mut tx, &gone.id, scan).await?;
-                counts.resolved += 1;
-            } else if v.state == FindingState::Resolved && by_this_scan(by) {
-                counts.resolved += 1;
-            }
+        for s in scans {
+            counts += reconcile(
+                &mut tx,
+                &s.listing,
+                &s.scope,
+                &s.found,
+                now,
+                scan,
+                stored.remove(s.listing.as_str()).unwrap_or_default(),
+            )
+            .await?;
         }
         tx.commit().await?;
         Ok(counts)
@@ -698,6 +667,126 @@ impl FindingStore for SqlStore {
         .await?;
         rows.iter().map(scan_row).collect()
     }
+}
+
+/// A stored finding and the rescan that last changed it.
+type StoredFinding = (Versioned<Finding>, Option<String>);
+
+/// The stored findings of `listings` with the rescan that last changed
+/// each, by listing.
+async fn stored_findings(
+    tx: &mut sqlx::AnyConnection,
+    listings: &[ListingId],
+) -> Result<HashMap<String, Vec<StoredFinding>>> {
+    let mut out: HashMap<String, Vec<StoredFinding>> = HashMap::new();
+    for chunk in listings.chunks(500) {
+        let marks: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
+        let sql = format!(
+            "SELECT listing_id, body, version, scan_id FROM findings WHERE listing_id IN ({}) ORDER BY id",
+            marks.join(", ")
+        );
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for l in chunk {
+            q = q.bind(l.as_str());
+        }
+        for r in q.fetch_all(&mut *tx).await? {
+            out.entry(r.try_get("listing_id")?)
+                .or_default()
+                .push((finding_row(&r)?, r.try_get::<Option<String>, _>("scan_id")?));
+        }
+    }
+    Ok(out)
+}
+
+/// Reconciles one listing's scan with its `stored` findings (see the
+/// module doc) inside the caller's transaction.
+async fn reconcile(
+    tx: &mut sqlx::AnyConnection,
+    listing: &ListingId,
+    scope: &[RightId],
+    found: &[Finding],
+    now: Timestamp,
+    scan: Option<&str>,
+    stored: Vec<StoredFinding>,
+) -> Result<FindingCounts> {
+    // Whether this rescan (if any) last changed a stored finding.
+    let by_this_scan = |by: &Option<String>| scan.is_some_and(|s| by.as_deref() == Some(s));
+    let mut counts = FindingCounts::default();
+    let mut seen: HashSet<(&str, &str)> = HashSet::new();
+    for f in found {
+        if f.listing != *listing {
+            return Err(StoreError::Corrupt(format!(
+                "finding {} is about listing {}, not {listing}",
+                f.id, f.listing
+            )));
+        }
+        if !seen.insert((f.right.as_str(), f.cause.as_str())) {
+            continue;
+        }
+        let old = stored
+            .iter()
+            .find(|(s, _)| s.value.right == f.right && s.value.cause == f.cause);
+        match old {
+            Some((s, _)) if s.value.state == FindingState::Resolved => {
+                let mut again = f.clone();
+                again.id = s.value.id.clone();
+                again.found_at = s.value.found_at;
+                again.state = FindingState::Open;
+                again.updated_at = now;
+                update_finding(&mut *tx, &again, s.version).await?;
+                set_scan_id(&mut *tx, &again.id, scan).await?;
+                counts.new += 1;
+            }
+            Some((s, by)) if s.value.state == FindingState::Open && by_this_scan(by) => {
+                counts.new += 1
+            }
+            Some(_) => counts.known += 1,
+            None => {
+                let inserted = sqlx::query(
+                    "INSERT INTO findings (id, listing_id, right_id, owner, cause, state, body, version, found_at, scan_id) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, 1, $8, $9)",
+                )
+                .bind(&f.id)
+                .bind(f.listing.as_str())
+                .bind(f.right.as_str())
+                .bind(f.owner.as_str())
+                .bind(&f.cause)
+                .bind(f.state.name())
+                .bind(to_json(f)?)
+                .bind(micros(f.found_at))
+                .bind(scan)
+                .execute(&mut *tx)
+                .await;
+                match inserted {
+                    Err(e) if is_unique_violation(&e) => {
+                        return Err(StoreError::Conflict(format!(
+                            "finding of {listing} for {} ({})",
+                            f.right, f.cause
+                        )));
+                    }
+                    r => r?,
+                };
+                counts.new += 1;
+            }
+        }
+    }
+    for (s, by) in &stored {
+        let v = &s.value;
+        if !scope.contains(&v.right) || seen.contains(&(v.right.as_str(), v.cause.as_str())) {
+            continue;
+        }
+        if v.state == FindingState::Open {
+            let mut gone = v.clone();
+            gone.state = FindingState::Resolved;
+            gone.updated_at = now;
+            update_finding(&mut *tx, &gone, s.version).await?;
+            set_scan_id(&mut *tx, &gone.id, scan).await?;
+            counts.resolved += 1;
+        } else if v.state == FindingState::Resolved && by_this_scan(by) {
+            counts.resolved += 1;
+        }
+    }
+    Ok(counts)
 }
 
 async fn set_scan_id(tx: &mut sqlx::AnyConnection, id: &str, scan: Option<&str>) -> Result<()> {

@@ -11,7 +11,9 @@ use rightsguard_domain::ids::{
     ComplaintId, Jurisdiction, ListingId, NiceClass, OrgId, RegistrationNumber, RightId, Sha256,
 };
 use rightsguard_domain::right::{Right, RightKind, RightState};
-use rightsguard_store::findings::{FindingCounts, FindingStore, RightMarks, ScanRecord};
+use rightsguard_store::findings::{
+    FindingCounts, FindingStore, ListingScan, RightMarks, ScanRecord,
+};
 use rightsguard_store::listings::ListingStore;
 use rightsguard_store::{NewJob, SqlStore, Store, StoreError};
 #[macro_use]
@@ -25,6 +27,7 @@ conformance!(
     scan_records_round_trip,
     a_rescan_run_again_counts_what_it_wrote_the_same_way,
     partitioned_scans_add_up_each_partition_once,
+    many_listings_reconcile_in_one_call_as_one_by_one,
 );
 
 fn t0() -> Timestamp {
@@ -465,4 +468,60 @@ async fn partitioned_scans_add_up_each_partition_once(store: &SqlStore) {
     assert_eq!(done.finished_at, Some(t1));
     assert_eq!((done.listings, done.counts), (5, counts(1, 1, 1)));
     assert_eq!(store.scans(None, 10).await.unwrap(), [done]);
+}
+
+async fn many_listings_reconcile_in_one_call_as_one_by_one(store: &SqlStore) {
+    let scope = vec![rid("r1")];
+    let l = |s: &str| ListingId::parse(s).unwrap();
+    let old = finding("fd-old", "L2", "r1", "acme", "text:exact:OLD");
+    store
+        .record_findings(&l("L2"), &scope, std::slice::from_ref(&old), t0(), None)
+        .await
+        .unwrap();
+    let page = |a: &str| {
+        vec![
+            ListingScan {
+                listing: l("L1"),
+                scope: scope.clone(),
+                found: vec![finding(a, "L1", "r1", "acme", "text:exact:ACME")],
+            },
+            // L2 no longer names OLD: resolved.
+            ListingScan {
+                listing: l("L2"),
+                scope: scope.clone(),
+                found: vec![],
+            },
+            ListingScan {
+                listing: l("L3"),
+                scope: scope.clone(),
+                found: vec![],
+            },
+        ]
+    };
+    let first = store
+        .record_findings_many(&page("fd-a"), t0(), Some("s1"))
+        .await
+        .unwrap();
+    assert_eq!(first, counts(1, 0, 1));
+    // The same page again (a redelivered partition): the same counts, no new row.
+    let again = store
+        .record_findings_many(&page("fd-a2"), t0(), Some("s1"))
+        .await
+        .unwrap();
+    assert_eq!(again, first);
+    assert!(store.finding("fd-a2").await.unwrap().is_none());
+    assert_eq!(
+        store.finding("fd-old").await.unwrap().unwrap().value.state,
+        FindingState::Resolved
+    );
+    // A finding about another listing than its entry is refused.
+    let bad = [ListingScan {
+        listing: l("L1"),
+        scope: scope.clone(),
+        found: vec![finding("fd-x", "L9", "r1", "acme", "c")],
+    }];
+    assert!(matches!(
+        store.record_findings_many(&bad, t0(), None).await,
+        Err(StoreError::Corrupt(_))
+    ));
 }

@@ -106,6 +106,35 @@ async fn the_lifecycle_through_the_pages_in_a_real_browser() {
         .await
         .unwrap();
     assert_eq!(resp.status(), StatusCode::OK);
+    // Hostile files that the evidence store may accept (sniffed as text,
+    // GIF, PNG or PDF), for the script to open in Chromium: none may run a
+    // script.
+    let mut hostile = Vec::new();
+    for bytes in [
+        &b"<html><body><script>document.title='PWNED';alert('text')</script></body></html>"[..],
+        &b"GIF89a/*\x00\x00*/=1;alert('gif');//<script>document.title='PWNED';alert('gif')</script>"[..],
+        &b"\x89PNG\r\n\x1a\n<html><script>document.title='PWNED';alert('png')</script></html>"[..],
+        &b"%PDF-1.4\n1 0 obj<</Type/Catalog/OpenAction<</S/JavaScript/JS(app.alert('pdf'))>>>>endobj\n<script>alert('pdf')</script>\n%%EOF"[..],
+    ] {
+        let resp = client
+            .post(app.url("/api/v1/evidence"))
+            .bearer_auth(&app.tokens.holder)
+            .header("content-type", "text/html")
+            .body(bytes.to_vec())
+            .send()
+            .await
+            .unwrap();
+        // Refused (415) is the other safe answer; hostile_uploads.rs covers it.
+        if resp.status().is_success() {
+            let v: serde_json::Value = resp.json().await.unwrap();
+            hostile.push(v["sha256"].as_str().unwrap().to_owned());
+        }
+    }
+    assert!(
+        hostile.len() >= 2,
+        "at least two hostile files are stored: {hostile:?}"
+    );
+    let hostile = hostile.join(",");
     let shots = std::env::var("RG_SCREENSHOTS")
         .unwrap_or_else(|_| "/var/tmp/rightsguard-screenshots".to_owned());
     let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/browser/lifecycle.mjs");
@@ -118,6 +147,7 @@ async fn the_lifecycle_through_the_pages_in_a_real_browser() {
             .env("RG_PLAYWRIGHT_DIR", playwright)
             .env("RG_SCREENSHOTS", &shots)
             .env("RG_PASSWORD_SUFFIX", SUFFIX)
+            .env("RG_HOSTILE_EVIDENCE", &hostile)
             .output()
             .unwrap()
     })

@@ -555,6 +555,56 @@ async fn end_to_end(app: &TestApp, sink: &mut SmtpSink) {
     assert!(kinds(app, &t.rival).await.is_empty());
     assert!(kinds(app, &t.agent).await.is_empty());
 
+    // Regression: when the clock jumps past a deadline (the runner was off),
+    // its 24-hour reminder is not sent late. (Misuse is a general violation:
+    // points, no penalty rung reached, so no penalty notice either.)
+    ok(
+        app,
+        Method::POST,
+        "/api/v1/complaints",
+        &t.holder,
+        Some(
+            json!({"id": "C3", "right": "r1", "reason": "trademark_misuse",
+            "listings": [{"id": "L4", "seller": "shop1", "category_classes": [25]}],
+            "evidence": [sha(0xee)]}),
+        ),
+    )
+    .await;
+    let c3 = command(
+        app,
+        "C3",
+        &t.reviewer,
+        json!({"command": "decide", "listing": "L4", "decision": {"decision": "uphold"}}),
+    )
+    .await;
+    let due3: Timestamp = c3["items"][0]["state"]["counter_due"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    advance_to(
+        app,
+        due3.checked_add(jiff::SignedDuration::from_hours(1))
+            .unwrap(),
+    )
+    .await;
+    for _ in 0..3 {
+        run_jobs(app).await;
+    }
+    let sam = inbox(app, &t.seller).await;
+    let about_l4: Vec<&str> = sam["notifications"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|n| n["listing"] == "L4")
+        .map(|n| n["kind"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        about_l4,
+        ["complaint_against_listing"],
+        "no late deadline reminder"
+    );
+
     // Every mail once, and only to those who asked for mail.
     let mails = sink.messages().unwrap();
     once_each(&mails);
@@ -575,6 +625,12 @@ async fn end_to_end(app: &TestApp, sink: &mut SmtpSink) {
         .map(|m| m.subject.as_str())
         .collect();
     assert_eq!(alice_mail.len(), 2, "{alice_mail:?}");
+    assert!(
+        mails
+            .iter()
+            .all(|m| !(m.subject.contains("24 hours") && m.subject.contains("L4"))),
+        "no late reminder by e-mail"
+    );
     assert!(
         alice_mail
             .iter()

@@ -799,6 +799,13 @@ async fn inbox_and_notification_settings(app: &TestApp) {
     let form = sam.get("/notifications/settings").await;
     assert_eq!(form.status, StatusCode::OK);
     assert!(form.body.contains("email_deadline_soon"), "{}", form.body);
+    // A seller is offered only the kinds that can reach a seller.
+    assert!(!form.body.contains("email_right_expiring"), "{}", form.body);
+    assert!(
+        !form.body.contains("email_complaint_decided"),
+        "{}",
+        form.body
+    );
     let csrf = form.csrf();
     let bad = sam
         .post(
@@ -851,7 +858,16 @@ async fn inbox_and_notification_settings(app: &TestApp) {
         .filter(|k| k["email"] == true)
         .map(|k| k["kind"].as_str().unwrap())
         .collect();
-    assert_eq!(mailed, ["deadline_soon"]);
+    // The seller's kinds as ticked; the others (never sent to a seller) as they were.
+    assert_eq!(
+        mailed,
+        [
+            "complaint_decided",
+            "counter_notice_to_answer",
+            "deadline_soon",
+            "right_expiring"
+        ]
+    );
 }
 
 async fn transparency_report_page(app: &TestApp) {

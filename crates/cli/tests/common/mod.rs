@@ -33,6 +33,21 @@ pub struct Server {
 
 impl Server {
     pub fn start(db: &rightsguard_testkit::Database, extra: &[&str]) -> Server {
+        Self::start_on(
+            db,
+            &[
+                "--clock",
+                "manual",
+                "--clock-start",
+                rightsguard_testkit::CLOCK_START,
+            ],
+            extra,
+        )
+    }
+
+    /// [`Server::start`] with other clock arguments (`["--clock", "system"]`
+    /// when other processes with the system clock schedule its jobs).
+    pub fn start_on(db: &rightsguard_testkit::Database, clock: &[&str], extra: &[&str]) -> Server {
         use std::io::{BufRead, BufReader};
         use std::process::{Command, Stdio};
         let evidence = db.evidence_dir();
@@ -45,16 +60,13 @@ impl Server {
                 evidence.to_str().unwrap(),
                 "--listen",
                 "127.0.0.1:0",
-                "--clock",
-                "manual",
-                "--clock-start",
-                rightsguard_testkit::CLOCK_START,
                 "--jobs-every",
                 "0",
                 // No write may be refused for its rate.
                 "--write-rate",
                 "0",
             ])
+            .args(clock)
             .args(extra)
             .env("RUST_LOG", "warn")
             .stdout(Stdio::null())
@@ -72,7 +84,11 @@ impl Server {
             }
         };
         // Keep reading so the server never blocks on a full pipe.
-        std::thread::spawn(move || for _ in lines.map_while(Result::ok) {});
+        std::thread::spawn(move || {
+            for l in lines.map_while(Result::ok) {
+                eprintln!("serve: {l}");
+            }
+        });
         Server {
             child,
             base: format!("http://{addr}"),

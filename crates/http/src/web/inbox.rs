@@ -8,6 +8,7 @@ use askama::Template;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
+use rightsguard_domain::actor::Role;
 use rightsguard_domain::notification::{Language, NotificationKind, render};
 use serde::Deserialize;
 
@@ -141,9 +142,11 @@ struct SettingsPage {
     saved: bool,
 }
 
-fn kind_rows(lang: Lang, off: &dyn Fn(NotificationKind) -> bool) -> Vec<KindRow> {
+/// The kinds the form offers: those that can reach the user's role.
+fn kind_rows(lang: Lang, role: Role, off: &dyn Fn(NotificationKind) -> bool) -> Vec<KindRow> {
     NotificationKind::ALL
         .iter()
+        .filter(|k| k.reaches(role))
         .map(|k| KindRow {
             name: format!("email_{}", k.as_str()),
             label: k.label(language(lang)),
@@ -166,7 +169,7 @@ pub(super) async fn settings_page(State(s): State<AppState>, web: Web) -> Respon
                     .as_ref()
                     .map(|e| e.as_str().to_owned())
                     .unwrap_or_default(),
-                kinds: kind_rows(web.lang, &|k| st.email_off.contains(&k)),
+                kinds: kind_rows(web.lang, actor.role, &|k| st.email_off.contains(&k)),
                 email_error: None,
                 saved: false,
             },
@@ -187,8 +190,17 @@ pub(super) async fn save_settings(
         let actor = web.actor()?;
         let language = get("language").unwrap_or("en");
         let email = get("email").unwrap_or_default();
-        // An unchecked box is absent from the form: every kind not sent is off.
-        let mailed = |k: NotificationKind| get(&format!("email_{}", k.as_str())).is_some();
+        // An unchecked box is absent from the form: a kind offered and not
+        // sent is off; a kind not offered (it cannot reach this role) keeps
+        // what was saved.
+        let before = s.app.notification_settings(actor).await?;
+        let mailed = |k: NotificationKind| {
+            if k.reaches(actor.role) {
+                get(&format!("email_{}", k.as_str())).is_some()
+            } else {
+                !before.email_off.contains(&k)
+            }
+        };
         let parsed = crate::notifications::parse_settings(
             language,
             Some(email),
@@ -212,7 +224,7 @@ pub(super) async fn save_settings(
                     f: Frame::new(&web, &s, "notification_settings"),
                     language: if language == "zh" { "zh" } else { "en" },
                     email: email.to_owned(),
-                    kinds: kind_rows(web.lang, &|k| !mailed(k)),
+                    kinds: kind_rows(web.lang, actor.role, &|k| !mailed(k)),
                     email_error: error,
                     saved: false,
                 },
@@ -229,7 +241,7 @@ pub(super) async fn save_settings(
                     .as_ref()
                     .map(|e| e.as_str().to_owned())
                     .unwrap_or_default(),
-                kinds: kind_rows(web.lang, &|k| st.email_off.contains(&k)),
+                kinds: kind_rows(web.lang, actor.role, &|k| st.email_off.contains(&k)),
                 email_error: None,
                 saved: true,
             },

@@ -218,7 +218,35 @@ async function lifecycle(lang, n, listing, seller, other) {
   }
 }
 
+// Stored evidence opened in the browser runs no script: each file comes
+// back as an attachment (a download, never rendered), with nosniff and a
+// sandboxing CSP, and no dialog opens and no title changes.
+async function hostileEvidence() {
+  const alice = await as('alice', 'en');
+  const dialogs = [];
+  alice.page.on('dialog', async (d) => { dialogs.push(d.message()); await d.dismiss(); });
+  for (const sha of (process.env.RG_HOSTILE_EVIDENCE || '').split(',').filter(Boolean)) {
+    const url = `${base}/evidence/${sha}`;
+    const head = await alice.page.request.get(url);
+    assert.equal(head.status(), 200, url);
+    const h = head.headers();
+    assert.match(h['content-disposition'] || '', /^attachment/, `${url} is an attachment`);
+    assert.equal(h['x-content-type-options'], 'nosniff');
+    assert.match(h['content-security-policy'] || '', /sandbox/);
+    assert.doesNotMatch(h['content-type'] || '', /html|svg|javascript|xml/);
+    await alice.page.goto(`${base}/`);
+    const download = alice.page.waitForEvent('download', { timeout: 10000 });
+    await alice.page.goto(url).catch(() => {}); // "Download is starting": not rendered
+    await download;
+    assert.notEqual(await alice.page.title(), 'PWNED');
+  }
+  assert.deepEqual(dialogs, [], 'no script ran');
+  assert.deepEqual(alice.problems, []);
+  await alice.context.close();
+}
+
 try {
+  await hostileEvidence();
   await lifecycle('en', 1, 'L1', 'sam', 'sue');
   await lifecycle('zh', 2, 'L2', 'sue', 'sam');
   console.log(`browser lifecycle passed; ${shotCount} screenshots in ${shots}`);
