@@ -964,6 +964,74 @@ async fn transparency_report_page(app: &TestApp) {
     );
 }
 
+async fn art23_cases_and_calendars_pages(app: &TestApp) {
+    use rightsguard_domain::ids::OrgId;
+    use rightsguard_domain::notifier::AbuseCase;
+    use rightsguard_store::notifiers::NotifierStore as _;
+    let mut adam = Browser::signed_in(app, "adam").await;
+    // No case yet: the empty state.
+    let p = adam.get("/admin/notifiers").await;
+    assert_eq!(p.status, StatusCode::OK, "{}", p.body);
+    assert!(p.body.contains("No open cases."), "{}", p.body);
+    assert!(p.body.contains("href=\"/admin/notifiers\""), "in the menu");
+    // A notifier referred for a decision shows, with the route that decides it.
+    let now = app.state.app.now();
+    app.state
+        .app
+        .store()
+        .save_notifier_case(
+            &OrgId::parse("noisyco").unwrap(),
+            &AbuseCase::AwaitingDecision { since: now },
+            None,
+            now,
+            &[],
+        )
+        .await
+        .unwrap();
+    let p = adam.get("/admin/notifiers").await;
+    assert!(p.body.contains("noisyco"), "{}", p.body);
+    assert!(p.body.contains("Awaiting a decision"), "{}", p.body);
+    assert!(
+        p.body.contains("POST /api/v1/notifiers/noisyco/decision"),
+        "{}",
+        p.body
+    );
+    let mut rita = Browser::signed_in(app, "rita").await;
+    assert!(rita.get("/admin/notifiers").await.body.contains("noisyco"));
+    // The calendars: CN's years with data, next year's missing data flagged.
+    let p = adam.get("/admin/calendars").await;
+    assert_eq!(p.status, StatusCode::OK, "{}", p.body);
+    assert!(p.body.contains("Asia/Shanghai"), "{}", p.body);
+    assert!(p.body.contains("<li class=\"ok\">2019 "), "{}", p.body);
+    let next = now.to_zoned(jiff::tz::TimeZone::UTC).year() + 1;
+    assert!(
+        p.body.contains(&format!(
+            "<li class=\"missing\">{next} ✗ no holiday data</li>"
+        )),
+        "{}",
+        p.body
+    );
+    assert!(p.body.contains("Weekends only by design"), "EU and UTC");
+    adam.lang = Some("zh");
+    assert!(
+        adam.get("/admin/calendars")
+            .await
+            .body
+            .contains("缺少节假日数据")
+    );
+    // Not for rights holders or sellers.
+    let mut alice = Browser::signed_in(app, "alice").await;
+    let mut bob = Browser::signed_in(app, "bob").await;
+    for path in ["/admin/notifiers", "/admin/calendars"] {
+        assert_eq!(
+            alice.get(path).await.status,
+            StatusCode::FORBIDDEN,
+            "{path}"
+        );
+        assert_eq!(bob.get(path).await.status, StatusCode::FORBIDDEN, "{path}");
+    }
+}
+
 async fn scenario(app: TestApp) {
     set_passwords(&app).await;
     seed(&app).await;
@@ -973,6 +1041,7 @@ async fn scenario(app: TestApp) {
     each_role_sees_only_its_own(&app).await;
     the_language_follows_the_switch_and_the_browser(&app).await;
     transparency_report_page(&app).await;
+    art23_cases_and_calendars_pages(&app).await;
     inbox_and_notification_settings(&app).await;
     account_dashboard_and_tokens(&app).await;
     // Last: it locks sue out from this address for 15 minutes.

@@ -34,6 +34,7 @@ mod chart;
 mod findings;
 pub mod i18n;
 mod inbox;
+mod oversight;
 mod pages;
 mod reports;
 pub mod session;

@@ -80,6 +80,11 @@ pub fn routes() -> Router<AppState> {
             "/admin/transparency/export",
             get(super::reports::transparency_export),
         )
+        .route(
+            "/admin/notifiers",
+            get(super::oversight::notifier_cases_page),
+        )
+        .route("/admin/calendars", get(super::oversight::calendars_page))
 }
 
 async fn css() -> Response {
@@ -149,6 +154,8 @@ impl Frame {
                 ("/review/rights", "rights_to_verify"),
                 ("/admin", "admin"),
                 ("/admin/transparency", "transparency_report"),
+                ("/admin/notifiers", "notifier_cases"),
+                ("/admin/calendars", "calendars"),
             ],
             Some(Role::System) | None => vec![],
         };

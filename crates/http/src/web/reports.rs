@@ -209,9 +209,9 @@ fn blocks(lang: Lang, r: &TransparencyReport) -> Vec<Block> {
         .collect()
 }
 
-/// Staff only, checked before the input so another role gets its 403
+/// Staff only (`command` names what was refused), checked before the input so another role gets its 403
 /// whatever it typed (the use case checks again).
-fn require_staff(web: &Web) -> Result<(), PageError> {
+pub(super) fn require_staff(web: &Web, command: &'static str) -> Result<(), PageError> {
     let actor = web.actor()?;
     if matches!(actor.role, Role::Reviewer | Role::Admin) {
         Ok(())
@@ -219,7 +219,7 @@ fn require_staff(web: &Web) -> Result<(), PageError> {
         Err(PageError::App(
             RuleError::Forbidden {
                 role: actor.role,
-                command: "read the transparency report",
+                command,
             }
             .into(),
         ))
@@ -232,7 +232,7 @@ pub(super) async fn transparency_page(
     Query(q): Query<PeriodQuery>,
 ) -> Response {
     let r: PageResult = async {
-        require_staff(&web)?;
+        require_staff(&web, "read the transparency report")?;
         let actor = web.actor()?;
         let today = s.app.now().to_zoned(jiff::tz::TimeZone::UTC).date();
         let typed = |v: &Option<String>| v.clone().unwrap_or_default();
@@ -277,7 +277,7 @@ pub(super) async fn transparency_export(
     Query(q): Query<PeriodQuery>,
 ) -> Response {
     let r: PageResult = async {
-        require_staff(&web)?;
+        require_staff(&web, "read the transparency report")?;
         let actor = web.actor()?;
         let today = s.app.now().to_zoned(jiff::tz::TimeZone::UTC).date();
         let bad = |field: &str| {
