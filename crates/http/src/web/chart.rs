@@ -10,11 +10,13 @@
 use std::fmt::Write as _;
 
 /// Width of the drawing, in SVG units (it scales to its container).
-const WIDTH: u64 = 480;
+const WIDTH: u64 = 600;
 /// Where the bars start (labels sit to the left).
-const BAR_X: u64 = 170;
+const BAR_X: u64 = 250;
 /// Room kept to the right of the longest bar for its value.
 const VALUE_ROOM: u64 = 50;
+/// Longer labels are cut (with "…") beside the bar; its `<title>` keeps all.
+const LABEL_CHARS: usize = 36;
 /// Height of one row.
 const ROW: u64 = 22;
 
@@ -50,12 +52,18 @@ pub fn bars(id: &str, title: &str, rows: &[(String, u64)]) -> String {
     for (i, (label, value)) in rows.iter().enumerate() {
         let y = ROW * i as u64;
         let w = value * span / max;
+        let shown = if label.chars().count() > LABEL_CHARS {
+            let cut: String = label.chars().take(LABEL_CHARS - 1).collect();
+            esc(&format!("{cut}…"))
+        } else {
+            esc(label)
+        };
         let label = esc(label);
         // Writing to a String cannot fail.
         let _ = write!(
             svg,
             "<g><title>{label}: {value}</title>\
-             <text x=\"{tx}\" y=\"{ty}\" text-anchor=\"end\">{label}</text>\
+             <text x=\"{tx}\" y=\"{ty}\" text-anchor=\"end\">{shown}</text>\
              <rect x=\"{BAR_X}\" y=\"{ry}\" width=\"{w}\" height=\"{rh}\" rx=\"2\"></rect>\
              <text x=\"{vx}\" y=\"{ty}\">{value}</text></g>",
             tx = BAR_X - 8,
@@ -106,6 +114,16 @@ mod tests {
         assert!(svg.contains("width=\"0\""), "zero is no bar");
         let empty = bars("e", "Nothing", &[]);
         assert!(!empty.contains("<rect"), "{empty}");
-        assert!(empty.contains("viewBox=\"0 0 480 22\""));
+        assert!(empty.contains("viewBox=\"0 0 600 22\""));
+        let long = "x".repeat(50);
+        let svg = bars("l", "Long", &[(long.clone(), 1)]);
+        assert!(
+            svg.contains(&format!("<title>{long}: 1</title>")),
+            "the title keeps all"
+        );
+        assert!(
+            svg.contains(&format!(">{}…</text>", "x".repeat(LABEL_CHARS - 1))),
+            "{svg}"
+        );
     }
 }
