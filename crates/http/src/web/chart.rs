@@ -9,10 +9,13 @@
 
 use std::fmt::Write as _;
 
-/// Width of the drawing, in SVG units (it scales to its container).
-const WIDTH: u64 = 600;
-/// Where the bars start (labels sit to the left).
+/// Length of the longest bar, in SVG units (the drawing scales to its
+/// container; its width is the labels' room, this, and the value's room).
+const SPAN: u64 = 300;
+/// The most room the labels get (they sit to the left of the bars).
 const BAR_X: u64 = 250;
+/// Room per label character, roughly, at the charts' font size.
+const CHAR_W: u64 = 7;
 /// Room kept to the right of the longest bar for its value.
 const VALUE_ROOM: u64 = 50;
 /// Longer labels are cut (with "…") beside the bar; its `<title>` keeps all.
@@ -41,11 +44,18 @@ fn esc(s: &str) -> String {
 /// scale to the largest value; an all-zero or empty series draws no bars.
 pub fn bars(id: &str, title: &str, rows: &[(String, u64)]) -> String {
     let max = rows.iter().map(|(_, v)| *v).max().unwrap_or(0).max(1);
-    let span = WIDTH - BAR_X - VALUE_ROOM;
+    let longest = rows
+        .iter()
+        .map(|(l, _)| l.chars().count())
+        .max()
+        .unwrap_or(0);
+    let bar_x = (longest.min(LABEL_CHARS) as u64 * CHAR_W + 16).min(BAR_X);
+    let width = bar_x + SPAN + VALUE_ROOM;
+    let span = SPAN;
     let height = ROW * rows.len().max(1) as u64;
     let (id, title) = (esc(id), esc(title));
     let mut svg = format!(
-        "<svg class=\"chart\" role=\"img\" aria-labelledby=\"{id}-t\" viewBox=\"0 0 {WIDTH} {height}\" \
+        "<svg class=\"chart\" role=\"img\" aria-labelledby=\"{id}-t\" viewBox=\"0 0 {width} {height}\" \
          width=\"100%\" preserveAspectRatio=\"xMinYMin meet\" xmlns=\"http://www.w3.org/2000/svg\">\
          <title id=\"{id}-t\">{title}</title>"
     );
@@ -64,13 +74,13 @@ pub fn bars(id: &str, title: &str, rows: &[(String, u64)]) -> String {
             svg,
             "<g><title>{label}: {value}</title>\
              <text x=\"{tx}\" y=\"{ty}\" text-anchor=\"end\">{shown}</text>\
-             <rect x=\"{BAR_X}\" y=\"{ry}\" width=\"{w}\" height=\"{rh}\" rx=\"2\"></rect>\
+             <rect x=\"{bar_x}\" y=\"{ry}\" width=\"{w}\" height=\"{rh}\" rx=\"2\"></rect>\
              <text x=\"{vx}\" y=\"{ty}\">{value}</text></g>",
-            tx = BAR_X - 8,
+            tx = bar_x - 8,
             ty = y + 15,
             ry = y + 3,
             rh = ROW - 6,
-            vx = BAR_X + w + 6,
+            vx = bar_x + w + 6,
         );
     }
     svg.push_str("</svg>");
@@ -97,7 +107,7 @@ mod tests {
         assert!(svg.contains("<title id=\"c1-t\">By type</title>"));
         assert!(svg.contains("<title>counterfeit: 4</title>"));
         assert!(svg.contains("<title>copyright: 2</title>"));
-        let span = WIDTH - BAR_X - VALUE_ROOM;
+        let span = SPAN;
         assert!(
             svg.contains(&format!("width=\"{span}\"")),
             "largest is full"
@@ -114,7 +124,7 @@ mod tests {
         assert!(svg.contains("width=\"0\""), "zero is no bar");
         let empty = bars("e", "Nothing", &[]);
         assert!(!empty.contains("<rect"), "{empty}");
-        assert!(empty.contains("viewBox=\"0 0 600 22\""));
+        assert!(empty.contains("viewBox=\"0 0 366 22\""));
         let long = "x".repeat(50);
         let svg = bars("l", "Long", &[(long.clone(), 1)]);
         assert!(
