@@ -80,7 +80,10 @@ impl<S: Store> App<S> {
 }
 
 impl<
-    S: Store + rightsguard_store::listings::ListingStore + rightsguard_store::findings::FindingStore,
+    S: Store
+        + rightsguard_store::listings::ListingStore
+        + rightsguard_store::findings::FindingStore
+        + rightsguard_store::notifications::NotificationStore,
 > App<S>
 {
     /// Runs due jobs on an admin's request (tests and operations drive the

@@ -21,11 +21,14 @@ use std::sync::{Arc, Mutex};
 mod access;
 mod accounts;
 mod clearance;
+mod dossier;
 mod evidence;
 mod exports;
 mod findings;
 pub mod idempotency;
+mod import;
 mod listings;
+pub mod notifications;
 pub mod notifiers;
 pub mod web;
 pub mod webhooks;
@@ -33,6 +36,7 @@ pub mod webhooks;
 pub use access::complaint_as_seen_by;
 pub use accounts::{AuthError, IssuedToken, Secret};
 pub use clearance::ClearanceHit;
+pub use dossier::Dossier;
 pub use evidence::Uploaded;
 pub use exports::StatementPage;
 pub use findings::{
@@ -40,6 +44,7 @@ pub use findings::{
     ScanDispatch, ScanIndex, WorkDone, WorkItem,
 };
 pub use idempotency::{Answer, IdempotencyError, IdempotencyKey, Rendered};
+pub use import::{ImportCache, ImportOutcome, RightImport};
 pub use listings::{Blocklist, MAX_PAGE};
 pub use rightsguard_detect::clearance::Reason as ClearanceReason;
 
@@ -54,6 +59,7 @@ use rightsguard_domain::right::{Right, RightCommand, RightState, certificate_con
 use rightsguard_domain::rule::RuleError;
 use rightsguard_store::findings::FindingStore;
 use rightsguard_store::listings::ListingStore;
+use rightsguard_store::notifications::{self as notes, NotificationStore};
 use rightsguard_store::{NewJob, Store, StoreError};
 
 /// Where the current time comes from.
@@ -127,6 +133,9 @@ pub enum AppError {
     /// An evidence file was refused or could not be read.
     #[error(transparent)]
     Evidence(#[from] rightsguard_store::evidence::EvidenceError),
+    /// An evidence dossier could not be made (rendering or packaging failed).
+    #[error("evidence dossier: {0}")]
+    Dossier(String),
     /// A keyed request is a reused key or still in flight.
     #[error(transparent)]
     Idempotency(#[from] IdempotencyError),
@@ -155,12 +164,14 @@ pub struct JobCounts {
     pub assessments: usize,
     /// Listing scans and rescans of a rights holder (monitoring).
     pub scans: usize,
+    /// Notification jobs: e-mails sent (or given up), reminders and penalty notices.
+    pub notifications: usize,
 }
 
 impl JobCounts {
     /// All jobs finished.
     pub fn total(&self) -> usize {
-        self.expired_windows + self.assessments + self.scans
+        self.expired_windows + self.assessments + self.scans + self.notifications
     }
 }
 
@@ -182,6 +193,7 @@ pub struct App<S> {
     inflight: idempotency::InFlight,
     gate: Arc<listings::ListingGate>,
     monitor: Arc<findings::Monitor>,
+    mailer: Option<Arc<notifications::Mailer>>,
 }
 
 impl<S: Store> App<S> {
@@ -199,6 +211,7 @@ impl<S: Store> App<S> {
             inflight: Default::default(),
             gate: Arc::default(),
             monitor: Arc::default(),
+            mailer: None,
         })
     }
 
@@ -373,7 +386,7 @@ impl<S: Store> App<S> {
     }
 }
 
-impl<S: Store + ListingStore + FindingStore> App<S> {
+impl<S: Store + ListingStore + FindingStore + NotificationStore> App<S> {
     /// Verifies, rejects, revokes or expires a right.
     pub async fn act_on_right(
         &self,
@@ -422,6 +435,20 @@ impl<S: Store + ListingStore + FindingStore> App<S> {
                 notifiers::ASSESS_NOTIFIER => self.assess_job_run(&job.payload).await,
                 findings::SCAN_LISTING => self.run_scan_listing(&job.key, &job.payload).await,
                 findings::RESCAN_HOLDER => self.run_rescan_holder(&job.payload).await,
+                notes::SEND_EMAIL => match self.run_send_email(&job).await {
+                    Ok(Some(retry)) => {
+                        // Not sent: back off; the job keeps its attempt count.
+                        self.store
+                            .fail_job(job.id, worker, "e-mail not sent", retry)
+                            .await?;
+                        continue;
+                    }
+                    Ok(None) => Ok(()),
+                    Err(e) => Err(e),
+                },
+                notes::REMIND_DEADLINE => self.run_remind_deadline(&job).await,
+                notes::NOTIFY_PENALTY => self.run_notify_penalty(&job).await,
+                notes::REMIND_RIGHT_EXPIRY => self.run_remind_right_expiry(&job).await,
                 // A kind this version does not know (scheduled by a newer
                 // one): leave it for a worker that does, rather than drop it.
                 other => Err(AppError::Busy(format!(
@@ -436,6 +463,10 @@ impl<S: Store + ListingStore + FindingStore> App<S> {
                         match job.kind.as_str() {
                             EXPIRE_WINDOW => done.expired_windows += 1,
                             findings::SCAN_LISTING | findings::RESCAN_HOLDER => done.scans += 1,
+                            notes::SEND_EMAIL
+                            | notes::REMIND_DEADLINE
+                            | notes::NOTIFY_PENALTY
+                            | notes::REMIND_RIGHT_EXPIRY => done.notifications += 1,
                             _ => done.assessments += 1,
                         }
                     }

@@ -236,7 +236,11 @@ impl<S: Store + ListingStore> App<S> {
     }
 
     /// The gate's decision on `content` written for `seller`.
-    async fn gate(&self, seller: &OrgId, content: &ListingContent) -> Result<GateDecision> {
+    pub(crate) async fn gate(
+        &self,
+        seller: &OrgId,
+        content: &ListingContent,
+    ) -> Result<GateDecision> {
         let classes = self
             .category_classes(content.category.as_str())
             .ok_or_else(|| {

@@ -89,6 +89,8 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         write_rate: Some(rightsguard_http::WriteRate::DEFAULT),
         secure_cookies: false,
         webhooks_every: Some(std::time::Duration::from_secs(1)),
+        smtp: None,
+        smtp_from: rightsguard_http::DEFAULT_SMTP_FROM.to_owned(),
     };
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()

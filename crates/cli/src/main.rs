@@ -33,9 +33,11 @@ mod db;
 mod deadline;
 mod demo;
 mod demo_seed;
+mod dossier;
 mod export;
 mod findings;
 mod hash;
+mod import;
 mod policy;
 mod scan;
 mod scan_image;
@@ -104,6 +106,9 @@ enum Command {
     /// Exports: Lumen-style notices, complaints as CSV.
     #[command(subcommand)]
     Export(export::ExportCommand),
+    /// Evidence dossiers: export a complaint's (PDF + ZIP), verify one offline.
+    #[command(subcommand)]
+    Dossier(dossier::DossierCommand),
     /// Configure the marketplace's webhook endpoints (signed enforcement events).
     #[command(subcommand)]
     Webhook(webhook::WebhookCommand),
@@ -121,6 +126,10 @@ enum Command {
     /// Trademark clearance: which verified rights a proposed mark conflicts with
     /// (exit 1 if any does).
     Clearance(clearance::Args),
+    /// Bulk import of listings or sellers from JSON Lines or CSV, in batches;
+    /// bad rows reported by line (exit 1), the rest loaded; `--dry-run`.
+    #[command(subcommand)]
+    Import(import::ImportCommand),
 }
 
 fn main() -> ExitCode {
@@ -144,9 +153,11 @@ fn main() -> ExitCode {
         Command::Dsa(command) => export::dsa(command),
         Command::Report(command) => export::report(command),
         Command::Export(command) => export::export(command),
+        Command::Dossier(command) => dossier::run(command),
         Command::Webhook(command) => webhook::run(command),
         Command::Findings(command) => findings::findings(command),
         Command::Clearance(args) => clearance::run(args),
+        Command::Import(command) => import::run(command),
         Command::Rescan(args) => findings::rescan(args),
         Command::Worker(args) => worker::run(args),
         Command::SimulateFeed(args) => simulate_feed::run(args),
@@ -154,9 +165,13 @@ fn main() -> ExitCode {
     match result {
         Ok(code) => code,
         Err(err) if is_broken_pipe(&err) => ExitCode::SUCCESS,
+        // 2, as grep and diff do: a command whose answer is "no" (an audit
+        // that does not verify, a clearance search that finds a conflict,
+        // an import with refused rows) exits 1, so a script can tell the
+        // answer from the command not having run.
         Err(err) => {
             eprintln!("error: {err:#}");
-            ExitCode::FAILURE
+            ExitCode::from(2)
         }
     }
 }

@@ -91,6 +91,15 @@ pub struct Args {
     /// With `--nats`: listings per partition of a rescan.
     #[arg(long, default_value_t = rightsguard_app::DEFAULT_PARTITION_SIZE, requires = "nats")]
     partition_size: i64,
+    /// The SMTP server notifications are also mailed through:
+    /// `smtp://host:port` (plain), `smtp://user:pass@host:587?tls=required`
+    /// (STARTTLS), `smtps://user:pass@host` (TLS). Off by default: the
+    /// in-app inbox only.
+    #[arg(long, env = "RIGHTSGUARD_SMTP")]
+    smtp: Option<String>,
+    /// The sender of notification e-mails (`Name <addr>` or `addr`).
+    #[arg(long, env = "RIGHTSGUARD_SMTP_FROM", default_value = rightsguard_http::DEFAULT_SMTP_FROM)]
+    smtp_from: String,
 }
 
 /// Runs the server until ctrl-c or SIGTERM.
@@ -125,6 +134,8 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         secure_cookies: args.secure_cookies,
         webhooks_every: (args.webhooks_every_ms > 0)
             .then(|| Duration::from_millis(args.webhooks_every_ms)),
+        smtp: args.smtp,
+        smtp_from: args.smtp_from,
     };
     let categories = read_categories(args.categories.as_deref())?;
     let rt = tokio::runtime::Builder::new_multi_thread()

@@ -668,6 +668,8 @@ pub struct JobsRun {
     pub assessments: usize,
     /// Of those, monitoring scans (of one listing, or a rescan of a rights holder).
     pub scans: usize,
+    /// Of those, notification jobs (e-mails, reminders, penalty notices).
+    pub notifications: usize,
 }
 
 /// Runs the due deadline jobs now: admins only (the background runner does
@@ -681,5 +683,6 @@ async fn run_jobs(State(s): State<AppState>, Caller(actor): Caller) -> ApiResult
         expired_windows: n.expired_windows,
         assessments: n.assessments,
         scans: n.scans,
+        notifications: n.notifications,
     }))
 }

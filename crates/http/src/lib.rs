@@ -41,6 +41,7 @@ mod accounts;
 mod api;
 mod clearance;
 mod docs;
+mod dossier;
 mod error;
 mod evidence;
 mod exports;
@@ -49,6 +50,7 @@ mod findings;
 mod idempotency;
 mod listings;
 mod metrics;
+mod notifications;
 mod notifiers;
 mod ratelimit;
 pub mod web;
@@ -122,7 +124,15 @@ pub struct Config {
     /// How often the webhook worker looks for due deliveries; `None` turns
     /// it off (tests then call `App::deliver_webhooks` themselves).
     pub webhooks_every: Option<Duration>,
+    /// The SMTP server notifications are mailed through (`smtp://host:port`,
+    /// `smtps://user:pass@host`, ...); `None`: inbox only.
+    pub smtp: Option<String>,
+    /// The sender of notification e-mails (`Name <addr>` or `addr`).
+    pub smtp_from: String,
 }
+
+/// The default sender of notification e-mails.
+pub const DEFAULT_SMTP_FROM: &str = "rightsguard <noreply@rightsguard.invalid>";
 
 impl Config {
     /// The evidence directory in use (see [`Config::evidence_dir`]).
@@ -166,6 +176,9 @@ pub enum StartError {
     /// The evidence directory could not be opened.
     #[error("evidence directory: {0}")]
     Evidence(String),
+    /// The SMTP settings are unusable.
+    #[error("smtp: {0}")]
+    Smtp(#[from] rightsguard_app::notifications::MailerError),
 }
 
 #[derive(OpenApi)]
@@ -191,6 +204,7 @@ names its principal in `X-On-Behalf-Of` when it holds several powers of attorney
         (name = "admin", description = "Audit, clock and jobs"),
         (name = "exports", description = "DSA statements of reasons, Lumen-style notices, CSV exports, the transparency report"),
         (name = "webhooks", description = "Signed webhooks of enforcement actions to the marketplace: endpoints, delivery log, redelivery (admins)"),
+        (name = "notifications", description = "The caller's inbox and notification settings (language, e-mail address, which kinds go by e-mail)"),
         (name = "findings", description = "Monitoring: findings of verified rights in listings, triage, batch complaints and rescans"),
     )
 )]
@@ -283,7 +297,9 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
         .merge(evidence::routes(DEFAULT_EVIDENCE_LIMIT))
         .merge(idempotency::routes())
         .merge(notifiers::routes())
+        .merge(notifications::routes())
         .merge(exports::routes())
+        .merge(dossier::routes())
         .split_for_parts()
         .1;
     add_common_responses(&mut doc);
@@ -298,7 +314,9 @@ pub fn router(state: AppState) -> Router {
         .merge(evidence::routes(state.evidence_limit))
         .merge(idempotency::routes())
         .merge(notifiers::routes())
+        .merge(notifications::routes())
         .merge(exports::routes())
+        .merge(dossier::routes())
         .split_for_parts();
     add_common_responses(&mut doc);
     let doc_json = doc.to_pretty_json().unwrap_or_else(|_| "{}".to_owned());
@@ -387,7 +405,13 @@ pub async fn build_state(config: &Config) -> Result<AppState, StartError> {
     };
     let files = EvidenceStore::open(config.evidence_dir(), config.evidence_limit as u64)
         .map_err(|e| StartError::Evidence(e.to_string()))?;
-    let app = App::new(store, clock, policy, config.platform.clone())?.with_evidence(files);
+    let mut app = App::new(store, clock, policy, config.platform.clone())?.with_evidence(files);
+    if let Some(url) = &config.smtp {
+        app = app.with_mailer(rightsguard_app::notifications::Mailer::new(
+            url,
+            &config.smtp_from,
+        )?);
+    }
     Ok(AppState {
         app,
         manual_clock: manual,

@@ -20,7 +20,8 @@
 //! retries after reloading, never a silent overwrite.
 //!
 //! Every audit append also writes the outbox of enforcement actions for the
-//! marketplace's webhooks ([`webhooks`]), so an action and its event commit
+//! marketplace's webhooks ([`webhooks`]) and the notifications to people
+//! ([`notifications`]), so an action, its event and who hears of it commit
 //! or roll back together.
 //!
 //! The audit log is a hash chain: each record stores the SHA-256 of the
@@ -30,6 +31,7 @@
 //! head hash recorded elsewhere; `verify_audit` reports the head for that.
 
 pub mod backup;
+pub mod dossier;
 pub mod evidence;
 pub mod exports;
 pub mod findings;
@@ -38,6 +40,7 @@ mod stats;
 
 pub use stats::Stats;
 pub mod listings;
+pub mod notifications;
 pub mod notifiers;
 pub mod web;
 pub mod webhooks;
@@ -54,7 +57,6 @@ use rightsguard_domain::event::{DomainEvent, EventKind, Subject};
 use rightsguard_domain::ids::{ComplaintId, OrgId, RightId, Sha256, UserId};
 use rightsguard_domain::right::Right;
 use serde::{Deserialize, Serialize};
-use sha2::Digest;
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions, AnyRow};
 use sqlx::{AnyPool, Row};
 
@@ -402,7 +404,7 @@ pub struct SqlStore {
     dialect: Dialect,
 }
 
-const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
+use rightsguard_domain::chain::GENESIS;
 /// Advisory lock key that serialises audit appends on PostgreSQL.
 const AUDIT_LOCK: i64 = 0x0072_6761_7564_6974; // "rgaudit"
 
@@ -542,22 +544,7 @@ pub fn subject_key(s: &Subject) -> String {
     }
 }
 
-/// The hash of one audit record: SHA-256 over the previous hash, the sequence
-/// number, the instant, the subject and the event JSON, newline-separated.
-pub fn chain_hash(prev: &str, seq: i64, at_us: i64, subject: &str, event_json: &str) -> String {
-    let mut h = sha2::Sha256::new();
-    for part in [
-        prev,
-        &seq.to_string(),
-        &at_us.to_string(),
-        subject,
-        event_json,
-    ] {
-        h.update(part.as_bytes());
-        h.update(b"\n");
-    }
-    h.finalize().iter().map(|b| format!("{b:02x}")).collect()
-}
+pub use rightsguard_domain::chain::chain_hash;
 
 async fn append_audit(tx: &mut sqlx::AnyConnection, events: &[DomainEvent]) -> Result<()> {
     if events.is_empty() {
@@ -586,6 +573,7 @@ async fn append_audit(tx: &mut sqlx::AnyConnection, events: &[DomainEvent]) -> R
             .execute(&mut *tx)
             .await?;
         webhooks::append_outbox(&mut *tx, seq, e).await?;
+        notifications::append_notifications(&mut *tx, seq, e).await?;
         prev = hash;
     }
     Ok(())

@@ -47,6 +47,19 @@ pub struct StoredAuthorisation {
     pub created_at: Timestamp,
 }
 
+/// One listing of a batch write ([`ListingStore::write_listings`]).
+#[derive(Debug, Clone)]
+pub struct ListingWrite {
+    /// The listing as it is to be stored.
+    pub listing: Listing,
+    /// `None` to create it; the version it must still be at to update it.
+    pub expected_version: Option<i64>,
+    /// Its audit records.
+    pub events: Vec<DomainEvent>,
+    /// Jobs to schedule with it (its scan).
+    pub jobs: Vec<NewJob>,
+}
+
 /// The storage operations of listings and the keyword blocklist.
 pub trait ListingStore: Send + Sync {
     /// Creates a listing ([`StoreError::Duplicate`] if the id is taken) with
@@ -88,6 +101,16 @@ pub trait ListingStore: Send + Sync {
         &self,
         id: &ListingId,
     ) -> impl Future<Output = Result<Option<Versioned<Listing>>>> + Send;
+    /// The listings of `ids` that exist, in no particular order.
+    fn listings_by_ids(
+        &self,
+        ids: &[ListingId],
+    ) -> impl Future<Output = Result<Vec<Versioned<Listing>>>> + Send;
+    /// Writes a batch of listings (an import) in one transaction, all or
+    /// nothing: each is created ([`StoreError::Duplicate`] if its id is
+    /// taken) or saved at its expected version ([`StoreError::Conflict`] if
+    /// it moved on), with its audit records and jobs.
+    fn write_listings(&self, writes: &[ListingWrite]) -> impl Future<Output = Result<()>> + Send;
     /// Listings of one seller (or all), in id order, after `after`, at most `limit`.
     fn listings(
         &self,
@@ -235,6 +258,78 @@ impl ListingStore for SqlStore {
             .await?
             .map(|r| versioned(&r, "listing"))
             .transpose()
+    }
+
+    async fn listings_by_ids(&self, ids: &[ListingId]) -> Result<Vec<Versioned<Listing>>> {
+        let mut out = Vec::with_capacity(ids.len());
+        // Bound the parameters per statement (SQLite allows 32766).
+        for chunk in ids.chunks(500) {
+            let marks: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
+            // Only placeholders are formatted in; the ids are bound.
+            let mut q = sqlx::query(sqlx::AssertSqlSafe(format!(
+                "SELECT body, version FROM listings WHERE id IN ({})",
+                marks.join(", ")
+            )));
+            for id in chunk {
+                q = q.bind(id.as_str());
+            }
+            for r in q.fetch_all(self.pool()).await? {
+                out.push(versioned(&r, "listing")?);
+            }
+        }
+        Ok(out)
+    }
+
+    async fn write_listings(&self, writes: &[ListingWrite]) -> Result<()> {
+        if writes.is_empty() {
+            return Ok(());
+        }
+        let mut tx = self.begin_write().await?;
+        for w in writes {
+            let l = &w.listing;
+            match w.expected_version {
+                None => {
+                    let inserted = sqlx::query(
+                        "INSERT INTO listings (id, seller, state, body, version, updated_at) VALUES ($1, $2, $3, $4, 1, $5)",
+                    )
+                    .bind(l.id.as_str())
+                    .bind(l.seller.as_str())
+                    .bind(l.state.name())
+                    .bind(to_json(l)?)
+                    .bind(micros(l.updated_at))
+                    .execute(&mut *tx)
+                    .await;
+                    match inserted {
+                        Err(e) if is_unique_violation(&e) => {
+                            return Err(StoreError::Duplicate(format!("listing {}", l.id)));
+                        }
+                        r => r?,
+                    };
+                }
+                Some(expected) => {
+                    let done = sqlx::query(
+                        "UPDATE listings SET state = $1, body = $2, updated_at = $3, version = version + 1 \
+                         WHERE id = $4 AND version = $5",
+                    )
+                    .bind(l.state.name())
+                    .bind(to_json(l)?)
+                    .bind(micros(l.updated_at))
+                    .bind(l.id.as_str())
+                    .bind(expected)
+                    .execute(&mut *tx)
+                    .await?;
+                    if done.rows_affected() != 1 {
+                        return Err(StoreError::Conflict(format!("listing {}", l.id)));
+                    }
+                }
+            }
+        }
+        let events: Vec<DomainEvent> = writes.iter().flat_map(|w| w.events.clone()).collect();
+        let jobs: Vec<NewJob> = writes.iter().flat_map(|w| w.jobs.clone()).collect();
+        append_audit(&mut tx, &events).await?;
+        insert_jobs(&mut tx, &jobs).await?;
+        tx.commit().await?;
+        Ok(())
     }
 
     async fn listings(

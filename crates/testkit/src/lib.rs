@@ -13,6 +13,7 @@
 //! `SKIPPED` line, except under CI (`CI` set), where that is a failure.
 
 pub mod receiver;
+pub mod smtp;
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -177,6 +178,8 @@ pub fn test_config(db: &Database) -> Result<Config, Error> {
         write_rate: None,
         secure_cookies: false,
         webhooks_every: None,
+        smtp: None,
+        smtp_from: rightsguard_http::DEFAULT_SMTP_FROM.to_owned(),
     })
 }
 

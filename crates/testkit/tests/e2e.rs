@@ -553,6 +553,8 @@ const ROUTES: &[(&str, &str)] = &[
     ("get", "/api/v1/complaints/{id}/statements"),
     ("get", "/api/v1/reports/transparency"),
     ("get", "/api/v1/complaints/{id}/lumen"),
+    ("get", "/api/v1/complaints/{id}/dossier.zip"),
+    ("get", "/api/v1/complaints/{id}/dossier.pdf"),
     ("get", "/api/v1/lumen/notices"),
     ("get", "/api/v1/exports/complaints"),
     ("post", "/api/v1/webhooks/endpoints"),
@@ -562,6 +564,10 @@ const ROUTES: &[(&str, &str)] = &[
     ("post", "/api/v1/webhooks/endpoints/{id}/rotate"),
     ("get", "/api/v1/webhooks/deliveries"),
     ("post", "/api/v1/webhooks/events/{id}/redeliver"),
+    ("get", "/api/v1/me/notifications"),
+    ("post", "/api/v1/me/notifications/read"),
+    ("get", "/api/v1/me/notification-settings"),
+    ("put", "/api/v1/me/notification-settings"),
 ];
 
 async fn the_openapi_document_lists_every_route(app: &TestApp) {

@@ -526,7 +526,22 @@ async fn each_role_sees_only_its_own(app: &TestApp) {
         mine.body
     );
     assert!(sam.get("/complaints").await.body.contains("/complaints/C1"));
+    // The evidence dossier is a link on the page, and a download for the seller.
+    assert!(
+        mine.body.contains("href=\"/complaints/C1/dossier.zip\""),
+        "{}",
+        mine.body
+    );
+    let zip = sam.get("/complaints/C1/dossier.zip").await;
+    assert_eq!(zip.status, StatusCode::OK);
+    let pdf = sam.get("/complaints/C1/dossier.pdf").await;
+    assert_eq!(pdf.status, StatusCode::OK);
+    assert!(pdf.body.starts_with("%PDF-"));
     let mut sue = Browser::signed_in(app, "sue").await;
+    assert_eq!(
+        sue.get("/complaints/C1/dossier.zip").await.status,
+        StatusCode::NOT_FOUND
+    );
     assert_eq!(
         sue.get("/complaints/C1").await.status,
         StatusCode::NOT_FOUND
@@ -684,6 +699,132 @@ async fn account_dashboard_and_tokens(app: &TestApp) {
     assert_eq!(s, StatusCode::UNAUTHORIZED);
 }
 
+async fn inbox_and_notification_settings(app: &TestApp) {
+    use rightsguard_domain::ids::OrgId;
+    use rightsguard_domain::notification::{NotificationKind, Params};
+    use rightsguard_store::notifications::NotificationStore as _;
+    // bob has nothing: the empty state, no count in the menu.
+    let mut bob = Browser::signed_in(app, "bob").await;
+    let p = bob.get("/notifications").await;
+    assert_eq!(p.status, StatusCode::OK);
+    assert!(p.body.contains("No notifications yet"), "{}", p.body);
+    assert!(!p.body.contains("badge unread"), "{}", p.body);
+    // shop1 is told of a takedown.
+    let params = Params {
+        complaint: Some("CW1".into()),
+        listing: Some("L1".into()),
+        due: Some(app.state.app.now()),
+        ..Params::default()
+    };
+    app.state
+        .app
+        .store()
+        .notify_orgs(
+            &[OrgId::parse("shop1").unwrap()],
+            NotificationKind::ComplaintAgainstListing,
+            &params,
+            "web-test",
+            app.state.app.now(),
+        )
+        .await
+        .unwrap();
+    let mut sam = Browser::signed_in(app, "sam").await;
+    let home = sam.get("/").await;
+    assert!(
+        home.body.contains("href=\"/notifications\""),
+        "{}",
+        home.body
+    );
+    assert!(home.body.contains("badge unread"), "{}", home.body);
+    let p = sam.get("/notifications").await;
+    assert!(
+        p.body.contains("Your listing L1 was taken down"),
+        "{}",
+        p.body
+    );
+    assert!(p.body.contains("/complaints/CW1"), "{}", p.body);
+    sam.lang = Some("zh");
+    let p = sam.get("/notifications").await;
+    assert!(p.body.contains("已被下架"), "{}", p.body);
+    assert!(p.body.contains("全部标为已读"), "{}", p.body);
+    sam.lang = None;
+    // bob still has nothing: it was shop1's.
+    assert!(
+        bob.get("/notifications")
+            .await
+            .body
+            .contains("No notifications yet")
+    );
+    // Marking read needs the form's token.
+    let csrf = p.csrf();
+    let refused = sam.post("/notifications/read", &[("csrf", "forged")]).await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
+    let done = sam.post("/notifications/read", &[("csrf", &csrf)]).await;
+    assert_eq!(done.status, StatusCode::SEE_OTHER);
+    assert_eq!(done.location(), "/notifications");
+    let p = sam.get("/notifications?unread=1").await;
+    assert!(p.body.contains("Nothing unread."), "{}", p.body);
+    assert!(!p.body.contains("badge unread"), "{}", p.body);
+    // The settings form: a bad address is refused beside its field; a good
+    // one is saved with the boxes as ticked.
+    let form = sam.get("/notifications/settings").await;
+    assert_eq!(form.status, StatusCode::OK);
+    assert!(form.body.contains("email_deadline_soon"), "{}", form.body);
+    let csrf = form.csrf();
+    let bad = sam
+        .post(
+            "/notifications/settings",
+            &[
+                ("csrf", &csrf),
+                ("language", "en"),
+                ("email", "sam at shop1"),
+            ],
+        )
+        .await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(bad.body.contains("not an e-mail address"), "{}", bad.body);
+    assert!(bad.body.contains("sam at shop1"), "{}", bad.body);
+    let forged = sam
+        .post(
+            "/notifications/settings",
+            &[("csrf", "forged"), ("language", "zh")],
+        )
+        .await;
+    assert_eq!(forged.status, StatusCode::FORBIDDEN);
+    let ok = sam
+        .post(
+            "/notifications/settings",
+            &[
+                ("csrf", &csrf),
+                ("language", "zh"),
+                ("email", "sam@shop1.example"),
+                ("email_deadline_soon", "1"),
+            ],
+        )
+        .await;
+    assert_eq!(ok.status, StatusCode::OK, "{}", ok.body);
+    assert!(ok.body.contains("Settings saved."), "{}", ok.body);
+    let (st, v) = api(
+        app,
+        reqwest::Method::GET,
+        "/api/v1/me/notification-settings",
+        &app.tokens.seller,
+        Value::Null,
+    )
+    .await;
+    assert_eq!(st, StatusCode::OK);
+    assert_eq!(v["language"], "zh");
+    assert_eq!(v["email"], "sam@shop1.example");
+    let mailed: Vec<&str> = v["kinds"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|k| k["email"] == true)
+        .map(|k| k["kind"].as_str().unwrap())
+        .collect();
+    assert_eq!(mailed, ["deadline_soon"]);
+}
+
 async fn scenario(app: TestApp) {
     set_passwords(&app).await;
     seed(&app).await;
@@ -692,6 +833,7 @@ async fn scenario(app: TestApp) {
     writes_without_the_token_or_from_elsewhere_are_refused(&app).await;
     each_role_sees_only_its_own(&app).await;
     the_language_follows_the_switch_and_the_browser(&app).await;
+    inbox_and_notification_settings(&app).await;
     account_dashboard_and_tokens(&app).await;
     // Last: it locks sue out from this address for 15 minutes.
     repeated_failures_throttle_that_account_from_that_address_only(&app).await;

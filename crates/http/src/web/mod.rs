@@ -30,7 +30,9 @@ use tower_sessions::Session;
 
 use crate::{ApiError, AppState};
 
+mod findings;
 pub mod i18n;
+mod inbox;
 mod pages;
 pub mod session;
 pub mod throttle;
@@ -166,6 +168,8 @@ pub struct Web {
     pub addr: IpAddr,
     /// Whether a write comes from this origin.
     pub same_origin: bool,
+    /// How many of the signed-in user's notifications are unread (the nav shows it).
+    pub unread: i64,
 }
 
 /// A page handler's failure: shown as an error page in the user's language.
@@ -257,12 +261,18 @@ impl FromRequestParts<AppState> for Web {
                 }
             }
         }
+        let unread = match &actor {
+            // A count that cannot be read must not break every page.
+            Some(a) => state.app.unread_count(a).await.unwrap_or(0),
+            None => 0,
+        };
         Ok(Web {
             lang,
             session,
             csrf,
             actor,
             user,
+            unread,
             path: parts.uri.path().to_owned(),
             addr: client_addr(parts),
             same_origin: same_origin(&parts.headers),

@@ -52,11 +52,24 @@ pub fn routes() -> Router<AppState> {
         .route("/rights/{id}/decision", post(decide_right))
         .route("/standing", get(standing_page))
         .route("/clearance", get(clearance_page))
+        .route(
+            "/findings",
+            get(super::findings::findings_page).post(super::findings::act_on_findings),
+        )
+        .route("/rights/{id}/marks", post(super::findings::set_marks))
         .route("/admin", get(admin_page))
         .route("/admin/clock", post(advance_clock))
         .route("/admin/jobs", post(run_jobs))
         .route("/evidence/{sha}", get(download_evidence))
+        .route("/complaints/{id}/dossier.zip", get(download_dossier_zip))
+        .route("/complaints/{id}/dossier.pdf", get(download_dossier_pdf))
         .route("/account", get(account_page).post(change_password))
+        .route("/notifications", get(super::inbox::inbox_page))
+        .route("/notifications/read", post(super::inbox::mark_read))
+        .route(
+            "/notifications/settings",
+            get(super::inbox::settings_page).post(super::inbox::save_settings),
+        )
         .route("/admin/tokens", post(issue_token))
         .route("/admin/tokens/revoke", post(revoke_token))
 }
@@ -95,14 +108,17 @@ pub struct Frame {
     pub now: String,
     /// The page title key.
     pub title: &'static str,
+    /// Unread notifications of the signed-in user.
+    pub unread: i64,
 }
 
 impl Frame {
-    fn new(web: &Web, s: &AppState, title: &'static str) -> Self {
+    pub(super) fn new(web: &Web, s: &AppState, title: &'static str) -> Self {
         let nav: Vec<(&'static str, &'static str)> = match web.actor.as_ref().map(|a| a.role) {
             Some(Role::RightsHolder | Role::Agent) => vec![
                 ("/", "home"),
                 ("/rights", "my_rights"),
+                ("/findings", "findings"),
                 ("/complaints", "my_complaints"),
                 ("/complaints/new", "file_complaint"),
             ],
@@ -128,6 +144,7 @@ impl Frame {
         };
         let mut nav = nav;
         if web.actor.is_some() {
+            nav.push(("/notifications", "inbox"));
             nav.push(("/clearance", "clearance"));
             nav.push(("/account", "my_account"));
         }
@@ -147,6 +164,7 @@ impl Frame {
             nav,
             now: s.app.now().strftime("%Y-%m-%d %H:%M UTC").to_string(),
             title,
+            unread: web.unread,
         }
     }
 
@@ -223,9 +241,9 @@ fn error_page(web: &Web, s: &AppState, e: PageError) -> Response {
     )
 }
 
-type PageResult = Result<Response, PageError>;
+pub(super) type PageResult = Result<Response, PageError>;
 
-fn finish(web: &Web, s: &AppState, r: PageResult) -> Response {
+pub(super) fn finish(web: &Web, s: &AppState, r: PageResult) -> Response {
     match r {
         Ok(resp) => resp,
         Err(e) => error_page(web, s, e),
@@ -1865,6 +1883,38 @@ async fn download_evidence(
     }
     .await;
     finish(&web, &s, r)
+}
+
+async fn download_dossier(s: AppState, web: Web, id: String, zip: bool) -> Response {
+    let r = async {
+        let actor = web.actor()?;
+        let parsed =
+            ComplaintId::parse(&id).map_err(|_| AppError::NotFound(format!("complaint {id}")))?;
+        let d = s.app.dossier(actor, &parsed).await?;
+        Ok(if zip {
+            crate::dossier::attachment("application/zip", &format!("dossier-{id}.zip"), d.zip)
+        } else {
+            crate::dossier::attachment("application/pdf", &format!("dossier-{id}.pdf"), d.pdf)
+        })
+    }
+    .await;
+    finish(&web, &s, r)
+}
+
+async fn download_dossier_zip(
+    State(s): State<AppState>,
+    web: Web,
+    Path(id): Path<String>,
+) -> Response {
+    download_dossier(s, web, id, true).await
+}
+
+async fn download_dossier_pdf(
+    State(s): State<AppState>,
+    web: Web,
+    Path(id): Path<String>,
+) -> Response {
+    download_dossier(s, web, id, false).await
 }
 
 // ---------------------------------------------------------------- account
