@@ -36,7 +36,7 @@ impl<S: Store> App<S> {
         self
     }
 
-    fn files(&self) -> Result<Arc<EvidenceStore>> {
+    pub(crate) fn files(&self) -> Result<Arc<EvidenceStore>> {
         self.evidence.clone().ok_or_else(|| {
             AppError::NotFound("evidence storage (this process runs without one)".into())
         })

@@ -1,4 +1,5 @@
-//! Bulk import: listings and sellers from files, in batches.
+//! Bulk import: listings, sellers and rights (with their certificates)
+//! from files, in batches.
 //!
 //! The main design decision is that a batch is validated row by row and
 //! then written in one transaction: a bad row is refused with its line and
@@ -18,10 +19,14 @@ use std::collections::{HashMap, HashSet};
 
 use rightsguard_domain::account::OrgKind;
 use rightsguard_domain::actor::{Actor, Role};
-use rightsguard_domain::import::{AuthorisationRow, ListingRow, RowError, SellerRow};
+use rightsguard_domain::event::{DomainEvent, EventKind};
+use rightsguard_domain::ids::Sha256;
+use rightsguard_domain::import::{AuthorisationRow, ListingRow, RightRow, RowError, SellerRow};
 use rightsguard_domain::listing::{Listing, ListingState};
+use rightsguard_domain::right::{Right, RightState, certificate_conflicts};
 use rightsguard_domain::rule::RuleError;
-use rightsguard_store::findings::FindingStore;
+use rightsguard_store::EvidenceRecord;
+use rightsguard_store::findings::{FindingStore, RightMarks};
 use rightsguard_store::listings::{ListingStore, ListingWrite};
 use rightsguard_store::{Store, StoreError};
 
@@ -66,6 +71,14 @@ fn refuse(line: u64, field: Option<&str>, e: &AppError) -> RowError {
 pub struct ImportCache {
     /// Whether each organisation met is a seller.
     sellers: HashMap<String, bool>,
+    /// Certificates claimed by the rights imported so far, with their owner.
+    certificates: HashMap<
+        Sha256,
+        (
+            rightsguard_domain::ids::OrgId,
+            rightsguard_domain::ids::RightId,
+        ),
+    >,
 }
 
 impl<S: Store + ListingStore + FindingStore> App<S> {
@@ -389,4 +402,202 @@ impl<S: Store + ListingStore + FindingStore> App<S> {
         }
         Ok(out)
     }
+}
+
+/// A right to import, with the bytes of its certificate files (in the
+/// order of [`RightRow::certificates`]).
+#[derive(Debug, Clone)]
+pub struct RightImport {
+    /// The validated row.
+    pub row: RightRow,
+    /// Each certificate file's bytes.
+    pub certificates: Vec<Vec<u8>>,
+}
+
+impl<S: Store + ListingStore + FindingStore> App<S> {
+    /// Imports rights with their certificates (admins and the system): each
+    /// certificate is stored as evidence of the owner, the right is
+    /// registered `pending` (a reviewer still verifies it, as any other) and
+    /// its marks recorded for monitoring. A right that exists with the same
+    /// owner, office, number and marks is `unchanged`; one that exists
+    /// otherwise is refused, as is a certificate another owner registered.
+    pub async fn import_rights(
+        &self,
+        actor: &Actor,
+        items: &[RightImport],
+        cache: &mut ImportCache,
+        dry_run: bool,
+    ) -> Result<ImportOutcome> {
+        if !matches!(actor.role, Role::System | Role::Admin) {
+            return Err(RuleError::Forbidden {
+                role: actor.role,
+                command: "import rights",
+            }
+            .into());
+        }
+        let mut out = ImportOutcome::default();
+        for item in items {
+            match self.import_right(actor, item, cache, dry_run).await {
+                Ok(Ok(Imported::Created)) => out.created += 1,
+                Ok(Ok(Imported::Unchanged)) => out.unchanged += 1,
+                Ok(Err((field, message))) => out.refused.push(RowError {
+                    line: item.row.line,
+                    field: Some(field.to_owned()),
+                    message,
+                }),
+                Err(e @ AppError::Evidence(_)) => {
+                    out.refused
+                        .push(refuse(item.row.line, Some("certificates"), &e));
+                }
+                Err(AppError::Store(StoreError::Duplicate(what))) => out.refused.push(RowError {
+                    line: item.row.line,
+                    field: Some("id".into()),
+                    message: format!("{what} was registered meanwhile"),
+                }),
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(out)
+    }
+
+    /// One right: `Ok(Err((field, why)))` when the row is refused.
+    async fn import_right(
+        &self,
+        actor: &Actor,
+        item: &RightImport,
+        cache: &mut ImportCache,
+        dry_run: bool,
+    ) -> Result<Result<Imported, (&'static str, String)>> {
+        let r = &item.row;
+        match self.store().org(&r.owner).await? {
+            Some(o) if o.kind == OrgKind::RightsHolder => {}
+            _ => {
+                return Ok(Err((
+                    "owner",
+                    format!("{} is not a rights holder organisation", r.owner),
+                )));
+            }
+        }
+        let marks = r.mark.as_ref().map(|m| RightMarks {
+            mark: m.clone(),
+            aliases: r.aliases.clone(),
+        });
+        if let Some(existing) = self.store().right(&r.id).await? {
+            let e = existing.value;
+            let same = e.owner == r.owner
+                && e.jurisdiction == r.jurisdiction
+                && e.registration_number == r.registration_number
+                && self.store().right_marks(&r.id).await? == marks;
+            return Ok(if same {
+                Ok(Imported::Unchanged)
+            } else {
+                Err((
+                    "id",
+                    format!(
+                        "right {} exists with other data; change it over the API",
+                        r.id
+                    ),
+                ))
+            });
+        }
+        // Check everything before storing anything: the file types, then
+        // whether another owner holds a certificate.
+        let mut hashes = std::collections::BTreeSet::new();
+        for bytes in &item.certificates {
+            rightsguard_store::evidence::EvidenceStore::sniff(bytes)?;
+            hashes.insert(sha_of(bytes));
+        }
+        let right = Right {
+            id: r.id.clone(),
+            owner: r.owner.clone(),
+            kind: r.kind,
+            jurisdiction: r.jurisdiction,
+            registration_number: r.registration_number.clone(),
+            nice_classes: r.nice_classes.iter().copied().collect(),
+            valid_from: r.valid_from,
+            valid_until: r.valid_until,
+            certificates: hashes,
+            cn_extension_certificate: None,
+            state: RightState::Pending,
+        };
+        for c in &right.certificates {
+            let others = self.store().rights_with_certificate(c).await?;
+            if let Some(conflict) = certificate_conflicts(&right, &others).first() {
+                return Ok(Err((
+                    "certificates",
+                    format!(
+                        "certificate {} is already registered by another owner (right {})",
+                        conflict.certificate, conflict.other_right
+                    ),
+                )));
+            }
+            // Earlier rows of this import (not yet stored in a dry run).
+            if let Some((owner, other)) = cache.certificates.get(c)
+                && owner != &right.owner
+            {
+                return Ok(Err((
+                    "certificates",
+                    format!("certificate {c} is already claimed by another owner (right {other})"),
+                )));
+            }
+        }
+        for c in &right.certificates {
+            cache
+                .certificates
+                .insert(*c, (right.owner.clone(), right.id.clone()));
+        }
+        if dry_run {
+            return Ok(Ok(Imported::Created));
+        }
+        let files = self.files()?;
+        let now = self.now();
+        for bytes in &item.certificates {
+            let f = files.clone();
+            let bytes = bytes.clone();
+            let meta = tokio::task::spawn_blocking(move || f.put(&bytes))
+                .await
+                .map_err(|e| {
+                    AppError::Evidence(rightsguard_store::evidence::EvidenceError::Io(
+                        std::io::Error::other(e),
+                    ))
+                })??;
+            let record = EvidenceRecord {
+                sha256: meta.sha256,
+                org: r.owner.clone(),
+                uploaded_by: actor.user.clone(),
+                content_type: meta.content_type.to_owned(),
+                size: meta.size,
+                uploaded_at: now,
+                captured_at: None,
+            };
+            let event = DomainEvent::evidence(
+                meta.sha256,
+                actor,
+                now,
+                EventKind::EvidenceUploaded {
+                    content_type: record.content_type.clone(),
+                    size: record.size,
+                    captured_at: None,
+                },
+            );
+            self.store().record_evidence(&record, &[event]).await?;
+        }
+        self.store().create_right(&right, &[]).await?;
+        if let Some(m) = &marks {
+            self.store()
+                .set_right_marks(&right.id, &right.owner, m, now, &[])
+                .await?;
+        }
+        Ok(Ok(Imported::Created))
+    }
+}
+
+enum Imported {
+    Created,
+    Unchanged,
+}
+
+fn sha_of(bytes: &[u8]) -> Sha256 {
+    use sha2::Digest as _;
+    Sha256::from_bytes(sha2::Sha256::digest(bytes).into())
 }

@@ -21,6 +21,7 @@ use std::sync::{Arc, Mutex};
 mod access;
 mod accounts;
 mod clearance;
+mod dossier;
 mod evidence;
 mod exports;
 mod findings;
@@ -35,6 +36,7 @@ pub mod webhooks;
 pub use access::complaint_as_seen_by;
 pub use accounts::{AuthError, IssuedToken, Secret};
 pub use clearance::ClearanceHit;
+pub use dossier::Dossier;
 pub use evidence::Uploaded;
 pub use exports::StatementPage;
 pub use findings::{
@@ -42,7 +44,7 @@ pub use findings::{
     ScanDispatch, ScanIndex, WorkDone, WorkItem,
 };
 pub use idempotency::{Answer, IdempotencyError, IdempotencyKey, Rendered};
-pub use import::{ImportCache, ImportOutcome};
+pub use import::{ImportCache, ImportOutcome, RightImport};
 pub use listings::{Blocklist, MAX_PAGE};
 pub use rightsguard_detect::clearance::Reason as ClearanceReason;
 
@@ -131,6 +133,9 @@ pub enum AppError {
     /// An evidence file was refused or could not be read.
     #[error(transparent)]
     Evidence(#[from] rightsguard_store::evidence::EvidenceError),
+    /// An evidence dossier could not be made (rendering or packaging failed).
+    #[error("evidence dossier: {0}")]
+    Dossier(String),
     /// A keyed request is a reused key or still in flight.
     #[error(transparent)]
     Idempotency(#[from] IdempotencyError),

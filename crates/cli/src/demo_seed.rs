@@ -489,5 +489,124 @@ pub async fn seed(app: &App<SqlStore>, clock: &ManualClock) -> anyhow::Result<Ve
         .await?;
     }
     app.run_due_jobs("demo-seed", 100).await?;
+    chinese_mark_case(app, &alice, &rita).await?;
     Ok(logins)
+}
+
+/// ACME's Chinese mark 爱克美, registered with a scan of its certificate (an
+/// image showing the logo), and a listing that uses the mark and the logo:
+/// the scan finds it, ACME files a complaint from the findings (the listing
+/// capture attached as evidence) and a reviewer takes it down. Its evidence
+/// dossier has every element: the right, the capture with the matched text,
+/// the listing image beside the certificate's, and the timeline.
+async fn chinese_mark_case(app: &App<SqlStore>, alice: &Actor, rita: &Actor) -> anyhow::Result<()> {
+    let certificate = app
+        .upload_evidence(alice, logo_png(false)?, None)
+        .await?
+        .record
+        .sha256;
+    let right = app
+        .register_right(
+            alice,
+            Right {
+                id: RightId::parse("tm-acme-cn")?,
+                owner: org("acme-brands")?,
+                kind: RightKind::Trademark,
+                jurisdiction: Jurisdiction::CN,
+                registration_number: RegistrationNumber::parse("31234568")?,
+                nice_classes: [NiceClass::new(25)?].into(),
+                valid_from: jiff::civil::date(2020, 3, 14),
+                valid_until: Some(jiff::civil::date(2030, 3, 13)),
+                certificates: [certificate].into(),
+                cn_extension_certificate: None,
+                state: RightState::Pending,
+            },
+        )
+        .await?;
+    app.act_on_right(rita, &right.id, &RightCommand::Verify)
+        .await?;
+    app.set_right_marks(
+        alice,
+        &right.id,
+        rightsguard_store::findings::RightMarks {
+            mark: "爱克美".into(),
+            aliases: vec!["AIKEMEI".into()],
+        },
+    )
+    .await?;
+    let sue = Actor::seller(org("shop-2")?, user("sue")?);
+    let photo = app
+        .upload_evidence(&sue, logo_png(true)?, None)
+        .await?
+        .record
+        .sha256;
+    app.create_listing(
+        &sue,
+        ListingId::parse("L-705")?,
+        None,
+        serde_json::from_value(serde_json::json!({
+            "title": "爱克美 正品运动鞋 factory original",
+            "description": "Aikemei sneakers, 爱克美 logo on the tongue, 包邮 free shipping.",
+            "category": "Shoes",
+            "image_hashes": [photo],
+        }))?,
+    )
+    .await?;
+    app.run_due_jobs("demo-seed", 100).await?;
+    let found: Vec<String> = app
+        .findings_visible_to(alice, Some("open"), Some(&right.id), None, 100)
+        .await?
+        .into_iter()
+        .filter(|f| f.listing.as_str() == "L-705")
+        .map(|f| f.id)
+        .collect();
+    anyhow::ensure!(
+        !found.is_empty(),
+        "the scan found no use of 爱克美 in L-705"
+    );
+    for filed in app
+        .complain_findings(alice, &found, ReasonCode::Counterfeit)
+        .await?
+    {
+        app.act_on_complaint(
+            rita,
+            &filed.complaint,
+            &ComplaintCommand::Decide {
+                listing: ListingId::parse("L-705")?,
+                decision: Decision::Uphold,
+            },
+        )
+        .await?;
+    }
+    Ok(())
+}
+
+/// A small PNG of a logo (a red disc with a white bar): as printed on a
+/// certificate, or as photographed on a product (on grey, smaller, off
+/// centre).
+fn logo_png(photo: bool) -> anyhow::Result<Vec<u8>> {
+    let (w, h) = (240u32, 180u32);
+    let (cx, cy, r) = if photo {
+        (150.0f32, 100.0f32, 48.0f32)
+    } else {
+        (120.0, 90.0, 70.0)
+    };
+    let img = image::RgbImage::from_fn(w, h, |x, y| {
+        let (dx, dy) = (x as f32 - cx, y as f32 - cy);
+        let inside = dx * dx + dy * dy <= r * r;
+        let bar = dy.abs() < r * 0.18 && dx.abs() < r * 0.7;
+        if inside && bar {
+            image::Rgb([255, 255, 255])
+        } else if inside {
+            image::Rgb([200, 30, 40])
+        } else if photo {
+            let v = 150 + ((x * 7 + y * 13) % 40) as u8;
+            image::Rgb([v, v, v - 10])
+        } else {
+            image::Rgb([255, 255, 255])
+        }
+    });
+    let mut out = std::io::Cursor::new(Vec::new());
+    img.write_to(&mut out, image::ImageFormat::Png)?;
+    Ok(out.into_inner())
 }

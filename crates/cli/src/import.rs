@@ -1,6 +1,6 @@
-//! `rightsguard import listings|sellers|authorisations FILE`: bulk import
-//! into the database, as the platform's operator (the system actor), or for
-//! authorisations as the rights holder's user that grants them (`--as`).
+//! `rightsguard import listings|sellers|rights|authorisations FILE`: bulk
+//! import into the database, as the platform's operator (the system actor),
+//! or for authorisations as the rights holder's user that grants them (`--as`).
 //!
 //! The file is read as a stream of rows (JSON Lines or CSV, by extension or
 //! `--format`), validated, and written in batches of `--batch` rows, each
@@ -18,7 +18,7 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 use anyhow::Context as _;
-use rightsguard_app::{ImportCache, ImportOutcome};
+use rightsguard_app::{ImportCache, ImportOutcome, RightImport};
 use rightsguard_domain::import::{self, Format, RowError, RowReader};
 
 use crate::account::app;
@@ -33,6 +33,11 @@ pub enum ImportCommand {
     Listings(Args),
     /// Seller organisations (id, name).
     Sellers(Args),
+    /// Rights with their certificate files (id, owner, kind, jurisdiction,
+    /// registration_number, nice_classes, valid_from, valid_until,
+    /// certificates, mark, aliases), registered pending for review; the
+    /// certificates are files in the `--certificates` ZIP, by name.
+    Rights(RightsArgs),
     /// Sellers' brand authorisations (seller, right, evidence: the SHA-256
     /// of the authorisation document, valid_until: YYYY-MM-DD or empty),
     /// granted as the rights holder's user `--as`.
@@ -50,6 +55,23 @@ pub struct AuthorisationArgs {
     /// For an agent with several principals: which one it acts for.
     #[arg(long)]
     on_behalf_of: Option<String>,
+}
+
+/// Arguments of `rightsguard import rights`.
+#[derive(Debug, clap::Args)]
+pub struct RightsArgs {
+    #[command(flatten)]
+    common: Args,
+    /// The ZIP archive holding the certificate files the rows name.
+    #[arg(long)]
+    certificates: PathBuf,
+    /// Where evidence files are kept; default: as `rightsguard serve`
+    /// (beside a SQLite database, or `./rightsguard-evidence`).
+    #[arg(long)]
+    evidence_dir: Option<PathBuf>,
+    /// The largest certificate file accepted, in MiB (as `serve --evidence-max-mib`).
+    #[arg(long, default_value_t = 20)]
+    evidence_max_mib: u16,
 }
 
 /// Arguments common to every import.
@@ -86,8 +108,55 @@ enum FormatArg {
 enum Kind {
     Listings,
     Sellers,
+    Rights {
+        archive: Certificates,
+        evidence_dir: PathBuf,
+        max_bytes: u64,
+    },
     /// Granted by this user (for this principal).
     Authorisations(String, Option<String>),
+}
+
+/// The certificates archive: files looked up by name, each read whole but
+/// never past the size limit (a ZIP entry may claim any size).
+struct Certificates {
+    zip: zip::ZipArchive<File>,
+    max: u64,
+}
+
+impl Certificates {
+    fn open(path: &Path, max_mib: u16) -> anyhow::Result<Certificates> {
+        let file = File::open(path).with_context(|| format!("opening {}", path.display()))?;
+        let zip = zip::ZipArchive::new(file)
+            .with_context(|| format!("{}: not a readable ZIP archive", path.display()))?;
+        Ok(Certificates {
+            zip,
+            max: u64::from(max_mib) * 1024 * 1024,
+        })
+    }
+
+    fn read(&mut self, name: &str) -> Result<Vec<u8>, String> {
+        use std::io::Read as _;
+        let entry = self
+            .zip
+            .by_name(name)
+            .map_err(|_| format!("no file {name:?} in the certificates archive"))?;
+        if entry.is_dir() {
+            return Err(format!("{name:?} is a directory in the archive"));
+        }
+        let mut bytes = Vec::new();
+        entry
+            .take(self.max + 1)
+            .read_to_end(&mut bytes)
+            .map_err(|e| format!("{name:?}: unreadable in the archive ({e})"))?;
+        if bytes.len() as u64 > self.max {
+            return Err(format!(
+                "{name:?} is larger than {} MiB",
+                self.max / 1024 / 1024
+            ));
+        }
+        Ok(bytes)
+    }
 }
 
 /// Runs `rightsguard import`.
@@ -95,6 +164,21 @@ pub fn run(cmd: ImportCommand) -> anyhow::Result<ExitCode> {
     match cmd {
         ImportCommand::Listings(args) => import(args, Kind::Listings),
         ImportCommand::Sellers(args) => import(args, Kind::Sellers),
+        ImportCommand::Rights(args) => {
+            let archive = Certificates::open(&args.certificates, args.evidence_max_mib)?;
+            let evidence_dir = args
+                .evidence_dir
+                .clone()
+                .unwrap_or_else(|| rightsguard_http::default_evidence_dir(&args.common.db.db));
+            import(
+                args.common,
+                Kind::Rights {
+                    archive,
+                    evidence_dir,
+                    max_bytes: u64::from(args.evidence_max_mib) * 1024 * 1024,
+                },
+            )
+        }
         ImportCommand::Authorisations(a) => {
             import(a.common, Kind::Authorisations(a.user, a.on_behalf_of))
         }
@@ -134,7 +218,7 @@ fn report(file: &Path, e: &RowError, bar: &indicatif::ProgressBar) {
     bar.suspend(|| eprintln!("{}:{e}", file.display()));
 }
 
-fn import(args: Args, kind: Kind) -> anyhow::Result<ExitCode> {
+fn import(args: Args, mut kind: Kind) -> anyhow::Result<ExitCode> {
     let format = format_of(&args)?;
     let categories = args
         .categories
@@ -153,7 +237,20 @@ fn import(args: Args, kind: Kind) -> anyhow::Result<ExitCode> {
     let reader = BufReader::with_capacity(1 << 16, bar.wrap_read(file));
     let started = Instant::now();
     runtime()?.block_on(async {
-        let app = app(&args.db).await?;
+        let mut app = app(&args.db).await?;
+        if let Kind::Rights {
+            evidence_dir,
+            max_bytes,
+            ..
+        } = &kind
+        {
+            let files =
+                rightsguard_store::evidence::EvidenceStore::open(evidence_dir.clone(), *max_bytes)
+                    .with_context(|| {
+                        format!("opening the evidence directory {}", evidence_dir.display())
+                    })?;
+            app = app.with_evidence(files);
+        }
         if let Some(c) = categories {
             app.set_categories(c);
         }
@@ -170,7 +267,7 @@ fn import(args: Args, kind: Kind) -> anyhow::Result<ExitCode> {
                 .await
                 .with_context(|| format!("--as {user}"))?
             }
-            Kind::Listings | Kind::Sellers => app.system_actor(),
+            Kind::Listings | Kind::Sellers | Kind::Rights { .. } => app.system_actor(),
         };
         let mut total = ImportOutcome::default();
         let mut rows_read: u64 = 0;
@@ -178,18 +275,35 @@ fn import(args: Args, kind: Kind) -> anyhow::Result<ExitCode> {
         let mut cache = ImportCache::default();
         let mut listings = Vec::new();
         let mut sellers = Vec::new();
+        let mut rights = Vec::new();
         let mut authorisations = Vec::new();
         let batch = args.batch as usize;
         let mut rows = RowReader::new(reader, format).peekable();
         while rows.peek().is_some() {
             listings.clear();
             sellers.clear();
+            rights.clear();
             authorisations.clear();
             for row in rows.by_ref() {
                 rows_read += 1;
-                let parsed = row.and_then(|r| match kind {
+                let parsed = row.and_then(|r| match &mut kind {
                     Kind::Listings => import::listing(&r).map(|l| listings.push(l)),
                     Kind::Sellers => import::seller(&r).map(|s| sellers.push(s)),
+                    Kind::Rights { archive, .. } => {
+                        let row = import::right(&r)?;
+                        let certificates = row
+                            .certificates
+                            .iter()
+                            .map(|name| archive.read(name))
+                            .collect::<Result<Vec<_>, String>>()
+                            .map_err(|message| RowError {
+                                line: row.line,
+                                field: Some("certificates".into()),
+                                message,
+                            })?;
+                        rights.push(RightImport { row, certificates });
+                        Ok(())
+                    }
                     Kind::Authorisations(..) => {
                         import::authorisation(&r).map(|a| authorisations.push(a))
                     }
@@ -202,7 +316,7 @@ fn import(args: Args, kind: Kind) -> anyhow::Result<ExitCode> {
                         break;
                     }
                 }
-                if listings.len() + sellers.len() + authorisations.len() >= batch {
+                if listings.len() + sellers.len() + rights.len() + authorisations.len() >= batch {
                     break;
                 }
             }
@@ -212,6 +326,10 @@ fn import(args: Args, kind: Kind) -> anyhow::Result<ExitCode> {
                         .await?
                 }
                 Kind::Sellers => app.import_sellers(&actor, &sellers, args.dry_run).await?,
+                Kind::Rights { .. } => {
+                    app.import_rights(&actor, &rights, &mut cache, args.dry_run)
+                        .await?
+                }
                 Kind::Authorisations(..) => {
                     app.import_authorisations(&actor, &authorisations, args.dry_run)
                         .await?

@@ -33,6 +33,7 @@ mod db;
 mod deadline;
 mod demo;
 mod demo_seed;
+mod dossier;
 mod export;
 mod findings;
 mod hash;
@@ -104,6 +105,9 @@ enum Command {
     /// Exports: Lumen-style notices, complaints as CSV.
     #[command(subcommand)]
     Export(export::ExportCommand),
+    /// Evidence dossiers: export a complaint's (PDF + ZIP), verify one offline.
+    #[command(subcommand)]
+    Dossier(dossier::DossierCommand),
     /// Configure the marketplace's webhook endpoints (signed enforcement events).
     #[command(subcommand)]
     Webhook(webhook::WebhookCommand),
@@ -145,6 +149,7 @@ fn main() -> ExitCode {
         Command::Dsa(command) => export::dsa(command),
         Command::Report(command) => export::report(command),
         Command::Export(command) => export::export(command),
+        Command::Dossier(command) => dossier::run(command),
         Command::Webhook(command) => webhook::run(command),
         Command::Findings(command) => findings::findings(command),
         Command::Clearance(args) => clearance::run(args),

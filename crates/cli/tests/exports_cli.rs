@@ -48,7 +48,8 @@ fn every_decision_of_the_demo_exports_as_a_valid_statement() {
     assert_eq!(summary["statements"], puids.len());
     // The demo holds: an established takedown (C-1001, with the seller's
     // store freeze), three takedowns of C-1002, a listing held by the
-    // blocklist, and the listings of C-1003 and C-1004 that were never upheld.
+    // blocklist, the listings of C-1003 and C-1004 that were never upheld,
+    // and the takedown of L-705 under ACME's Chinese mark.
     let takedowns = puids
         .iter()
         .filter(|p| p.starts_with("rg-takedown-"))
@@ -57,7 +58,7 @@ fn every_decision_of_the_demo_exports_as_a_valid_statement() {
         .iter()
         .filter(|p| p.starts_with("rg-suspension-"))
         .count();
-    assert_eq!(takedowns, 4, "{puids:?}");
+    assert_eq!(takedowns, 5, "{puids:?}");
     assert_eq!(freezes, 1, "{puids:?}");
     let holds = puids.iter().filter(|p| p.starts_with("rg-hold-")).count();
     assert_eq!(
@@ -87,7 +88,7 @@ fn every_decision_of_the_demo_exports_as_a_valid_statement() {
     ]);
     assert!(ok, "{err}");
     let r: Value = serde_json::from_str(&json).unwrap();
-    assert_eq!(r["notices"]["complaints"], 4, "{r:#}");
+    assert_eq!(r["notices"]["complaints"], 5, "{r:#}");
     assert_eq!(r["counter_notices"]["filed"], 2, "{r:#}");
     assert_eq!(r["suspensions"]["store_freezes"], 1, "{r:#}");
     assert!(r["time_to_act"]["median_hours"].is_number(), "{r:#}");
@@ -105,7 +106,7 @@ fn every_decision_of_the_demo_exports_as_a_valid_statement() {
     ]);
     assert!(ok);
     assert!(csv.starts_with("section,metric,key,value\r\n"));
-    assert!(csv.contains("notices,complaints,,4\r\n"), "{csv}");
+    assert!(csv.contains("notices,complaints,,5\r\n"), "{csv}");
     let (ok, _, err) = rightsguard(&[
         "report",
         "transparency",
@@ -122,7 +123,7 @@ fn every_decision_of_the_demo_exports_as_a_valid_statement() {
     let (ok, json, err) = rightsguard(&["export", "lumen", "--db", &db]);
     assert!(ok, "{err}");
     let notices: Value = serde_json::from_str(&json).unwrap();
-    assert_eq!(notices.as_array().unwrap().len(), 4);
+    assert_eq!(notices.as_array().unwrap().len(), 5);
     assert!(notices.to_string().contains("\"principal\""));
     let (ok, csv, _) = rightsguard(&[
         "export",

@@ -290,3 +290,145 @@ async fn sqlite_import_reruns_change_nothing_and_changes_update() {
 async fn postgres_imports_listings_reporting_each_bad_row() {
     imports_listings_with_bad_rows(Backend::Postgres, 10_500, true).await;
 }
+
+fn zip_of(path: &Path, files: &[(&str, &[u8])]) {
+    use std::io::Write as _;
+    let mut z = zip::ZipWriter::new(std::fs::File::create(path).unwrap());
+    for (name, bytes) in files {
+        z.start_file(*name, zip::write::SimpleFileOptions::default())
+            .unwrap();
+        z.write_all(bytes).unwrap();
+    }
+    z.finish().unwrap();
+}
+
+async fn imports_rights_with_certificates(backend: Backend) {
+    let Some(db) = fresh_database(backend).await.unwrap() else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    for (id, kind) in [
+        ("acme", "rights-holder"),
+        ("rival", "rights-holder"),
+        ("shop-a", "seller"),
+    ] {
+        let out = rg(&[
+            "org", "add", "--db", &db.url, "--id", id, "--kind", kind, "--name", id,
+        ]);
+        assert!(out.status.success(), "{out:?}");
+    }
+    let certs = dir.path().join("certs.zip");
+    zip_of(
+        &certs,
+        &[
+            (
+                "acme/tm-1.pdf",
+                b"%PDF-1.4\n% certificate of registration 31234567\n",
+            ),
+            (
+                "acme/tm-2.pdf",
+                b"%PDF-1.4\n% certificate of registration 31234568\n",
+            ),
+            ("program.exe", b"\x7fELF\x02\x01\x01\x00 not a certificate"),
+        ],
+    );
+    let rights = dir.path().join("rights.csv");
+    std::fs::write(
+        &rights,
+        "id,owner,kind,jurisdiction,registration_number,nice_classes,valid_from,valid_until,certificates,mark,aliases\n\
+         tm-1,acme,trademark,CN,31234567,25;18,2019-06-01,2029-05-31,acme/tm-1.pdf,ACME,AKME;艾克美\n\
+         tm-2,acme,trademark,CN,31234568,25,2019-06-01,,acme/missing.pdf,,\n\
+         tm-3,shop-a,trademark,CN,31234569,25,2019-06-01,,acme/tm-2.pdf,,\n\
+         tm-4,rival,trademark,CN,31234570,25,2019-06-01,,acme/tm-1.pdf,RIVAL,\n\
+         tm-5,acme,trademark,CN,31234571,25,2019-06-01,,program.exe,,\n\
+         tm-6,acme,trademark,CN,31234572,,2019-06-01,,acme/tm-2.pdf,,\n",
+    )
+    .unwrap();
+    let evidence = dir.path().join("evidence");
+    let run = |dry: bool| {
+        let mut args = vec![
+            "import",
+            "rights",
+            "--db",
+            &db.url,
+            "--certificates",
+            certs.to_str().unwrap(),
+            "--evidence-dir",
+            evidence.to_str().unwrap(),
+            rights.to_str().unwrap(),
+        ];
+        if dry {
+            args.push("--dry-run");
+        }
+        rg(&args)
+    };
+    // tm-2: no such file; tm-3: a seller owns no rights; tm-4: another
+    // owner's certificate; tm-5: not a certificate file; tm-6: no class.
+    let out = run(true);
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+    assert_eq!(summary(&out)["created"], 1, "{out:?}");
+    assert_eq!(
+        reported_lines(&out),
+        BTreeSet::from([3, 4, 5, 6, 7]),
+        "{out:?}"
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(
+        stderr.contains("acme/missing.pdf") && stderr.contains("not a rights holder"),
+        "{stderr}"
+    );
+    assert_eq!(
+        count(&db, "SELECT COUNT(*) FROM rights").await,
+        0,
+        "a dry run writes nothing"
+    );
+
+    let out = run(false);
+    let s = summary(&out);
+    assert_eq!(
+        (s["created"].as_u64(), s["refused"].as_u64()),
+        (Some(1), Some(5)),
+        "{out:?}"
+    );
+    assert_eq!(
+        reported_lines(&out),
+        BTreeSet::from([3, 4, 5, 6, 7]),
+        "{out:?}"
+    );
+    assert_eq!(
+        count(&db, "SELECT COUNT(*) FROM rights WHERE state = 'pending'").await,
+        1
+    );
+    assert_eq!(count(&db, "SELECT COUNT(*) FROM right_marks").await, 1);
+    assert_eq!(count(&db, "SELECT COUNT(*) FROM evidence").await, 1);
+    let out = run(false);
+    assert_eq!(
+        summary(&out)["unchanged"],
+        1,
+        "a re-run changes nothing: {out:?}"
+    );
+    assert_eq!(count(&db, "SELECT COUNT(*) FROM evidence").await, 1);
+    let out = rg(&["audit", "verify", "--db", &db.url]);
+    assert!(out.status.success(), "{out:?}");
+    let out = rg(&[
+        "import",
+        "rights",
+        "--db",
+        &db.url,
+        "--certificates",
+        "/nonexistent.zip",
+        rights.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    db.drop_now().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_imports_rights_with_their_certificates() {
+    imports_rights_with_certificates(Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_imports_rights_with_their_certificates() {
+    imports_rights_with_certificates(Backend::Postgres).await;
+}

@@ -19,6 +19,7 @@ pub mod calendar;
 pub mod chain;
 pub mod complaint;
 pub mod csv;
+pub mod customs;
 pub mod dsa;
 pub mod event;
 pub mod finding;

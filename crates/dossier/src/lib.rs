@@ -596,6 +596,17 @@ pub fn verify(zip_bytes: &[u8]) -> Report {
     report
 }
 
+/// Every file of a ZIP, by path (for readers of a dossier; [`verify()`]
+/// reports the same failures as problems).
+pub fn read_zip(zip_bytes: &[u8]) -> Result<BTreeMap<String, Vec<u8>>, Problem> {
+    let mut problems = Vec::new();
+    let files = read_entries(zip_bytes, &mut problems)?;
+    match problems.into_iter().next() {
+        Some(p) => Err(p),
+        None => Ok(files),
+    }
+}
+
 fn read_entries(
     zip_bytes: &[u8],
     problems: &mut Vec<Problem>,

@@ -22,7 +22,7 @@ use krilla::page::PageSettings;
 use krilla::paint::Fill;
 use krilla::text::{Font, TextDirection};
 use rightsguard_domain::chain::ChainRecord;
-use rightsguard_domain::event::DomainEvent;
+use rightsguard_domain::event::{DomainEvent, EscalationKind, EventKind};
 
 use crate::{DossierError, DossierInput, EvidenceFile};
 
@@ -381,7 +381,7 @@ fn event_summary(rec: &ChainRecord) -> (String, String) {
                 .replace('_', " ");
             if let Some(obj) = kind.as_object() {
                 for (k, v) in obj {
-                    if k == "event" {
+                    if k == "event" || v.is_null() {
                         continue;
                     }
                     let v = match v {
@@ -511,6 +511,43 @@ pub fn render(input: &DossierInput) -> Result<Vec<u8>, DossierError> {
             &format!("Listing {}", item.listing),
             &format!("seller {} — {s}", item.seller),
         );
+    }
+
+    // Escalation after a counter-notice (lawsuit, administrative complaint)
+    // and its recorded outcome, when there is any.
+    let escalations: Vec<String> = input
+        .audit
+        .iter()
+        .filter_map(|a| {
+            let e = serde_json::from_str::<DomainEvent>(&a.event).ok()?;
+            let listing = a.subject.rsplit('/').next().unwrap_or_default();
+            match e.kind {
+                EventKind::EscalationRecorded { kind, reference } => Some(format!(
+                    "{} · listing {listing}: {} filed, reference {reference}",
+                    fmt_time(e.at),
+                    match kind {
+                        EscalationKind::Lawsuit => "lawsuit",
+                        EscalationKind::AdministrativeComplaint => "administrative complaint",
+                    }
+                )),
+                EventKind::EscalationOutcomeRecorded { infringement_found } => Some(format!(
+                    "{} · listing {listing}: outcome recorded: {}",
+                    fmt_time(e.at),
+                    if infringement_found {
+                        "infringement found"
+                    } else {
+                        "no infringement found"
+                    }
+                )),
+                _ => None,
+            }
+        })
+        .collect();
+    if !escalations.is_empty() {
+        flow.subheading("Escalation");
+        for line in &escalations {
+            flow.paragraph_at(MARGIN, CONTENT_W, BODY, BLACK, line, &[]);
+        }
     }
 
     // Listing captures.

@@ -132,6 +132,18 @@ pub(crate) fn demo_input() -> DossierInput {
                     json!({"event": "item_upheld", "counter_notice_due": "2026-03-05T10:00:00Z"}),
                 ),
             ),
+            (
+                us("2026-03-20T10:00:00Z"),
+                "complaint:c-1/l-1",
+                event(
+                    "2026-03-20T10:00:00Z",
+                    "rights_holder",
+                    "nike",
+                    json!({"type": "complaint", "complaint": "c-1", "listing": "l-1"}),
+                    json!({"event": "escalation_recorded", "kind": "lawsuit",
+                           "reference": "(2026)沪0115民初1234号"}),
+                ),
+            ),
         ],
     );
     let file = |bytes: Vec<u8>, ct: &str, role: &str| EvidenceFile {
@@ -219,8 +231,12 @@ fn an_untouched_dossier_verifies() {
     // PDF, case, audit, three evidence files.
     assert_eq!(report.files_ok, 6);
     assert_eq!(report.evidence_files, 3);
-    assert_eq!(report.audit_records_ok, 2);
-    assert_eq!(report.audit_links_checked, 1);
+    assert_eq!(report.audit_records_ok, 3);
+    assert_eq!(report.audit_links_checked, 2);
+    // `RG_DOSSIER_SEED_OUT=DIR` writes it as a fuzz seed (fuzz/corpus/dossier_verify).
+    if let Ok(dir) = std::env::var("RG_DOSSIER_SEED_OUT") {
+        std::fs::write(std::path::Path::new(&dir).join("valid.zip"), dossier()).unwrap();
+    }
 }
 
 #[test]

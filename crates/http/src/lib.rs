@@ -41,6 +41,7 @@ mod accounts;
 mod api;
 mod clearance;
 mod docs;
+mod dossier;
 mod error;
 mod evidence;
 mod exports;
@@ -298,6 +299,7 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
         .merge(notifiers::routes())
         .merge(notifications::routes())
         .merge(exports::routes())
+        .merge(dossier::routes())
         .split_for_parts()
         .1;
     add_common_responses(&mut doc);
@@ -314,6 +316,7 @@ pub fn router(state: AppState) -> Router {
         .merge(notifiers::routes())
         .merge(notifications::routes())
         .merge(exports::routes())
+        .merge(dossier::routes())
         .split_for_parts();
     add_common_responses(&mut doc);
     let doc_json = doc.to_pretty_json().unwrap_or_else(|_| "{}".to_owned());

@@ -553,6 +553,8 @@ const ROUTES: &[(&str, &str)] = &[
     ("get", "/api/v1/complaints/{id}/statements"),
     ("get", "/api/v1/reports/transparency"),
     ("get", "/api/v1/complaints/{id}/lumen"),
+    ("get", "/api/v1/complaints/{id}/dossier.zip"),
+    ("get", "/api/v1/complaints/{id}/dossier.pdf"),
     ("get", "/api/v1/lumen/notices"),
     ("get", "/api/v1/exports/complaints"),
     ("post", "/api/v1/webhooks/endpoints"),

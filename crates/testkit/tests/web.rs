@@ -526,7 +526,22 @@ async fn each_role_sees_only_its_own(app: &TestApp) {
         mine.body
     );
     assert!(sam.get("/complaints").await.body.contains("/complaints/C1"));
+    // The evidence dossier is a link on the page, and a download for the seller.
+    assert!(
+        mine.body.contains("href=\"/complaints/C1/dossier.zip\""),
+        "{}",
+        mine.body
+    );
+    let zip = sam.get("/complaints/C1/dossier.zip").await;
+    assert_eq!(zip.status, StatusCode::OK);
+    let pdf = sam.get("/complaints/C1/dossier.pdf").await;
+    assert_eq!(pdf.status, StatusCode::OK);
+    assert!(pdf.body.starts_with("%PDF-"));
     let mut sue = Browser::signed_in(app, "sue").await;
+    assert_eq!(
+        sue.get("/complaints/C1/dossier.zip").await.status,
+        StatusCode::NOT_FOUND
+    );
     assert_eq!(
         sue.get("/complaints/C1").await.status,
         StatusCode::NOT_FOUND

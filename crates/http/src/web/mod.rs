@@ -30,6 +30,7 @@ use tower_sessions::Session;
 
 use crate::{ApiError, AppState};
 
+mod findings;
 pub mod i18n;
 mod inbox;
 mod pages;

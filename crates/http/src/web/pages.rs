@@ -52,10 +52,17 @@ pub fn routes() -> Router<AppState> {
         .route("/rights/{id}/decision", post(decide_right))
         .route("/standing", get(standing_page))
         .route("/clearance", get(clearance_page))
+        .route(
+            "/findings",
+            get(super::findings::findings_page).post(super::findings::act_on_findings),
+        )
+        .route("/rights/{id}/marks", post(super::findings::set_marks))
         .route("/admin", get(admin_page))
         .route("/admin/clock", post(advance_clock))
         .route("/admin/jobs", post(run_jobs))
         .route("/evidence/{sha}", get(download_evidence))
+        .route("/complaints/{id}/dossier.zip", get(download_dossier_zip))
+        .route("/complaints/{id}/dossier.pdf", get(download_dossier_pdf))
         .route("/account", get(account_page).post(change_password))
         .route("/notifications", get(super::inbox::inbox_page))
         .route("/notifications/read", post(super::inbox::mark_read))
@@ -111,6 +118,7 @@ impl Frame {
             Some(Role::RightsHolder | Role::Agent) => vec![
                 ("/", "home"),
                 ("/rights", "my_rights"),
+                ("/findings", "findings"),
                 ("/complaints", "my_complaints"),
                 ("/complaints/new", "file_complaint"),
             ],
@@ -1875,6 +1883,38 @@ async fn download_evidence(
     }
     .await;
     finish(&web, &s, r)
+}
+
+async fn download_dossier(s: AppState, web: Web, id: String, zip: bool) -> Response {
+    let r = async {
+        let actor = web.actor()?;
+        let parsed =
+            ComplaintId::parse(&id).map_err(|_| AppError::NotFound(format!("complaint {id}")))?;
+        let d = s.app.dossier(actor, &parsed).await?;
+        Ok(if zip {
+            crate::dossier::attachment("application/zip", &format!("dossier-{id}.zip"), d.zip)
+        } else {
+            crate::dossier::attachment("application/pdf", &format!("dossier-{id}.pdf"), d.pdf)
+        })
+    }
+    .await;
+    finish(&web, &s, r)
+}
+
+async fn download_dossier_zip(
+    State(s): State<AppState>,
+    web: Web,
+    Path(id): Path<String>,
+) -> Response {
+    download_dossier(s, web, id, true).await
+}
+
+async fn download_dossier_pdf(
+    State(s): State<AppState>,
+    web: Web,
+    Path(id): Path<String>,
+) -> Response {
+    download_dossier(s, web, id, false).await
 }
 
 // ---------------------------------------------------------------- account

@@ -1,6 +1,7 @@
 // The whole complaint lifecycle through the pages only, in a real browser
 // (Debian's Chromium driven by playwright-core), as each role: register a
-// right, verify it, file a complaint, take the listing down, the seller's
+// right, verify it, name its mark, file a complaint from the finding the
+// rescan makes, take the listing down, the seller's
 // counter-notice, the reviewer accepts and forwards it, the escalation window
 // lapses on the demo clock (moved on the admin page) and the listing is
 // reinstated. Once in English, once in Chinese. Checks what each role may
@@ -63,7 +64,7 @@ async function lifecycle(lang, n, listing, seller, other) {
   const zh = lang === 'zh';
   const t = (en, cn) => (zh ? cn : en);
   const right = `tm-web-${n}`;
-  const complaint = `C-WEB-${n}`;
+  let complaint;
 
   // Rights holder: register a right with its certificate.
   const alice = await as('alice', lang);
@@ -85,16 +86,35 @@ async function lifecycle(lang, n, listing, seller, other) {
   await shot(rita.page, `${lang}-reviewer-rights-to-verify`);
   await submit(rita.page, `form[action="/rights/${right}/decision"] button[value=verify]`);
 
-  // Rights holder: file the complaint with evidence.
-  await alice.page.goto(`${base}/complaints/new`);
-  await alice.page.locator('#id').fill(complaint);
-  await alice.page.locator('#right').selectOption(right);
-  await alice.page.locator('#listings').fill(listing);
-  await alice.page.locator('#evidence').setInputFiles(file('capture.txt', `Capture of ${listing} showing the mark`));
-  await shot(alice.page, `${lang}-rights-holder-file-complaint`);
-  await submit(alice.page, 'form[action="/complaints/new"] button[type=submit]');
-  assert.equal(new URL(alice.page.url()).pathname, `/complaints/${complaint}`);
+  // Rights holder: names the mark the right is monitored for; the rescan
+  // (run from the admin page) finds the listings that use it.
+  await alice.page.goto(`${base}/findings`);
+  await alice.page.locator(`#mark-${right}`).fill('ACME');
+  await submit(alice.page, `form[action="/rights/${right}/marks"] button`);
+  const adam = await as('adam', lang);
+  await adam.page.goto(`${base}/admin`);
+  await submit(adam.page, 'form[action="/admin/jobs"] button');
+
+  // Rights holder: files a complaint from the finding, the match
+  // highlighted in the listing's text; nothing selected is an error.
+  await alice.page.goto(`${base}/findings`);
+  const finding = alice.page.locator('#findings tbody tr').filter({ hasText: right }).filter({ hasText: listing });
+  assert.equal(await finding.count(), 1, `one finding of ${right} in ${listing}`);
+  assert.match(await finding.locator('mark').innerText(), /A\.?C\.?M\.?E/);
+  await submit(alice.page, '#complain');
+  assert.match(await alice.page.locator('#findings-error').innerText(), new RegExp(t('Select at least one', '请至少选择')));
+  await alice.page.locator('#findings tbody tr').filter({ hasText: right }).filter({ hasText: listing }).locator('input[type=checkbox]').check();
+  await alice.page.locator('#reason').selectOption('counterfeit');
+  await shot(alice.page, `${lang}-rights-holder-findings`);
+  await submit(alice.page, '#complain');
+  const filed = (await alice.page.locator('#filed').innerText()).trim().split(/\s+/).pop();
+  assert.ok(filed, 'the filed complaint is named');
+  complaint = filed;
+  await alice.page.goto(`${base}/complaints/${complaint}`);
   assert.match(await alice.page.content(), new RegExp(t('Under review', '审核中')));
+  // The hand-written complaint form is there too.
+  await alice.page.goto(`${base}/complaints/new`);
+  await shot(alice.page, `${lang}-rights-holder-file-complaint`);
 
   // Reviewer: the queue shows it with its SLA; take the listing down.
   await rita.page.goto(`${base}/review`);
@@ -146,7 +166,6 @@ async function lifecycle(lang, n, listing, seller, other) {
   assert.equal((await rita.page.goto(`${base}/admin`)).status(), 403);
 
   // Admin: the window lapses on the demo clock; the due job reinstates.
-  const adam = await as('adam', lang);
   await adam.page.goto(`${base}/admin`);
   await adam.page.locator('#days').fill('30');
   await submit(adam.page, 'form[action="/admin/clock"] button');
