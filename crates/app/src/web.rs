@@ -416,3 +416,127 @@ mod tests {
         assert!(check_password(&Secret::new("x".repeat(1025))).is_err());
     }
 }
+
+/// A rights holder's work per week, oldest week first: what its dashboard
+/// draws as bars.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WeeklyActivity {
+    /// The first day (Monday, UTC) of each week.
+    pub weeks: Vec<jiff::civil::Date>,
+    /// Complaints submitted in each week.
+    pub complaints: Vec<u64>,
+    /// Listings taken down in each week: items of its complaints whose
+    /// listing went down (down now, or reinstated since), by the week of the
+    /// item's last decision (a decision reversed on an internal complaint
+    /// moves it to the reversal's week).
+    pub takedowns: Vec<u64>,
+    /// Listings monitoring found for its rights in each week.
+    pub findings: Vec<u64>,
+}
+
+/// The Monday (UTC) starting the week of `t`.
+fn week_start(t: jiff::Timestamp) -> jiff::civil::Date {
+    let d = t.to_zoned(jiff::tz::TimeZone::UTC).date();
+    let back = i64::from(d.weekday().to_monday_zero_offset());
+    d.checked_sub(jiff::Span::new().days(back)).unwrap_or(d)
+}
+
+fn midnight_utc(d: jiff::civil::Date) -> jiff::Timestamp {
+    d.to_zoned(jiff::tz::TimeZone::UTC)
+        .map(|z| z.timestamp())
+        .unwrap_or(jiff::Timestamp::UNIX_EPOCH)
+}
+
+/// Counts `times` into `weeks` weekly buckets starting at `start`; instants
+/// outside are ignored.
+pub fn bucket_weeks(start: jiff::Timestamp, weeks: usize, times: &[jiff::Timestamp]) -> Vec<u64> {
+    const WEEK_SECS: i64 = 7 * 24 * 3600;
+    let mut out = vec![0u64; weeks];
+    for t in times {
+        let secs = t.duration_since(start).as_secs();
+        if secs < 0 {
+            continue;
+        }
+        if let Some(slot) = usize::try_from(secs / WEEK_SECS)
+            .ok()
+            .and_then(|i| out.get_mut(i))
+        {
+            *slot += 1;
+        }
+    }
+    out
+}
+
+impl<S: Store + WebStore + rightsguard_store::ActivityStore> App<S> {
+    /// The last `weeks` weeks (this one included) of a rights holder's
+    /// complaints, takedowns and findings: the holder itself or its agent.
+    pub async fn weekly_activity(&self, actor: &Actor, weeks: usize) -> Result<WeeklyActivity> {
+        require(
+            actor,
+            &[Role::RightsHolder, Role::Agent],
+            "see its weekly activity",
+        )?;
+        let org = represented(actor);
+        let first = week_start(self.now())
+            .checked_sub(jiff::Span::new().weeks(i64::try_from(weeks).unwrap_or(1) - 1))
+            .map_err(|e| RuleError::Invalid(e.to_string()))?;
+        let days: Vec<jiff::civil::Date> = (0..weeks)
+            .filter_map(|i| {
+                first
+                    .checked_add(jiff::Span::new().weeks(i64::try_from(i).ok()?))
+                    .ok()
+            })
+            .collect();
+        let from = midnight_utc(first);
+        let to = days
+            .last()
+            .and_then(|d| d.checked_add(jiff::Span::new().weeks(1)).ok())
+            .map_or(self.now(), midnight_utc);
+        let store = self.store();
+        let complaints = store.complaint_times(&org, from, to).await?;
+        let findings = store.finding_times(&org, from, to).await?;
+        // Decision instants live in the complaints' bodies, not in a column.
+        let takedowns: Vec<jiff::Timestamp> = store
+            .complaints_of_complainant(&org)
+            .await?
+            .iter()
+            .flat_map(|c| &c.items)
+            .filter(|i| {
+                i.state.listing_down()
+                    || matches!(
+                        i.state,
+                        rightsguard_domain::complaint::ItemState::Reinstated { .. }
+                    )
+            })
+            .filter_map(|i| i.decided_at)
+            .collect();
+        Ok(WeeklyActivity {
+            weeks: days,
+            complaints: bucket_weeks(from, weeks, &complaints),
+            takedowns: bucket_weeks(from, weeks, &takedowns),
+            findings: bucket_weeks(from, weeks, &findings),
+        })
+    }
+}
+
+#[cfg(test)]
+mod weekly_tests {
+    use super::*;
+
+    #[test]
+    fn weeks_start_on_monday_and_buckets_drop_what_is_outside() {
+        let t: jiff::Timestamp = "2026-11-29T10:00:00Z".parse().unwrap(); // a Sunday
+        assert_eq!(week_start(t).to_string(), "2026-11-23");
+        let start: jiff::Timestamp = "2026-11-09T00:00:00Z".parse().unwrap();
+        let at = |s: &str| s.parse::<jiff::Timestamp>().unwrap();
+        let times = [
+            at("2026-11-08T23:59:59Z"), // before
+            at("2026-11-09T00:00:00Z"), // week 0
+            at("2026-11-15T23:59:59Z"), // week 0
+            at("2026-11-16T00:00:00Z"), // week 1
+            at("2026-11-29T10:00:00Z"), // week 2
+            at("2026-11-30T00:00:00Z"), // after
+        ];
+        assert_eq!(bucket_weeks(start, 3, &times), vec![2, 1, 1]);
+    }
+}

@@ -38,7 +38,7 @@ pub mod findings;
 pub mod idempotency;
 mod stats;
 
-pub use stats::Stats;
+pub use stats::{ActivityStore, Stats};
 pub mod listings;
 pub mod notifications;
 pub mod notifiers;

@@ -5,9 +5,86 @@
 //! scrape costs the same whatever the traffic was since the last one.
 
 use jiff::Timestamp;
+use rightsguard_domain::ids::OrgId;
 use sqlx::Row;
 
-use crate::{Result, SqlStore, micros};
+use crate::{Result, SqlStore, from_micros, micros};
+
+/// When a rights holder's work happened, for its dashboard's weekly bars.
+///
+/// Each call is one indexed range query returning the instants in
+/// `[from, to)`; the caller buckets them by week in Rust. That keeps the SQL
+/// the same on SQLite and PostgreSQL (no date functions, which differ), and
+/// a rights holder has at most some thousands of rows in twelve weeks.
+pub trait ActivityStore: Send + Sync {
+    /// When `complainant`'s complaints were submitted.
+    fn complaint_times(
+        &self,
+        complainant: &OrgId,
+        from: Timestamp,
+        to: Timestamp,
+    ) -> impl Future<Output = Result<Vec<Timestamp>>> + Send;
+    /// When monitoring found listings for `owner`'s rights.
+    fn finding_times(
+        &self,
+        owner: &OrgId,
+        from: Timestamp,
+        to: Timestamp,
+    ) -> impl Future<Output = Result<Vec<Timestamp>>> + Send;
+}
+
+impl SqlStore {
+    async fn times(
+        &self,
+        sql: &'static str,
+        org: &OrgId,
+        from: Timestamp,
+        to: Timestamp,
+    ) -> Result<Vec<Timestamp>> {
+        sqlx::query(sql)
+            .bind(org.as_str())
+            .bind(micros(from))
+            .bind(micros(to))
+            .fetch_all(self.pool())
+            .await?
+            .iter()
+            .map(|r| from_micros(r.try_get::<i64, _>(0)?))
+            .collect()
+    }
+}
+
+impl ActivityStore for SqlStore {
+    async fn complaint_times(
+        &self,
+        complainant: &OrgId,
+        from: Timestamp,
+        to: Timestamp,
+    ) -> Result<Vec<Timestamp>> {
+        self.times(
+            "SELECT submitted_at FROM complaints \
+             WHERE complainant = $1 AND submitted_at >= $2 AND submitted_at < $3",
+            complainant,
+            from,
+            to,
+        )
+        .await
+    }
+
+    async fn finding_times(
+        &self,
+        owner: &OrgId,
+        from: Timestamp,
+        to: Timestamp,
+    ) -> Result<Vec<Timestamp>> {
+        self.times(
+            "SELECT found_at FROM findings WHERE owner = $1 AND found_at >= $2 AND found_at < $3",
+            owner,
+            from,
+            to,
+        )
+        .await
+    }
+}
 
 /// Counts of waiting work at one instant.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

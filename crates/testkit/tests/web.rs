@@ -673,6 +673,35 @@ async fn account_dashboard_and_tokens(app: &TestApp) {
         "{}",
         home.body
     );
+    // Its last 12 weeks as bars: C1 filed and taken down this week.
+    let now = app.state.app.now().to_zoned(jiff::tz::TimeZone::UTC).date();
+    let monday = now
+        .checked_sub(jiff::Span::new().days(i64::from(now.weekday().to_monday_zero_offset())))
+        .unwrap();
+    let label = monday.strftime("%m-%d").to_string();
+    let chart = |key: &str| {
+        let at = home
+            .body
+            .find(&format!("id=\"w-{key}-t\""))
+            .unwrap_or_else(|| panic!("chart {key}: {}", home.body));
+        let rest = &home.body[at..];
+        rest[..rest.find("</svg>").unwrap()].to_owned()
+    };
+    for key in ["weekly_complaints", "weekly_takedowns", "weekly_findings"] {
+        assert_eq!(chart(key).matches("<g><title>").count(), 12, "{key}");
+        assert!(chart(key).contains(&format!("<title>{label}: ")), "{key}");
+    }
+    for key in ["weekly_complaints", "weekly_takedowns"] {
+        assert!(
+            !chart(key).contains(&format!("<title>{label}: 0</title>")),
+            "{key}: {}",
+            chart(key)
+        );
+    }
+    assert!(
+        !sam.get("/").await.body.contains("weekly_complaints"),
+        "holders only"
+    );
     // The admin issues a token on the page (shown once) and revokes it.
     let mut adam = Browser::signed_in(app, "adam").await;
     let csrf = adam.get("/admin").await.csrf();
@@ -841,6 +870,168 @@ async fn inbox_and_notification_settings(app: &TestApp) {
     );
 }
 
+async fn transparency_report_page(app: &TestApp) {
+    // Staff read it: C1's takedown (each_role_sees_only_its_own) is in it.
+    let mut rita = Browser::signed_in(app, "rita").await;
+    let p = rita.get("/admin/transparency").await;
+    assert_eq!(p.status, StatusCode::OK, "{}", p.body);
+    assert!(p.body.contains("Notices by type"), "{}", p.body);
+    assert!(
+        p.body.contains("<title>counterfeit: 1</title>"),
+        "{}",
+        p.body
+    );
+    assert!(p.body.contains("role=\"img\""), "{}", p.body);
+    assert!(
+        p.body.contains("href=\"/admin/transparency\""),
+        "in the menu"
+    );
+    assert!(!p.body.contains("style="), "the CSP forbids inline style");
+    // A period with nothing in it says so.
+    let p = rita
+        .get("/admin/transparency?from=2001-01-01&to=2001-01-31")
+        .await;
+    assert_eq!(p.status, StatusCode::OK);
+    assert!(p.body.contains("Nothing in this period."), "{}", p.body);
+    assert!(!p.body.contains("counterfeit: 1"), "{}", p.body);
+    // A bad date is named beside its field and what was typed stays.
+    let p = rita
+        .get("/admin/transparency?from=2026-02-30&to=soon")
+        .await;
+    assert_eq!(p.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(p.body.contains("id=\"from-error\""), "{}", p.body);
+    assert!(p.body.contains("id=\"to-error\""), "{}", p.body);
+    assert!(p.body.contains("value=\"2026-02-30\""), "{}", p.body);
+    assert!(p.body.contains("value=\"soon\""), "{}", p.body);
+    let p = rita
+        .get("/admin/transparency?from=2026-02-02&to=2026-02-01")
+        .await;
+    assert_eq!(p.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(p.body.contains("before the start date"), "{}", p.body);
+    // The downloads, under the session, match the API's report.
+    let page = rita.get("/admin/transparency").await;
+    let i = page.body.find("/admin/transparency/export?").unwrap();
+    let link = page.body[i..]
+        .split('"')
+        .next()
+        .unwrap()
+        .replace("&amp;", "&")
+        .replace("&#38;", "&");
+    let csv = rita.get(&link).await;
+    assert_eq!(csv.status, StatusCode::OK, "{link}");
+    assert!(
+        csv.headers[header::CONTENT_TYPE]
+            .to_str()
+            .unwrap()
+            .starts_with("text/csv")
+    );
+    assert!(csv.body.contains("counterfeit"), "{}", csv.body);
+    let json = rita.get(&link.replace("format=csv", "format=json")).await;
+    let v: Value =
+        serde_json::from_str(&json.body).unwrap_or_else(|e| panic!("{e}: {}", json.body));
+    assert_eq!(v["notices"]["by_type"][0]["key"], "counterfeit", "{v}");
+    // In Chinese too.
+    rita.lang = Some("zh");
+    assert!(
+        rita.get("/admin/transparency")
+            .await
+            .body
+            .contains("按类型统计的通知")
+    );
+    // The admin reads it; a rights holder or a seller may not, whatever it types.
+    let mut adam = Browser::signed_in(app, "adam").await;
+    assert_eq!(adam.get("/admin/transparency").await.status, StatusCode::OK);
+    let mut alice = Browser::signed_in(app, "alice").await;
+    for path in [
+        "/admin/transparency",
+        "/admin/transparency?from=nope",
+        "/admin/transparency/export?format=json",
+    ] {
+        assert_eq!(
+            alice.get(path).await.status,
+            StatusCode::FORBIDDEN,
+            "{path}"
+        );
+    }
+    let mut sam = Browser::signed_in(app, "sam").await;
+    assert_eq!(
+        sam.get("/admin/transparency").await.status,
+        StatusCode::FORBIDDEN
+    );
+    assert!(
+        !sam.get("/").await.body.contains("/admin/transparency"),
+        "not in its menu"
+    );
+}
+
+async fn art23_cases_and_calendars_pages(app: &TestApp) {
+    use rightsguard_domain::ids::OrgId;
+    use rightsguard_domain::notifier::AbuseCase;
+    use rightsguard_store::notifiers::NotifierStore as _;
+    let mut adam = Browser::signed_in(app, "adam").await;
+    // No case yet: the empty state.
+    let p = adam.get("/admin/notifiers").await;
+    assert_eq!(p.status, StatusCode::OK, "{}", p.body);
+    assert!(p.body.contains("No open cases."), "{}", p.body);
+    assert!(p.body.contains("href=\"/admin/notifiers\""), "in the menu");
+    // A notifier referred for a decision shows, with the route that decides it.
+    let now = app.state.app.now();
+    app.state
+        .app
+        .store()
+        .save_notifier_case(
+            &OrgId::parse("noisyco").unwrap(),
+            &AbuseCase::AwaitingDecision { since: now },
+            None,
+            now,
+            &[],
+        )
+        .await
+        .unwrap();
+    let p = adam.get("/admin/notifiers").await;
+    assert!(p.body.contains("noisyco"), "{}", p.body);
+    assert!(p.body.contains("Awaiting a decision"), "{}", p.body);
+    assert!(
+        p.body.contains("POST /api/v1/notifiers/noisyco/decision"),
+        "{}",
+        p.body
+    );
+    let mut rita = Browser::signed_in(app, "rita").await;
+    assert!(rita.get("/admin/notifiers").await.body.contains("noisyco"));
+    // The calendars: CN's years with data, next year's missing data flagged.
+    let p = adam.get("/admin/calendars").await;
+    assert_eq!(p.status, StatusCode::OK, "{}", p.body);
+    assert!(p.body.contains("Asia/Shanghai"), "{}", p.body);
+    assert!(p.body.contains("<li class=\"ok\">2019 "), "{}", p.body);
+    let next = now.to_zoned(jiff::tz::TimeZone::UTC).year() + 1;
+    assert!(
+        p.body.contains(&format!(
+            "<li class=\"missing\">{next} ✗ no holiday data</li>"
+        )),
+        "{}",
+        p.body
+    );
+    assert!(p.body.contains("Weekends only by design"), "EU and UTC");
+    adam.lang = Some("zh");
+    assert!(
+        adam.get("/admin/calendars")
+            .await
+            .body
+            .contains("缺少节假日数据")
+    );
+    // Not for rights holders or sellers.
+    let mut alice = Browser::signed_in(app, "alice").await;
+    let mut bob = Browser::signed_in(app, "bob").await;
+    for path in ["/admin/notifiers", "/admin/calendars"] {
+        assert_eq!(
+            alice.get(path).await.status,
+            StatusCode::FORBIDDEN,
+            "{path}"
+        );
+        assert_eq!(bob.get(path).await.status, StatusCode::FORBIDDEN, "{path}");
+    }
+}
+
 async fn scenario(app: TestApp) {
     set_passwords(&app).await;
     seed(&app).await;
@@ -849,6 +1040,8 @@ async fn scenario(app: TestApp) {
     writes_without_the_token_or_from_elsewhere_are_refused(&app).await;
     each_role_sees_only_its_own(&app).await;
     the_language_follows_the_switch_and_the_browser(&app).await;
+    transparency_report_page(&app).await;
+    art23_cases_and_calendars_pages(&app).await;
     inbox_and_notification_settings(&app).await;
     account_dashboard_and_tokens(&app).await;
     // Last: it locks sue out from this address for 15 minutes.

@@ -30,10 +30,13 @@ use tower_sessions::Session;
 
 use crate::{ApiError, AppState};
 
+mod chart;
 mod findings;
 pub mod i18n;
 mod inbox;
+mod oversight;
 mod pages;
+mod reports;
 pub mod session;
 pub mod throttle;
 

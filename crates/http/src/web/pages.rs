@@ -72,6 +72,19 @@ pub fn routes() -> Router<AppState> {
         )
         .route("/admin/tokens", post(issue_token))
         .route("/admin/tokens/revoke", post(revoke_token))
+        .route(
+            "/admin/transparency",
+            get(super::reports::transparency_page),
+        )
+        .route(
+            "/admin/transparency/export",
+            get(super::reports::transparency_export),
+        )
+        .route(
+            "/admin/notifiers",
+            get(super::oversight::notifier_cases_page),
+        )
+        .route("/admin/calendars", get(super::oversight::calendars_page))
 }
 
 async fn css() -> Response {
@@ -132,6 +145,7 @@ impl Frame {
                 ("/review", "review_queue"),
                 ("/review/counter-notices", "counter_notices"),
                 ("/review/rights", "rights_to_verify"),
+                ("/admin/transparency", "transparency_report"),
             ],
             Some(Role::Admin) => vec![
                 ("/", "home"),
@@ -139,6 +153,9 @@ impl Frame {
                 ("/review/counter-notices", "counter_notices"),
                 ("/review/rights", "rights_to_verify"),
                 ("/admin", "admin"),
+                ("/admin/transparency", "transparency_report"),
+                ("/admin/notifiers", "notifier_cases"),
+                ("/admin/calendars", "calendars"),
             ],
             Some(Role::System) | None => vec![],
         };
@@ -425,6 +442,8 @@ pub struct Dashboard {
     pub listings: usize,
     /// Median hours from filing to the first decision, if any was decided.
     pub median_hours: Option<i64>,
+    /// Per-week bar charts of the last weeks: (title key, SVG).
+    pub weekly: Vec<(&'static str, String)>,
 }
 
 async fn home(State(s): State<AppState>, web: Web) -> Response {
@@ -474,6 +493,10 @@ async fn home(State(s): State<AppState>, web: Web) -> Response {
                         .collect(),
                     listings,
                     median_hours: hours.get(hours.len() / 2).copied(),
+                    weekly: super::reports::weekly_charts(
+                        web.lang,
+                        &s.app.weekly_activity(&actor, super::reports::WEEKS).await?,
+                    ),
                 });
             }
             Role::Seller => {

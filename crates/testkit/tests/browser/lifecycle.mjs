@@ -172,6 +172,13 @@ async function lifecycle(lang, n, listing, seller, other) {
   assert.match(await adam.page.content(), new RegExp(t('Deadline jobs run', '已运行期限任务')));
   await shot(adam.page, `${lang}-admin`);
 
+  // The transparency report: this run's notice shows as a table row and a bar.
+  await adam.page.goto(`${base}/admin/transparency?from=2000-01-01&to=2100-12-31`);
+  assert.match(await adam.page.locator('h1').innerText(), new RegExp(t('Transparency report', '透明度报告')));
+  assert.ok((await adam.page.locator('svg.chart[role="img"]').count()) >= 9);
+  assert.match(await adam.page.content(), /<title>counterfeit: [1-9]/);
+  await shot(adam.page, `${lang}-admin-transparency`);
+
   await alice.page.goto(`${base}/complaints/${complaint}`);
   assert.match(await alice.page.content(), new RegExp(t('Reinstated', '已恢复')));
   await shot(alice.page, `${lang}-rights-holder-reinstated`);
@@ -179,6 +186,7 @@ async function lifecycle(lang, n, listing, seller, other) {
   await shot(alice.page, `${lang}-rights-holder-complaints`);
   await alice.page.goto(`${base}/`);
   assert.match(await alice.page.content(), new RegExp(t('Takedowns that held', '删除成立比例')));
+  assert.equal(await alice.page.locator('.charts svg.chart').count(), 3);
   await shot(alice.page, `${lang}-rights-holder-dashboard`);
 
   // Trademark clearance: a disguised copy of a registered mark is found,
