@@ -278,6 +278,7 @@ fn import(args: Args, mut kind: Kind) -> anyhow::Result<ExitCode> {
         let mut sellers = Vec::new();
         let mut rights = Vec::new();
         let mut authorisations = Vec::new();
+        let mut unparsed: Vec<RowError> = Vec::new();
         let batch = args.batch as usize;
         let mut rows = RowReader::new(reader, format).peekable();
         while rows.peek().is_some() {
@@ -311,8 +312,9 @@ fn import(args: Args, mut kind: Kind) -> anyhow::Result<ExitCode> {
                 });
                 if let Err(e) = parsed {
                     unreadable += 1;
-                    report(&args.file, &e, &bar);
-                    if e.line == 0 {
+                    let whole_file = e.line == 0;
+                    unparsed.push(e);
+                    if whole_file {
                         // The file as a whole is unusable (e.g. its header).
                         break;
                     }
@@ -336,9 +338,14 @@ fn import(args: Args, mut kind: Kind) -> anyhow::Result<ExitCode> {
                         .await?
                 }
             };
-            for e in &outcome.refused {
+            // The batch's errors in file order, whether the row did not
+            // parse or the rules refused it.
+            let mut errors: Vec<&RowError> = unparsed.iter().chain(&outcome.refused).collect();
+            errors.sort_by_key(|e| e.line);
+            for e in errors {
                 report(&args.file, e, &bar);
             }
+            unparsed.clear();
             total.add(outcome);
             bar.set_message(format!(
                 "{} created, {} updated, {} unchanged, {} refused",

@@ -34,13 +34,16 @@ fn summary(out: &Output) -> Value {
     })
 }
 
-/// The lines the report names, from stderr (`FILE:line N: ...`).
+/// The lines the report names, from stderr (`FILE:line N: ...`), checking
+/// that they come in file order.
 fn reported_lines(out: &Output) -> BTreeSet<u64> {
-    String::from_utf8_lossy(&out.stderr)
+    let lines: Vec<u64> = String::from_utf8_lossy(&out.stderr)
         .lines()
         .filter_map(|l| l.split(":line ").nth(1))
         .filter_map(|rest| rest.split(':').next()?.parse().ok())
-        .collect()
+        .collect();
+    assert!(lines.is_sorted(), "errors in file order: {lines:?}");
+    lines.into_iter().collect()
 }
 
 async fn count(db: &Database, sql: &'static str) -> i64 {
