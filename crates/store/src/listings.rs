@@ -200,26 +200,13 @@ impl ListingStore for SqlStore {
         events: &[DomainEvent],
         jobs: &[NewJob],
     ) -> Result<i64> {
-        let mut tx = self.begin_write().await?;
-        let inserted = sqlx::query(
-            "INSERT INTO listings (id, seller, state, body, version, updated_at) VALUES ($1, $2, $3, $4, 1, $5)",
-        )
-        .bind(l.id.as_str())
-        .bind(l.seller.as_str())
-        .bind(l.state.name())
-        .bind(to_json(l)?)
-        .bind(micros(l.updated_at))
-        .execute(&mut *tx)
-        .await;
-        match inserted {
-            Err(e) if is_unique_violation(&e) => {
-                return Err(StoreError::Duplicate(format!("listing {}", l.id)));
-            }
-            r => r?,
-        };
-        append_audit(&mut tx, events).await?;
-        insert_jobs(&mut tx, jobs).await?;
-        tx.commit().await?;
+        self.write_listings(&[ListingWrite {
+            listing: l.clone(),
+            expected_version: None,
+            events: events.to_vec(),
+            jobs: jobs.to_vec(),
+        }])
+        .await?;
         Ok(1)
     }
 
@@ -230,24 +217,13 @@ impl ListingStore for SqlStore {
         events: &[DomainEvent],
         jobs: &[NewJob],
     ) -> Result<i64> {
-        let mut tx = self.begin_write().await?;
-        let done = sqlx::query(
-            "UPDATE listings SET state = $1, body = $2, updated_at = $3, version = version + 1 \
-             WHERE id = $4 AND version = $5",
-        )
-        .bind(l.state.name())
-        .bind(to_json(l)?)
-        .bind(micros(l.updated_at))
-        .bind(l.id.as_str())
-        .bind(expected_version)
-        .execute(&mut *tx)
+        self.write_listings(&[ListingWrite {
+            listing: l.clone(),
+            expected_version: Some(expected_version),
+            events: events.to_vec(),
+            jobs: jobs.to_vec(),
+        }])
         .await?;
-        if done.rows_affected() != 1 {
-            return Err(StoreError::Conflict(format!("listing {}", l.id)));
-        }
-        append_audit(&mut tx, events).await?;
-        insert_jobs(&mut tx, jobs).await?;
-        tx.commit().await?;
         Ok(expected_version + 1)
     }
 
