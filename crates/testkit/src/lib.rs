@@ -289,3 +289,29 @@ impl TestApp {
         Ok(())
     }
 }
+
+/// Runs each named `async fn NAME(app: &TestApp)` of the calling test file
+/// as two tests, `sqlite::NAME` and `postgres::NAME`, each on a fresh
+/// server and database (PostgreSQL skipped as [`spawn_app`] says when it is
+/// not configured).
+#[macro_export]
+macro_rules! both {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite { $(
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $name() {
+                let app = $crate::spawn_app($crate::Backend::Sqlite).await.unwrap().unwrap();
+                super::$name(&app).await;
+                app.finish().await.unwrap();
+            }
+        )* }
+        mod postgres { $(
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $name() {
+                let Some(app) = $crate::spawn_app($crate::Backend::Postgres).await.unwrap() else { return };
+                super::$name(&app).await;
+                app.finish().await.unwrap();
+            }
+        )* }
+    };
+}

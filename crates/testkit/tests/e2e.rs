@@ -4,29 +4,8 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // a test crate
 
 use reqwest::{Client, Method, StatusCode};
-use rightsguard_testkit::{Backend, TestApp, spawn_app};
+use rightsguard_testkit::{Backend, TestApp, both};
 use serde_json::{Value, json};
-
-macro_rules! both {
-    ($($name:ident),* $(,)?) => {
-        mod sqlite { $(
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn $name() {
-                let app = super::spawn_app(super::Backend::Sqlite).await.unwrap().unwrap();
-                super::$name(&app).await;
-                app.finish().await.unwrap();
-            }
-        )* }
-        mod postgres { $(
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn $name() {
-                let Some(app) = super::spawn_app(super::Backend::Postgres).await.unwrap() else { return };
-                super::$name(&app).await;
-                app.finish().await.unwrap();
-            }
-        )* }
-    };
-}
 
 both!(
     silence_establishes_the_takedown_and_penalises_the_seller,

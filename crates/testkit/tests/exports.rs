@@ -8,29 +8,8 @@
 use reqwest::{Client, Method, StatusCode};
 use rightsguard_domain::dsa::validate::{validate_batch, validate_statement};
 use rightsguard_domain::lumen::COMPLAINTS_CSV_HEADER;
-use rightsguard_testkit::{Backend, TestApp, spawn_app};
+use rightsguard_testkit::{TestApp, both};
 use serde_json::{Value, json};
-
-macro_rules! both {
-    ($($name:ident),* $(,)?) => {
-        mod sqlite { $(
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn $name() {
-                let app = super::spawn_app(super::Backend::Sqlite).await.unwrap().unwrap();
-                super::$name(&app).await;
-                app.finish().await.unwrap();
-            }
-        )* }
-        mod postgres { $(
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn $name() {
-                let Some(app) = super::spawn_app(super::Backend::Postgres).await.unwrap() else { return };
-                super::$name(&app).await;
-                app.finish().await.unwrap();
-            }
-        )* }
-    };
-}
 
 both!(exports_follow_the_decisions_and_the_access_rules);
 

@@ -25,29 +25,8 @@ use rightsguard_domain::actor::Actor;
 use rightsguard_domain::event::{EventKind, Subject};
 use rightsguard_domain::ids::{ComplaintId, OrgId, UserId};
 use rightsguard_store::Store as _;
-use rightsguard_testkit::{Backend, TestApp, spawn_app};
+use rightsguard_testkit::{TestApp, both};
 use serde_json::{Value, json};
-
-macro_rules! both {
-    ($($name:ident),* $(,)?) => {
-        mod sqlite { $(
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn $name() {
-                let app = super::spawn_app(super::Backend::Sqlite).await.unwrap().unwrap();
-                super::$name(&app).await;
-                app.finish().await.unwrap();
-            }
-        )* }
-        mod postgres { $(
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn $name() {
-                let Some(app) = super::spawn_app(super::Backend::Postgres).await.unwrap() else { return };
-                super::$name(&app).await;
-                app.finish().await.unwrap();
-            }
-        )* }
-    };
-}
 
 both!(
     a_retry_with_the_same_key_replays_the_first_answer,
