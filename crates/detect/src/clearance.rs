@@ -84,6 +84,28 @@ impl Reason {
         }
     }
 
+    /// The reason's name, as serialised (`identical`, `spelling`, ...).
+    pub fn name(self) -> &'static str {
+        match self {
+            Reason::Identical => "identical",
+            Reason::Visual => "visual",
+            Reason::Folded => "folded",
+            Reason::Spelling { .. } => "spelling",
+            Reason::Phonetic => "phonetic",
+            Reason::Pinyin => "pinyin",
+            Reason::ContainsWord => "contains_word",
+            Reason::ContainsLetters => "contains_letters",
+        }
+    }
+
+    /// The edit distance of a spelling conflict.
+    pub fn distance(self) -> Option<u8> {
+        match self {
+            Reason::Spelling { distance } => Some(distance),
+            _ => None,
+        }
+    }
+
     /// The reason in a sentence, in English.
     pub fn describe(self) -> String {
         match self {
@@ -471,6 +493,27 @@ mod tests {
                 top(proposed, &[]),
                 Some(((*right).to_owned(), *reason)),
                 "{proposed}"
+            );
+        }
+    }
+
+    #[test]
+    fn reason_names_are_their_serialised_kinds() {
+        for r in [
+            Reason::Identical,
+            Reason::Visual,
+            Reason::Folded,
+            Reason::Spelling { distance: 2 },
+            Reason::Phonetic,
+            Reason::Pinyin,
+            Reason::ContainsWord,
+            Reason::ContainsLetters,
+        ] {
+            let v = serde_json::to_value(r).unwrap();
+            assert_eq!(v["kind"], r.name());
+            assert_eq!(
+                v.get("distance").and_then(|d| d.as_u64()),
+                r.distance().map(u64::from)
             );
         }
     }

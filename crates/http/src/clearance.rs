@@ -81,21 +81,10 @@ impl From<ClearanceHit> for ConflictView {
             reasons: h
                 .reasons
                 .into_iter()
-                .map(|r| {
-                    let kind = serde_json::to_value(r)
-                        .ok()
-                        .and_then(|v| v.get("kind").and_then(|k| k.as_str().map(str::to_owned)))
-                        .unwrap_or_default();
-                    ReasonView {
-                        kind,
-                        distance: match r {
-                            rightsguard_app::ClearanceReason::Spelling { distance } => {
-                                Some(distance)
-                            }
-                            _ => None,
-                        },
-                        description: r.describe(),
-                    }
+                .map(|r| ReasonView {
+                    kind: r.name().to_owned(),
+                    distance: r.distance(),
+                    description: r.describe(),
                 })
                 .collect(),
         }

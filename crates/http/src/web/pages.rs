@@ -1695,16 +1695,18 @@ struct ClearanceForm {
 
 fn clearance_reason_key(r: rightsguard_app::ClearanceReason) -> (&'static str, Option<u8>) {
     use rightsguard_app::ClearanceReason as R;
-    match r {
-        R::Identical => ("reason_identical", None),
-        R::Visual => ("reason_visual", None),
-        R::Folded => ("reason_folded", None),
-        R::Spelling { distance } => ("reason_spelling", Some(distance)),
-        R::Phonetic => ("reason_phonetic", None),
-        R::Pinyin => ("reason_pinyin", None),
-        R::ContainsWord => ("reason_contains_word", None),
-        R::ContainsLetters => ("reason_contains_letters", None),
-    }
+    // The i18n keys are `reason_` + the reason's name.
+    let key = match r {
+        R::Identical => "reason_identical",
+        R::Visual => "reason_visual",
+        R::Folded => "reason_folded",
+        R::Spelling { .. } => "reason_spelling",
+        R::Phonetic => "reason_phonetic",
+        R::Pinyin => "reason_pinyin",
+        R::ContainsWord => "reason_contains_word",
+        R::ContainsLetters => "reason_contains_letters",
+    };
+    (key, r.distance())
 }
 
 async fn clearance_page(
