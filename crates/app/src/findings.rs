@@ -161,28 +161,29 @@ pub trait ScanDispatch: Send + Sync + std::fmt::Debug {
 pub struct ScanIndex {
     index: TextIndex,
     rights: HashMap<String, MonitoredRight>,
-    specs: Vec<MarkSpec>,
-    /// Built on the first clearance search, from `specs`.
+    /// Built on the first clearance search, from `rights`.
     clearance: OnceLock<ClearanceIndex>,
+}
+
+/// A right's marks as the detection indexes take them.
+fn mark_spec(m: &MonitoredRight) -> MarkSpec {
+    MarkSpec {
+        right_id: m.right.id.to_string(),
+        mark: m.marks.mark.clone(),
+        aliases: m.marks.aliases.clone(),
+        nice_classes: m
+            .right
+            .nice_classes
+            .iter()
+            .map(|c| u16::from(c.get()))
+            .collect(),
+    }
 }
 
 impl ScanIndex {
     /// Builds the index of `rights` (each gated by its Nice classes).
     pub fn build(rights: Vec<MonitoredRight>) -> Result<ScanIndex> {
-        let specs: Vec<MarkSpec> = rights
-            .iter()
-            .map(|m| MarkSpec {
-                right_id: m.right.id.to_string(),
-                mark: m.marks.mark.clone(),
-                aliases: m.marks.aliases.clone(),
-                nice_classes: m
-                    .right
-                    .nice_classes
-                    .iter()
-                    .map(|c| u16::from(c.get()))
-                    .collect(),
-            })
-            .collect();
+        let specs: Vec<MarkSpec> = rights.iter().map(mark_spec).collect();
         let index = TextIndex::build(&specs)
             .map_err(|e| AppError::Store(StoreError::Corrupt(format!("scan index: {e}"))))?;
         Ok(ScanIndex {
@@ -191,18 +192,20 @@ impl ScanIndex {
                 .into_iter()
                 .map(|m| (m.right.id.to_string(), m))
                 .collect(),
-            specs,
             clearance: OnceLock::new(),
         })
     }
 
     /// The clearance index of the same rights, built on first use (most
     /// processes never search, and a rescan builds its own scan index).
+    /// Its ranking breaks ties by term and right id, so the map's order
+    /// does not show.
     pub fn clearance(&self) -> Result<&ClearanceIndex> {
         if let Some(c) = self.clearance.get() {
             return Ok(c);
         }
-        let built = ClearanceIndex::build(&self.specs)
+        let specs: Vec<MarkSpec> = self.rights.values().map(mark_spec).collect();
+        let built = ClearanceIndex::build(&specs)
             .map_err(|e| AppError::Store(StoreError::Corrupt(format!("clearance index: {e}"))))?;
         Ok(self.clearance.get_or_init(|| built))
     }
