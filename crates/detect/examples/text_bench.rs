@@ -5,6 +5,10 @@
 //! `cargo run --release -p rightsguard-detect --example text_bench -- \
 //!    --rights R.jsonl --listings L.jsonl --categories C.json [--limit 200000] [--rounds 3]`
 //!
+//! `--dump FILE` writes every hit of the engine (one line each: listing,
+//! field, right, term, method, span, score, matched text) and exits: a
+//! change meant to be faster must leave that file the same.
+//!
 //! Inputs are the `rightsguard scan` files (see `bench/text/run.sh`). Both
 //! loops see the same listings held in memory (title and description); the
 //! ceiling gets its haystacks lowercased before the clock starts and does no
@@ -104,6 +108,30 @@ fn main() -> Res<()> {
             l["description"].as_str().unwrap_or_default().to_owned(),
             classes,
         ));
+    }
+    if let Some(path) = arg(&args, "--dump") {
+        use std::io::Write;
+        let mut out = std::io::BufWriter::new(std::fs::File::create(path)?);
+        for (n, (title, desc, classes)) in docs.iter().enumerate() {
+            for (field, text) in [(Field::Title, title), (Field::Description, desc)] {
+                for h in index.find(field, text, classes) {
+                    writeln!(
+                        out,
+                        "{n}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}",
+                        field.as_str(),
+                        h.right_id,
+                        h.term,
+                        h.method,
+                        h.start,
+                        h.end,
+                        h.score,
+                        h.matched
+                    )?;
+                }
+            }
+        }
+        out.flush()?;
+        return Ok(());
     }
     let bytes: usize = docs.iter().map(|d| d.0.len() + d.1.len()).sum();
     let mb = bytes as f64 / 1e6;
