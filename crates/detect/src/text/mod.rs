@@ -7,9 +7,12 @@
 //! confusables, leet, invisible characters, spelt-out letters, "&") is
 //! undone, keeping for each folded byte the original span and the evasion
 //! that produced it. All marks and aliases of all rights, folded the same
-//! way, sit in one Aho-Corasick automaton, so one scan of the folded text
-//! finds every candidate whatever the number of marks. Precision rules are
-//! applied per candidate afterwards, where they are cheap:
+//! way, sit in Aho-Corasick automata, so one scan of the folded text finds
+//! every candidate whatever the number of marks. (Two automata, in fact:
+//! marks of one word can only be hits inside a token that is not a
+//! dictionary word, so their automaton skips dictionary words, which are
+//! most of a listing; see `TextIndex::find_within_tokens`.) Precision rules
+//! are applied per candidate afterwards, where they are cheap:
 //!
 //! - short marks (four letters or fewer) match whole words only ("Dovetail"
 //!   is not DOVE), where CamelCase, letter/digit and CJK/Latin transitions
@@ -268,7 +271,16 @@ struct PatternRef {
 pub struct TextIndex {
     rights: Vec<Right>,
     terms: Vec<Term>,
+    /// Patterns of one word (no space), which match inside one token: run
+    /// only over tokens that are not dictionary words (see `find_with`).
     ac: Option<AhoCorasick>,
+    /// Patterns with a space (and CJK terms), run over the whole text.
+    /// Their entries in `ref_at` follow those of `ac`, from `spanning_at`.
+    ac_spanning: Option<AhoCorasick>,
+    spanning_at: usize,
+    /// The one-word automaton patterns that are dictionary words, by their
+    /// bytes: the only ones that can match a dictionary-word token.
+    dict_patterns: FxHashMap<Box<[u8]>, u32>,
     /// Whole-word-only patterns (short marks), by packed key.
     short: FxHashMap<u64, u32>,
     /// `refs[ref_at[p]..ref_at[p + 1]]` are pattern `p`'s terms.
@@ -305,6 +317,8 @@ struct Tok {
     intl: bool,
     /// Has a soft boundary inside.
     soft: bool,
+    /// `alpha` and a dictionary word.
+    dict: bool,
 }
 
 /// Splits the folded text into tokens, in one pass.
@@ -323,6 +337,7 @@ fn tokenize(f: &Folded, toks: &mut Vec<Tok>) {
                     alpha,
                     intl: letters && !alpha,
                     soft,
+                    dict: alpha && dict::is_word(&f.out[start..k]),
                 });
             }
             start = k + 1;
@@ -342,6 +357,7 @@ fn tokenize(f: &Folded, toks: &mut Vec<Tok>) {
             alpha,
             intl: letters && !alpha,
             soft,
+            dict: alpha && dict::is_word(&f.out[start..]),
         });
     }
 }
@@ -444,25 +460,38 @@ impl TextIndex {
             }
         }
 
-        // Patterns of short marks only go to the word map, the rest to the
-        // automaton. The reference table is laid out in automaton order
-        // (automaton pattern k is entry k), then the short patterns.
+        // Patterns of short marks only go to the word map, the rest to one
+        // of two automata: one-word patterns, and those with a space or of a
+        // CJK term. The reference table is laid out in automaton order
+        // (pattern k of the one-word automaton is entry k, pattern k of the
+        // other `spanning_at + k`), then the short patterns.
         let mut order: Vec<usize> = Vec::with_capacity(patterns.len());
         let mut long: Vec<&str> = Vec::new();
+        let mut spanning: Vec<(&str, usize)> = Vec::new();
         let mut short_pats: Vec<(u64, usize)> = Vec::new();
+        let mut dict_patterns = FxHashMap::default();
         for (id, p) in patterns.iter().enumerate() {
-            let all_short = pattern_refs[id].iter().all(|r| {
+            let refs = &pattern_refs[id];
+            let all_short = refs.iter().all(|r| {
                 let t = &terms[r.term as usize];
                 t.short && !t.cjk
             });
+            let any_cjk = refs.iter().any(|r| terms[r.term as usize].cjk);
             match short_key(p.as_bytes()) {
                 Some(k) if all_short && !p.contains(' ') => short_pats.push((k, id)),
+                _ if p.contains(' ') || any_cjk => spanning.push((p, id)),
                 _ => {
+                    if dict::is_word(p.as_bytes()) {
+                        dict_patterns.insert(p.as_bytes().into(), order.len() as u32);
+                    }
                     long.push(p);
                     order.push(id);
                 }
             }
         }
+        let spanning_at = order.len();
+        let spanning_pats: Vec<&str> = spanning.iter().map(|&(p, _)| p).collect();
+        order.extend(spanning.iter().map(|&(_, id)| id));
         let mut short = FxHashMap::default();
         for (k, id) in short_pats {
             short.insert(k, order.len() as u32);
@@ -470,27 +499,11 @@ impl TextIndex {
         }
         // The automaton and the fuzzy index are built side by side (each
         // takes about half the build for 100k marks).
-        let (ac, fuzzy) = std::thread::scope(|scope| {
+        let (ac, ac_spanning, fuzzy) = std::thread::scope(|scope| {
             let fuzzy = scope.spawn(|| fuzzy::DeletionIndex::build(fuzzy_terms));
-            let ac = if long.is_empty() {
-                Ok(None)
-            } else {
-                // A DFA (no failure transitions at search time) is the
-                // fastest automaton while it fits in cache: about 3 KB a
-                // mark, so 16 MB more for 10k marks. Past DFA_MAX_PATTERNS
-                // it costs more in cache misses than it saves (measured at
-                // 100k marks: 0.38 of the ceiling against 0.45 for the
-                // contiguous NFA) and its memory grows past the budget.
-                let kind = (long.len() <= DFA_MAX_PATTERNS).then_some(AhoCorasickKind::DFA);
-                AhoCorasick::builder()
-                    .match_kind(MatchKind::Standard)
-                    .kind(kind)
-                    .build(&long)
-                    .map(Some)
-            };
-            (ac, fuzzy.join())
+            (automaton(&long), automaton(&spanning_pats), fuzzy.join())
         });
-        let ac = ac?;
+        let (ac, ac_spanning) = (ac?, ac_spanning?);
         let fuzzy = fuzzy.map_err(|_| BuildError::FuzzyIndex)?;
         let mut ref_at = Vec::with_capacity(order.len() + 1);
         let mut refs = Vec::new();
@@ -505,6 +518,9 @@ impl TextIndex {
             rights,
             terms,
             ac,
+            ac_spanning,
+            spanning_at,
+            dict_patterns,
             short,
             ref_at,
             refs,
@@ -528,6 +544,9 @@ impl TextIndex {
     /// fuzzy index); the shared dictionary table (512 KiB) is not counted.
     pub fn heap_bytes(&self) -> usize {
         self.ac.as_ref().map_or(0, |a| a.memory_usage())
+            + self.ac_spanning.as_ref().map_or(0, |a| a.memory_usage())
+            + self.dict_patterns.capacity() * 24
+            + self.dict_patterns.keys().map(|k| k.len()).sum::<usize>()
             + self.short.capacity() * 16
             + self.terms.capacity() * std::mem::size_of::<Term>()
             + self.terms.iter().map(|t| t.text.len() + 16).sum::<usize>()
@@ -555,7 +574,9 @@ impl TextIndex {
         text: &str,
         classes: &ClassSet,
     ) -> Vec<TextHit> {
-        if text.is_empty() || (self.ac.is_none() && self.short.is_empty()) {
+        if text.is_empty()
+            || (self.ac.is_none() && self.ac_spanning.is_none() && self.short.is_empty())
+        {
             return Vec::new();
         }
         let s = scratch;
@@ -563,9 +584,10 @@ impl TextIndex {
         s.cands.clear();
         s.whole_tokens.clear();
         let f = &s.folded;
-        if let Some(ac) = &self.ac {
+        tokenize(f, &mut s.toks);
+        if let Some(ac) = &self.ac_spanning {
             for m in ac.find_overlapping_iter(f.out.as_slice()) {
-                let p = m.pattern().as_usize();
+                let p = self.spanning_at + m.pattern().as_usize();
                 self.consider(
                     f,
                     text,
@@ -578,7 +600,17 @@ impl TextIndex {
                 );
             }
         }
-        tokenize(f, &mut s.toks);
+        if let Some(ac) = &self.ac {
+            self.find_within_tokens(
+                ac,
+                f,
+                &s.toks,
+                text,
+                classes,
+                &mut s.cands,
+                &mut s.whole_tokens,
+            );
+        }
         if !self.short.is_empty() {
             self.find_short(f, &s.toks, text, classes, &mut s.cands, &mut s.whole_tokens);
         }
@@ -586,6 +618,60 @@ impl TextIndex {
             self.find_fuzzy(s, classes);
         }
         self.collect(s, field, text)
+    }
+
+    /// One-word patterns. A match inside a token that is a dictionary word
+    /// is never a hit unless it is the whole token (a short mark needs a
+    /// whole word or a plural that is not a word; a longer one inside a
+    /// word needs that word not to be in the dictionary), and most tokens
+    /// of a listing are dictionary words. So a dictionary-word token (with
+    /// no soft boundary) is one lookup of the whole token, and the
+    /// automaton runs only over the runs of other tokens: the same hits as
+    /// a scan of the whole text, for a fraction of the automaton's walk
+    /// (which at 100k marks is a cache miss a byte).
+    #[allow(clippy::too_many_arguments)]
+    fn find_within_tokens(
+        &self,
+        ac: &AhoCorasick,
+        f: &Folded,
+        toks: &[Tok],
+        text: &str,
+        classes: &ClassSet,
+        cands: &mut Vec<Cand>,
+        whole_tokens: &mut Vec<(u32, u32)>,
+    ) {
+        let scan = |a: usize, b: usize, cands: &mut Vec<Cand>, wt: &mut Vec<(u32, u32)>| {
+            let input = aho_corasick::Input::new(f.out.as_slice()).span(a..b);
+            for m in ac.find_overlapping_iter(input) {
+                let p = m.pattern().as_usize();
+                self.consider(f, text, classes, p, m.start(), m.end(), cands, wt);
+            }
+        };
+        let mut run: Option<(usize, usize)> = None;
+        for t in toks {
+            if t.dict && !t.soft {
+                if let Some((a, b)) = run.take() {
+                    scan(a, b, cands, whole_tokens);
+                }
+                if let Some(&p) = self.dict_patterns.get(&f.out[t.start..t.end]) {
+                    self.consider(
+                        f,
+                        text,
+                        classes,
+                        p as usize,
+                        t.start,
+                        t.end,
+                        cands,
+                        whole_tokens,
+                    );
+                }
+            } else {
+                run = Some((run.map_or(t.start, |r| r.0), t.end));
+            }
+        }
+        if let Some((a, b)) = run {
+            scan(a, b, cands, whole_tokens);
+        }
     }
 
     /// Applies the precision rules to pattern `p` found at folded `[ms, me)`.
@@ -727,10 +813,12 @@ impl TextIndex {
     fn find_fuzzy(&self, s: &mut Scratch, classes: &ClassSet) {
         let f = &s.folded;
         let out = &f.out;
-        let eligible = |tok: &[u8]| tok.len() >= 4 && !dict::is_word(tok);
+        let eligible = |t: &Tok, tok: &[u8]| {
+            tok.len() >= 4 && !(if t.alpha { t.dict } else { dict::is_word(tok) })
+        };
         // The previous token, its length in characters, and whether it is
         // eligible if already known.
-        let mut prev: Option<(usize, usize, usize, Option<bool>)> = None;
+        let mut prev: Option<(Tok, usize, Option<bool>)> = None;
         for t in &s.toks {
             let (pos, te) = (t.start, t.end);
             let tok = &out[pos..te];
@@ -751,7 +839,7 @@ impl TextIndex {
             let mut this: Option<bool> = None;
             if candidate
                 && self.fuzzy.may_match(len, false)
-                && *this.get_or_insert_with(|| eligible(tok))
+                && *this.get_or_insert_with(|| eligible(t, tok))
             {
                 s.fuzzy_out.clear();
                 self.fuzzy
@@ -771,17 +859,18 @@ impl TextIndex {
             }
             // A pair needs a misspelt word (not in the dictionary), and any
             // dictionary word in it must be a word of some term.
-            if let Some((ps, pe, prev_len, prev_ok)) = prev
+            if let Some((pt, prev_len, prev_ok)) = prev
                 && self.fuzzy_pairs
                 && candidate
                 && self.fuzzy.may_match(prev_len + len, true)
             {
+                let (ps, pe) = (pt.start, pt.end);
                 let prev_tok = &out[ps..pe];
-                let prev_ok = prev_ok.unwrap_or_else(|| eligible(prev_tok));
-                let this_ok = *this.get_or_insert_with(|| eligible(tok));
+                let prev_ok = prev_ok.unwrap_or_else(|| eligible(&pt, prev_tok));
+                let this_ok = *this.get_or_insert_with(|| eligible(t, tok));
                 let fits = |ok: bool, t: &[u8]| ok || self.pair_words.contains(t);
                 if !((prev_ok || this_ok) && fits(prev_ok, prev_tok) && fits(this_ok, tok)) {
-                    prev = Some((pos, te, len, Some(this_ok)));
+                    prev = Some((*t, len, Some(this_ok)));
                     continue;
                 }
                 s.pair.clear();
@@ -803,7 +892,7 @@ impl TextIndex {
                     );
                 }
             }
-            prev = candidate.then_some((pos, te, len, this));
+            prev = candidate.then_some((*t, len, this));
         }
     }
 
@@ -881,6 +970,24 @@ fn push_fuzzy(
 
 /// Up to this many automaton patterns the index uses a DFA.
 const DFA_MAX_PATTERNS: usize = 25_000;
+
+/// An automaton of `patterns` (none if there are none). A DFA (no failure
+/// transitions at search time) is the fastest automaton while it fits in
+/// cache: about 3 KB a mark, so 16 MB more for 10k marks. Past
+/// DFA_MAX_PATTERNS it costs more in cache misses than it saves (measured at
+/// 100k marks: 0.38 of the ceiling against 0.45 for the contiguous NFA) and
+/// its memory grows past the budget.
+fn automaton(patterns: &[&str]) -> Result<Option<AhoCorasick>, aho_corasick::BuildError> {
+    if patterns.is_empty() {
+        return Ok(None);
+    }
+    let kind = (patterns.len() <= DFA_MAX_PATTERNS).then_some(AhoCorasickKind::DFA);
+    AhoCorasick::builder()
+        .match_kind(MatchKind::Standard)
+        .kind(kind)
+        .build(patterns)
+        .map(Some)
+}
 
 /// Longest pattern kept in the short-mark map (bytes).
 const SHORT_MAX: usize = 7;
