@@ -42,7 +42,7 @@ use std::time::{Duration, Instant};
 
 use jiff::{SignedDuration, Timestamp};
 use rightsguard_detect::clearance::ClearanceIndex;
-use rightsguard_detect::text::{ClassSet, Field, MarkSpec, TextIndex, fold_text};
+use rightsguard_detect::text::{ClassSet, Field, MarkSpec, TextHit, TextIndex, fold_text};
 use rightsguard_domain::actor::{Actor, Role};
 use rightsguard_domain::complaint::{ListingRef, ReasonCode, SubmitComplaint};
 use rightsguard_domain::finding::{Capture, Explanation, Finding, FindingState, may_triage};
@@ -267,16 +267,7 @@ impl ScanIndex {
                     right: m.right.id.clone(),
                     owner: m.right.owner.clone(),
                     cause,
-                    explanation: Explanation {
-                        method: h.method.as_str().to_owned(),
-                        term: h.term.to_string(),
-                        field: field.as_str().to_owned(),
-                        start: h.start as u64,
-                        end: h.end as u64,
-                        matched: h.matched,
-                        score: h.score,
-                        distance: h.method.distance(),
-                    },
+                    explanation: explanation(field, h),
                     capture: capture.clone(),
                     capture_sha256,
                     relisting_of: None,
@@ -287,6 +278,20 @@ impl ScanIndex {
             }
         }
         Ok(out)
+    }
+}
+
+/// A text hit as a finding explains it.
+fn explanation(field: Field, h: TextHit) -> Explanation {
+    Explanation {
+        method: h.method.as_str().to_owned(),
+        term: h.term.to_string(),
+        field: field.as_str().to_owned(),
+        start: h.start as u64,
+        end: h.end as u64,
+        matched: h.matched,
+        score: h.score,
+        distance: h.method.distance(),
     }
 }
 
@@ -1022,16 +1027,7 @@ impl<S: Store + ListingStore + FindingStore> App<S> {
         ] {
             let mut hits = index.find(field, text, &ClassSet::ALL);
             hits.sort_by_key(|h| (h.start, h.end));
-            out.extend(hits.into_iter().map(|h| Explanation {
-                method: h.method.as_str().to_owned(),
-                term: h.term.to_string(),
-                field: field.as_str().to_owned(),
-                start: h.start as u64,
-                end: h.end as u64,
-                matched: h.matched,
-                score: h.score,
-                distance: h.method.distance(),
-            }));
+            out.extend(hits.into_iter().map(|h| explanation(field, h)));
         }
         Ok(Some((marks, out)))
     }

@@ -137,25 +137,8 @@ async fn the_lifecycle_through_the_pages_in_a_real_browser() {
     let hostile = hostile.join(",");
     // Two Art. 23 cases awaiting a decision (one decided in each language),
     // and a second principal for the agent to choose between.
-    {
-        use rightsguard_domain::ids::OrgId;
-        use rightsguard_domain::notifier::AbuseCase;
-        use rightsguard_store::notifiers::NotifierStore as _;
-        let now = app.state.app.now();
-        for n in ["noisyco", "spamco"] {
-            app.state
-                .app
-                .store()
-                .save_notifier_case(
-                    &OrgId::parse(n).unwrap(),
-                    &AbuseCase::AwaitingDecision { since: now },
-                    None,
-                    now,
-                    &[],
-                )
-                .await
-                .unwrap();
-        }
+    for n in ["noisyco", "spamco"] {
+        app.refer_notifier_for_decision(n).await.unwrap();
     }
     let resp = client
         .post(app.url("/api/v1/powers-of-attorney"))

@@ -976,20 +976,8 @@ async fn art23_cases_and_calendars_pages(app: &TestApp) {
     assert_eq!(p.status, StatusCode::OK, "{}", p.body);
     assert!(p.body.contains("No open cases."), "{}", p.body);
     assert!(p.body.contains("href=\"/admin/notifiers\""), "in the menu");
-    // A notifier referred for a decision shows, with the route that decides it.
-    let now = app.state.app.now();
-    app.state
-        .app
-        .store()
-        .save_notifier_case(
-            &OrgId::parse("noisyco").unwrap(),
-            &AbuseCase::AwaitingDecision { since: now },
-            None,
-            now,
-            &[],
-        )
-        .await
-        .unwrap();
+    // A notifier referred for a decision shows, with the form that decides it.
+    app.refer_notifier_for_decision("noisyco").await.unwrap();
     let p = adam.get("/admin/notifiers").await;
     assert!(p.body.contains("noisyco"), "{}", p.body);
     assert!(p.body.contains("Awaiting a decision"), "{}", p.body);
@@ -1079,7 +1067,7 @@ async fn art23_cases_and_calendars_pages(app: &TestApp) {
     assert_eq!(p.status, StatusCode::OK, "{}", p.body);
     assert!(p.body.contains("Asia/Shanghai"), "{}", p.body);
     assert!(p.body.contains("<li class=\"ok\">2019 "), "{}", p.body);
-    let next = now.to_zoned(jiff::tz::TimeZone::UTC).year() + 1;
+    let next = app.state.app.now().to_zoned(jiff::tz::TimeZone::UTC).year() + 1;
     assert!(
         p.body.contains(&format!(
             "<li class=\"missing\">{next} ✗ no holiday data</li>"

@@ -13,7 +13,6 @@ use axum::response::Response;
 use rightsguard_app::AppError;
 use rightsguard_domain::actor::Role;
 use rightsguard_domain::ids::{OrgId, RightId};
-use rightsguard_domain::right::RightState;
 use rightsguard_domain::rule::RuleError;
 
 use super::i18n::tr;
@@ -66,17 +65,7 @@ async fn authorisations_view(
 ) -> PageResult {
     let actor = web.actor()?;
     let grantor = matches!(actor.role, Role::RightsHolder | Role::Agent);
-    let rights = if grantor {
-        s.app
-            .my_rights(actor)
-            .await?
-            .into_iter()
-            .filter(|r| r.state == RightState::Verified)
-            .map(|r| r.id.to_string())
-            .collect()
-    } else {
-        Vec::new()
-    };
+    let rights = super::pages::verified_right_ids(s, actor).await?;
     let today = s.app.now().to_zoned(jiff::tz::TimeZone::UTC).date();
     let rows = s
         .app

@@ -15,12 +15,11 @@ use rightsguard_app::AppError;
 use rightsguard_domain::actor::Role;
 use rightsguard_domain::blocklist::{BlockTermCommand, BlockTermState};
 use rightsguard_domain::ids::{BlockTermId, RightId};
-use rightsguard_domain::right::RightState;
 use rightsguard_domain::rule::RuleError;
 use serde::Deserialize;
 
 use super::i18n::tr;
-use super::pages::{Frame, PageResult, finish};
+use super::pages::{Frame, PageResult, finish, for_the_form};
 use super::{PageError, Web, render, see_other};
 use crate::{ApiError, AppState};
 
@@ -104,17 +103,7 @@ async fn blocklist_view(
     let role = may_see(web)?;
     let actor = web.actor()?;
     let requester = matches!(role, Role::RightsHolder | Role::Agent);
-    let rights = if requester {
-        s.app
-            .my_rights(actor)
-            .await?
-            .into_iter()
-            .filter(|r| r.state == RightState::Verified)
-            .map(|r| r.id.to_string())
-            .collect()
-    } else {
-        Vec::new()
-    };
+    let rights = super::pages::verified_right_ids(s, actor).await?;
     let mut terms: Vec<TermRow> = s
         .app
         .block_terms_visible_to(actor, rightsguard_app::MAX_PAGE)
@@ -185,16 +174,6 @@ pub(super) struct RequestForm {
     right: String,
     #[serde(default)]
     term: String,
-}
-
-/// Whether an app error is the user's to correct on the form (shown beside
-/// a field) rather than a page of its own.
-fn for_the_form(e: &AppError) -> bool {
-    ApiError::app_status_and_code(e).0.is_client_error()
-        && !matches!(
-            e,
-            AppError::NotFound(_) | AppError::Rule(RuleError::Forbidden { .. })
-        )
 }
 
 /// A rights holder (or agent) asks for a term to be blocked.

@@ -17,7 +17,7 @@ use rightsguard_domain::rule::RuleError;
 use serde::Deserialize;
 
 use super::i18n::tr;
-use super::pages::{AccuracyView, Frame, PageResult, accuracy_view, finish};
+use super::pages::{AccuracyView, Frame, PageResult, accuracy_view, finish, for_the_form};
 use super::reports::require_staff;
 use super::{Web, render, see_other};
 use crate::{ApiError, AppState};
@@ -149,42 +149,33 @@ pub(super) async fn decide_notifier_case(
             error,
         };
         let suspend = match form.action.as_str() {
-            "suspend" => true,
-            "dismiss" => false,
-            _ => {
-                return cases_view(
-                    &web,
-                    &s,
-                    back(Some(tr(lang, "choose_one").to_owned())),
-                    None,
-                    StatusCode::UNPROCESSABLE_ENTITY,
-                )
-                .await;
-            }
+            "suspend" => Some(true),
+            "dismiss" => Some(false),
+            _ => None,
         };
-        if form.reason.trim().is_empty() {
+        let mistake = match suspend {
+            None => Some("choose_one"),
+            Some(_) if form.reason.trim().is_empty() => Some("reason_required"),
+            Some(_) => None,
+        };
+        let (Some(suspend), None) = (suspend, mistake) else {
+            let error = mistake.map(|k| tr(lang, k).to_owned());
             return cases_view(
                 &web,
                 &s,
-                back(Some(tr(lang, "reason_required").to_owned())),
+                back(error),
                 None,
                 StatusCode::UNPROCESSABLE_ENTITY,
             )
             .await;
-        }
+        };
         match s
             .app
             .decide_notifier_case(web.actor()?, &notifier, suspend, &form.reason)
             .await
         {
             Ok(_) => Ok(see_other("/admin/notifiers")),
-            Err(e)
-                if ApiError::app_status_and_code(&e).0.is_client_error()
-                    && !matches!(
-                        e,
-                        AppError::NotFound(_) | AppError::Rule(RuleError::Forbidden { .. })
-                    ) =>
-            {
+            Err(e) if for_the_form(&e) => {
                 let (status, _) = ApiError::app_status_and_code(&e);
                 let msg = match e {
                     AppError::Rule(RuleError::WrongState { .. }) => {

@@ -669,6 +669,19 @@ fn parse_enum<T: serde::de::DeserializeOwned>(s: &str) -> Option<T> {
     serde_json::from_value(serde_json::Value::String(s.to_owned())).ok()
 }
 
+/// Whether an app error is the user's to correct on the form it sent (shown
+/// on the page again, what was typed kept) rather than a page of its own:
+/// a client error, but not a 404 (strangers learn nothing) nor a wrong
+/// role (the 403 page).
+pub(super) fn for_the_form(e: &AppError) -> bool {
+    ApiError::app_status_and_code(e).0.is_client_error()
+        && !matches!(
+            e,
+            AppError::NotFound(_)
+                | AppError::Rule(rightsguard_domain::rule::RuleError::Forbidden { .. })
+        )
+}
+
 pub(super) fn app_message(lang: Lang, e: &AppError) -> String {
     match e {
         AppError::NotFound(_) => tr(lang, "not_found").to_owned(),
@@ -747,6 +760,24 @@ const RIGHT_FIELDS: &[&str] = &[
     "valid_from",
     "valid_until",
 ];
+
+/// The ids of the verified rights a rights holder or agent may act with
+/// (a form's choice of right); none for other roles.
+pub(super) async fn verified_right_ids(
+    s: &AppState,
+    actor: &rightsguard_domain::actor::Actor,
+) -> Result<Vec<String>, PageError> {
+    if !matches!(actor.role, Role::RightsHolder | Role::Agent) {
+        return Ok(Vec::new());
+    }
+    Ok(s.app
+        .my_rights(actor)
+        .await?
+        .into_iter()
+        .filter(|r| r.state == RightState::Verified)
+        .map(|r| r.id.to_string())
+        .collect())
+}
 
 async fn rights_view(
     web: &Web,
@@ -1654,15 +1685,7 @@ async fn act_on_complaint(
         };
         match s.app.act_on_complaint(&actor, &cid, &cmd).await {
             Ok(_) => Ok(see_other(&format!("/complaints/{cid}"))),
-            // A wrong role is the 403 page; other refusals come back on the page.
-            Err(e)
-                if ApiError::app_status_and_code(&e).0.is_client_error()
-                    && !matches!(
-                        e,
-                        AppError::NotFound(_)
-                            | AppError::Rule(rightsguard_domain::rule::RuleError::Forbidden { .. })
-                    ) =>
-            {
+            Err(e) if for_the_form(&e) => {
                 let msg = app_message(lang, &e);
                 complaint_view(&web, &s, &id, Some(msg), form, StatusCode::CONFLICT).await
             }
