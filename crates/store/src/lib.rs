@@ -747,7 +747,7 @@ fn user_row(r: &AnyRow) -> Result<User> {
     })
 }
 
-fn token_row(r: &AnyRow) -> Result<ApiToken> {
+pub(crate) fn token_row(r: &AnyRow) -> Result<ApiToken> {
     Ok(ApiToken {
         id: r.try_get("id")?,
         user: UserId::parse(&r.try_get::<String, _>("user_id")?).map_err(corrupt)?,

@@ -272,6 +272,26 @@ pub async fn create_accounts(state: &rightsguard_http::AppState) -> Result<Token
 }
 
 impl TestApp {
+    /// Puts an Art. 23 case against `notifier` in "awaiting a decision", as
+    /// if its figures had called for it after a warning.
+    pub async fn refer_notifier_for_decision(&self, notifier: &str) -> Result<(), Error> {
+        use rightsguard_domain::notifier::AbuseCase;
+        use rightsguard_store::notifiers::NotifierStore as _;
+        let now = self.state.app.now();
+        self.state
+            .app
+            .store()
+            .save_notifier_case(
+                &OrgId::parse(notifier)?,
+                &AbuseCase::AwaitingDecision { since: now },
+                None,
+                now,
+                &[],
+            )
+            .await?;
+        Ok(())
+    }
+
     /// The URL of a path (`/api/v1/...`).
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base)
