@@ -1,8 +1,9 @@
 //! English and Chinese strings of the pages.
 //!
 //! One table, each line a key with its English and Chinese text; a key
-//! missing from the table shows as itself (a test checks every key the
-//! templates use is here). Chinese is simplified, as the Chinese platforms
+//! missing from the table shows as "?" and logs a warning (a test checks
+//! every key the templates use is here; keys made from data go through
+//! [`tr_opt`] so the caller can show the data itself). Chinese is simplified, as the Chinese platforms
 //! write it.
 
 /// A language the pages speak.
