@@ -865,7 +865,8 @@ async fn inbox_and_notification_settings(app: &TestApp) {
             "complaint_decided",
             "counter_notice_to_answer",
             "deadline_soon",
-            "right_expiring"
+            "right_expiring",
+            "customs_recordal_lapsing"
         ]
     );
 }
