@@ -31,6 +31,7 @@ use tower_sessions::Session;
 use crate::{ApiError, AppState};
 
 mod chart;
+mod escalation;
 mod findings;
 pub mod i18n;
 mod inbox;

@@ -85,6 +85,22 @@ pub fn routes() -> Router<AppState> {
             get(super::oversight::notifier_cases_page),
         )
         .route("/admin/calendars", get(super::oversight::calendars_page))
+        .route(
+            "/rights/{id}/customs",
+            get(super::escalation::customs_page).post(super::escalation::record_customs),
+        )
+        .route(
+            "/rights/{id}/customs/{number}/renew",
+            post(super::escalation::renew_customs),
+        )
+        .route(
+            "/complaints/{id}/escalation",
+            get(super::escalation::escalation_page).post(super::escalation::record_proceeding),
+        )
+        .route(
+            "/complaints/{id}/escalation-package.zip",
+            get(super::escalation::download_package),
+        )
 }
 
 async fn css() -> Response {
