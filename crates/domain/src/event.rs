@@ -353,6 +353,44 @@ pub enum EventKind {
         /// Last day valid, if limited.
         valid_until: Option<jiff::civil::Date>,
     },
+    /// A right's recordal with customs (GACC) was recorded.
+    CustomsRecordalRecorded {
+        /// Customs' recordal number.
+        number: String,
+        /// The day customs approved it.
+        approved_on: jiff::civil::Date,
+        /// Its last valid day.
+        valid_until: jiff::civil::Date,
+        /// Whether the right's own term ends it.
+        capped_by_right: bool,
+    },
+    /// A customs recordal was renewed.
+    CustomsRecordalRenewed {
+        /// Customs' recordal number.
+        number: String,
+        /// The day customs approved the renewal.
+        renewed_on: jiff::civil::Date,
+        /// The new last valid day.
+        valid_until: jiff::civil::Date,
+        /// Whether the right's own term ends it.
+        capped_by_right: bool,
+    },
+    /// A proceeding outside the platform (AMR complaint, lawsuit, customs
+    /// recordal) was recorded against the complaint, or updated.
+    EscalationProceedingRecorded {
+        /// Where.
+        route: crate::escalation::Route,
+        /// The authority.
+        authority: String,
+        /// Its case number.
+        reference: String,
+        /// When it was filed.
+        filed_on: jiff::civil::Date,
+        /// How it ended, once decided.
+        outcome: Option<crate::escalation::Outcome>,
+        /// When it was decided.
+        decided_on: Option<jiff::civil::Date>,
+    },
     /// An admin configured a webhook endpoint of the marketplace (created,
     /// changed, secret rotated); secrets are never logged.
     WebhookEndpointChanged {

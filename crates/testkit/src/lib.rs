@@ -297,6 +297,29 @@ impl TestApp {
         format!("{}{path}", self.base)
     }
 
+    /// Sends `method path` with the bearer `token` and, if given, a JSON
+    /// body; the status and the answer as JSON (a JSON string when the
+    /// answer is not JSON).
+    pub async fn call(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        token: &str,
+        body: Option<serde_json::Value>,
+    ) -> Result<(reqwest::StatusCode, serde_json::Value), Error> {
+        let mut req = reqwest::Client::new()
+            .request(method, self.url(path))
+            .bearer_auth(token);
+        if let Some(b) = body {
+            req = req.json(&b);
+        }
+        let resp = req.send().await?;
+        let status = resp.status();
+        let text = resp.text().await?;
+        let value = serde_json::from_str(&text).unwrap_or(serde_json::Value::String(text));
+        Ok((status, value))
+    }
+
     /// Stops the server gracefully and drops its database.
     pub async fn finish(mut self) -> Result<(), Error> {
         if let Some(stop) = self.stop.take() {

@@ -865,7 +865,8 @@ async fn inbox_and_notification_settings(app: &TestApp) {
             "complaint_decided",
             "counter_notice_to_answer",
             "deadline_soon",
-            "right_expiring"
+            "right_expiring",
+            "customs_recordal_lapsing"
         ]
     );
 }
@@ -1708,6 +1709,161 @@ async fn csrf_of(b: &mut Browser<'_>) -> String {
     b.get("/").await.csrf()
 }
 
+async fn customs_and_escalation_pages(app: &TestApp) {
+    let mut alice = Browser::signed_in(app, "alice").await;
+    // The rights page links a China right's recordals; none yet.
+    assert!(
+        alice
+            .get("/rights")
+            .await
+            .body
+            .contains("href=\"/rights/tm1/customs\"")
+    );
+    let p = alice.get("/rights/tm1/customs").await;
+    assert_eq!(p.status, StatusCode::OK, "{}", p.body);
+    assert!(p.body.contains("id=\"no-recordals\""), "{}", p.body);
+    // Approved before the right's term: refused beside the date, nothing typed lost.
+    let csrf = p.csrf();
+    let p = alice
+        .post(
+            "/rights/tm1/customs",
+            &[
+                ("csrf", &csrf),
+                ("number", "T-2019-1"),
+                ("approved_on", "2019-01-01"),
+            ],
+        )
+        .await;
+    assert_eq!(p.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", p.body);
+    assert!(p.body.contains("id=\"approved_on-error\""), "{}", p.body);
+    assert!(p.body.contains("value=\"T-2019-1\""), "{}", p.body);
+    assert!(p.body.contains("value=\"2019-01-01\""), "{}", p.body);
+    let p = alice
+        .post(
+            "/rights/tm1/customs",
+            &[
+                ("csrf", &csrf),
+                ("number", "T-2021-1"),
+                ("approved_on", "2021-05-06"),
+            ],
+        )
+        .await;
+    assert_eq!(p.status, StatusCode::SEE_OTHER, "{}", p.body);
+    let p = alice.get("/rights/tm1/customs").await;
+    assert!(
+        p.body.contains("T-2021-1") && p.body.contains("2031-05-06"),
+        "{}",
+        p.body
+    );
+    // The same number again: beside the number.
+    let p = alice
+        .post(
+            "/rights/tm1/customs",
+            &[
+                ("csrf", &csrf),
+                ("number", "T-2021-1"),
+                ("approved_on", "2021-05-07"),
+            ],
+        )
+        .await;
+    assert_eq!(p.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", p.body);
+    assert!(p.body.contains("id=\"number-error\""), "{}", p.body);
+    // Without the token: refused.
+    let p = alice
+        .post(
+            "/rights/tm1/customs",
+            &[("number", "T-2021-2"), ("approved_on", "2021-05-07")],
+        )
+        .await;
+    assert_eq!(p.status, StatusCode::FORBIDDEN, "{}", p.body);
+    // A renewal before its window: the reason beside that recordal's date.
+    let p = alice
+        .post(
+            "/rights/tm1/customs/T-2021-1/renew",
+            &[("csrf", &csrf), ("renewed_on", "2026-03-01")],
+        )
+        .await;
+    assert_eq!(p.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", p.body);
+    assert!(
+        p.body.contains("id=\"renewed_on-T-2021-1-error\""),
+        "{}",
+        p.body
+    );
+    // In Chinese.
+    alice.lang = Some("zh");
+    assert!(
+        alice
+            .get("/rights/tm1/customs")
+            .await
+            .body
+            .contains("海关知识产权备案")
+    );
+    alice.lang = None;
+    // Another holder: no such right.
+    let mut bob = Browser::signed_in(app, "bob").await;
+    assert_eq!(
+        bob.get("/rights/tm1/customs").await.status,
+        StatusCode::NOT_FOUND
+    );
+
+    // The complaint page links its escalation page: packages and proceedings.
+    assert!(
+        alice
+            .get("/complaints/C1")
+            .await
+            .body
+            .contains("href=\"/complaints/C1/escalation\"")
+    );
+    let p = alice.get("/complaints/C1/escalation").await;
+    assert_eq!(p.status, StatusCode::OK, "{}", p.body);
+    assert!(p.body.contains("id=\"no-proceedings\""), "{}", p.body);
+    assert!(
+        p.body
+            .contains("/complaints/C1/escalation-package.zip?route=lawsuit")
+    );
+    let csrf = p.csrf();
+    let filed = [
+        ("csrf", csrf.as_str()),
+        ("route", "lawsuit"),
+        ("authority", "Hangzhou Internet Court"),
+        ("reference", "(2026) Zhe 0192 Min Chu 17"),
+        ("filed_on", "2026-03-02"),
+    ];
+    // An outcome without its date: said beside the date, the rest kept.
+    let mut half = filed.to_vec();
+    half.push(("outcome", "settled"));
+    let p = alice.post("/complaints/C1/escalation", &half).await;
+    assert_eq!(p.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", p.body);
+    assert!(p.body.contains("id=\"decided_on-error\""), "{}", p.body);
+    assert!(p.body.contains("Hangzhou Internet Court"), "{}", p.body);
+    let p = alice.post("/complaints/C1/escalation", &filed).await;
+    assert_eq!(p.status, StatusCode::SEE_OTHER, "{}", p.body);
+    let p = alice.get("/complaints/C1/escalation").await;
+    assert!(p.body.contains("(2026) Zhe 0192 Min Chu 17"), "{}", p.body);
+    let zip = alice
+        .client
+        .get(app.url("/complaints/C1/escalation-package.zip?route=lawsuit"))
+        .header(header::COOKIE, alice.cookie.clone().unwrap())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(zip.status(), StatusCode::OK);
+    let report = rightsguard_dossier::verify(&zip.bytes().await.unwrap());
+    assert!(report.ok(), "{:?}", report.problems);
+    // The seller sees the complaint but may not export a package.
+    let mut sam = Browser::signed_in(app, "sam").await;
+    assert_eq!(
+        sam.get("/complaints/C1/escalation-package.zip?route=lawsuit")
+            .await
+            .status,
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        bob.get("/complaints/C1/escalation").await.status,
+        StatusCode::NOT_FOUND
+    );
+}
+
 async fn scenario(app: TestApp) {
     set_passwords(&app).await;
     seed(&app).await;
@@ -1724,6 +1880,7 @@ async fn scenario(app: TestApp) {
     internal_complaints_on_the_complaint_page(&app).await;
     policies_tokens_and_exports_pages(&app).await;
     agent_picks_its_principal(&app).await;
+    customs_and_escalation_pages(&app).await;
     inbox_and_notification_settings(&app).await;
     account_dashboard_and_tokens(&app).await;
     // Last: it locks sue out from this address for 15 minutes.

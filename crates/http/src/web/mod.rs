@@ -34,6 +34,7 @@ mod agent;
 mod authorisations;
 mod blocklist;
 mod chart;
+mod escalation;
 mod findings;
 pub mod i18n;
 mod inbox;

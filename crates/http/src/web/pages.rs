@@ -111,6 +111,22 @@ pub fn routes() -> Router<AppState> {
             "/exports/complaints.csv",
             get(super::platform::download_complaints),
         )
+        .route(
+            "/rights/{id}/customs",
+            get(super::escalation::customs_page).post(super::escalation::record_customs),
+        )
+        .route(
+            "/rights/{id}/customs/{number}/renew",
+            post(super::escalation::renew_customs),
+        )
+        .route(
+            "/complaints/{id}/escalation",
+            get(super::escalation::escalation_page).post(super::escalation::record_proceeding),
+        )
+        .route(
+            "/complaints/{id}/escalation-package.zip",
+            get(super::escalation::download_package),
+        )
 }
 
 async fn css() -> Response {
