@@ -83,7 +83,8 @@ impl<
     S: Store
         + rightsguard_store::listings::ListingStore
         + rightsguard_store::findings::FindingStore
-        + rightsguard_store::notifications::NotificationStore,
+        + rightsguard_store::notifications::NotificationStore
+        + rightsguard_store::customs::CustomsStore,
 > App<S>
 {
     /// Runs due jobs on an admin's request (tests and operations drive the
@@ -109,6 +110,7 @@ pub fn complaint_as_seen_by(
 ) -> rightsguard_domain::complaint::Complaint {
     if actor.role == Role::Seller {
         c.items.retain(|i| i.seller == actor.org);
+        c.evidence_flags.retain(|f| f.seller == actor.org);
     }
     c
 }

@@ -42,7 +42,7 @@ use std::time::{Duration, Instant};
 
 use jiff::{SignedDuration, Timestamp};
 use rightsguard_detect::clearance::ClearanceIndex;
-use rightsguard_detect::text::{ClassSet, Field, MarkSpec, TextIndex, fold_text};
+use rightsguard_detect::text::{ClassSet, Field, MarkSpec, TextHit, TextIndex, fold_text};
 use rightsguard_domain::actor::{Actor, Role};
 use rightsguard_domain::complaint::{ListingRef, ReasonCode, SubmitComplaint};
 use rightsguard_domain::finding::{Capture, Explanation, Finding, FindingState, may_triage};
@@ -267,16 +267,7 @@ impl ScanIndex {
                     right: m.right.id.clone(),
                     owner: m.right.owner.clone(),
                     cause,
-                    explanation: Explanation {
-                        method: h.method.as_str().to_owned(),
-                        term: h.term.to_string(),
-                        field: field.as_str().to_owned(),
-                        start: h.start as u64,
-                        end: h.end as u64,
-                        matched: h.matched,
-                        score: h.score,
-                        distance: h.method.distance(),
-                    },
+                    explanation: explanation(field, h),
                     capture: capture.clone(),
                     capture_sha256,
                     relisting_of: None,
@@ -287,6 +278,20 @@ impl ScanIndex {
             }
         }
         Ok(out)
+    }
+}
+
+/// A text hit as a finding explains it.
+fn explanation(field: Field, h: TextHit) -> Explanation {
+    Explanation {
+        method: h.method.as_str().to_owned(),
+        term: h.term.to_string(),
+        field: field.as_str().to_owned(),
+        start: h.start as u64,
+        end: h.end as u64,
+        matched: h.matched,
+        score: h.score,
+        distance: h.method.distance(),
     }
 }
 
@@ -986,6 +991,45 @@ impl<S: Store + ListingStore + FindingStore> App<S> {
         } else {
             Err(not_found())
         }
+    }
+
+    /// Where the marks of `right` occur in `listing`'s title and description,
+    /// every occurrence in text order, with the marks themselves: what a
+    /// reviewer's complaint page highlights. Not gated by class (the
+    /// complaint's scope check did that; the reviewer sees the text match
+    /// whatever the category), and computed on the listing as given, so
+    /// the spans fit the text shown beside them. For those who may see the
+    /// right (its owner or agent, staff); `None` when it has no marks on
+    /// file.
+    pub async fn mark_matches(
+        &self,
+        actor: &Actor,
+        right: &RightId,
+        listing: &Listing,
+    ) -> Result<Option<(RightMarks, Vec<Explanation>)>> {
+        self.right_visible_to(actor, right).await?;
+        let Some(marks) = self.store().right_marks(right).await? else {
+            return Ok(None);
+        };
+        let spec = MarkSpec {
+            right_id: right.to_string(),
+            mark: marks.mark.clone(),
+            aliases: marks.aliases.clone(),
+            nice_classes: Vec::new(),
+        };
+        let index = TextIndex::build(std::slice::from_ref(&spec))
+            .map_err(|e| AppError::Store(StoreError::Corrupt(format!("marks of {right}: {e}"))))?;
+        let c = &listing.content;
+        let mut out = Vec::new();
+        for (field, text) in [
+            (Field::Title, c.title.as_str()),
+            (Field::Description, c.description.as_str()),
+        ] {
+            let mut hits = index.find(field, text, &ClassSet::ALL);
+            hits.sort_by_key(|h| (h.start, h.end));
+            out.extend(hits.into_iter().map(|h| explanation(field, h)));
+        }
+        Ok(Some((marks, out)))
     }
 
     /// Dismisses an open finding with a reason.

@@ -21,7 +21,9 @@ use std::sync::{Arc, Mutex};
 mod access;
 mod accounts;
 mod clearance;
+mod customs;
 mod dossier;
+mod escalation;
 mod evidence;
 mod exports;
 mod findings;
@@ -37,6 +39,7 @@ pub use access::complaint_as_seen_by;
 pub use accounts::{AuthError, IssuedToken, Secret};
 pub use clearance::ClearanceHit;
 pub use dossier::Dossier;
+pub use escalation::EscalationPackage;
 pub use evidence::Uploaded;
 pub use exports::StatementPage;
 pub use findings::{
@@ -56,7 +59,8 @@ use rightsguard_domain::ids::{ComplaintId, ListingId, OrgId, RightId};
 use rightsguard_domain::penalty::{Standing, assess, violations_of};
 use rightsguard_domain::policy::Policy;
 use rightsguard_domain::right::{Right, RightCommand, RightState, certificate_conflicts};
-use rightsguard_domain::rule::RuleError;
+use rightsguard_domain::rule::{RuleError, Transition};
+use rightsguard_store::customs::{self as customs_store, CustomsStore};
 use rightsguard_store::findings::FindingStore;
 use rightsguard_store::listings::ListingStore;
 use rightsguard_store::notifications::{self as notes, NotificationStore};
@@ -287,11 +291,27 @@ impl<S: Store> App<S> {
             .ok_or_else(|| AppError::NotFound(format!("right {}", cmd.right)))?
             .value;
         self.refuse_if_suspended(&right.owner).await?;
-        let t = Complaint::submit(cmd, &right, actor, self.now(), self.ctx())?;
+        let t = self.submission(cmd, &right, actor).await?;
         self.store
             .save_complaint(&t.state, None, &t.events, &deadline_jobs(&t.state))
             .await?;
         Ok(t.state)
+    }
+
+    /// A complaint as submitted by the rules, with its evidence checked
+    /// against where each file was first seen on the site
+    /// ([`Complaint::flag_sellers_own_images`]). Every way of filing goes
+    /// through here.
+    async fn submission(
+        &self,
+        cmd: SubmitComplaint,
+        right: &Right,
+        actor: &Actor,
+    ) -> Result<Transition<Complaint>> {
+        let mut t = Complaint::submit(cmd, right, actor, self.now(), self.ctx())?;
+        let sightings = self.store.first_sightings(&t.state.evidence).await?;
+        Complaint::flag_sellers_own_images(&mut t, &sightings, right, actor);
+        Ok(t)
     }
 
     /// Applies a command to one listing of a complaint.
@@ -386,7 +406,7 @@ impl<S: Store> App<S> {
     }
 }
 
-impl<S: Store + ListingStore + FindingStore + NotificationStore> App<S> {
+impl<S: Store + ListingStore + FindingStore + NotificationStore + CustomsStore> App<S> {
     /// Verifies, rejects, revokes or expires a right.
     pub async fn act_on_right(
         &self,
@@ -449,6 +469,7 @@ impl<S: Store + ListingStore + FindingStore + NotificationStore> App<S> {
                 notes::REMIND_DEADLINE => self.run_remind_deadline(&job).await,
                 notes::NOTIFY_PENALTY => self.run_notify_penalty(&job).await,
                 notes::REMIND_RIGHT_EXPIRY => self.run_remind_right_expiry(&job).await,
+                customs_store::REMIND_CUSTOMS_LAPSE => self.run_remind_customs_lapse(&job).await,
                 // A kind this version does not know (scheduled by a newer
                 // one): leave it for a worker that does, rather than drop it.
                 other => Err(AppError::Busy(format!(
@@ -466,7 +487,8 @@ impl<S: Store + ListingStore + FindingStore + NotificationStore> App<S> {
                             notes::SEND_EMAIL
                             | notes::REMIND_DEADLINE
                             | notes::NOTIFY_PENALTY
-                            | notes::REMIND_RIGHT_EXPIRY => done.notifications += 1,
+                            | notes::REMIND_RIGHT_EXPIRY
+                            | customs_store::REMIND_CUSTOMS_LAPSE => done.notifications += 1,
                             _ => done.assessments += 1,
                         }
                     }

@@ -169,6 +169,15 @@ impl<S: Store + WebStore> App<S> {
         Ok(actor_for(&org, &user, on_behalf_of, &poas)?)
     }
 
+    /// The rights holders an agent may act for (its powers of attorney on
+    /// file), for it to choose one; nobody else has any.
+    pub async fn principals_of(&self, actor: &Actor) -> Result<Vec<OrgId>> {
+        if actor.role != Role::Agent {
+            return Ok(Vec::new());
+        }
+        Ok(self.store().powers_of_attorney(&actor.org).await?)
+    }
+
     /// The rights of the actor's organisation (a rights holder or an agent's principal).
     pub async fn my_rights(&self, actor: &Actor) -> Result<Vec<Right>> {
         require(actor, &[Role::RightsHolder, Role::Agent], "list its rights")?;
@@ -350,6 +359,17 @@ impl<S: Store + WebStore> App<S> {
     ) -> Result<Vec<rightsguard_domain::account::User>> {
         require(actor, &[Role::Admin], "list users")?;
         Ok(self.store().users().await?)
+    }
+
+    /// The newest API tokens (ids, owners, when issued and revoked; never
+    /// the secret), at most `limit` (admins).
+    pub async fn list_tokens(
+        &self,
+        actor: &Actor,
+        limit: i64,
+    ) -> Result<Vec<rightsguard_store::ApiToken>> {
+        require(actor, &[Role::Admin], "list API tokens")?;
+        Ok(self.store().api_tokens(limit.clamp(1, 1000)).await?)
     }
 }
 

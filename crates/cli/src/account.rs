@@ -138,12 +138,17 @@ pub enum PoaCommand {
 }
 
 pub(crate) async fn app(db: &DbArgs) -> anyhow::Result<App<SqlStore>> {
-    let store = SqlStore::connect(&db.db).await?;
     // Accounts do not depend on the site's policy; any valid profile will do.
+    app_with_policy(db, "aliexpress").await
+}
+
+/// The app on `db` under the site's `policy`, acting as the platform.
+pub(crate) async fn app_with_policy(db: &DbArgs, policy: &str) -> anyhow::Result<App<SqlStore>> {
+    let store = SqlStore::connect(&db.db).await?;
     Ok(App::new(
         store,
         Arc::new(SystemClock),
-        Policy::builtin("aliexpress")?,
+        Policy::builtin(policy)?,
         OrgId::parse("platform")?,
     )?)
 }

@@ -3,12 +3,10 @@
 
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::sync::Arc;
 
 use anyhow::Context;
-use rightsguard_app::{App, SystemClock};
-use rightsguard_domain::ids::{ComplaintId, OrgId};
-use rightsguard_domain::policy::Policy;
+use rightsguard_app::App;
+use rightsguard_domain::ids::ComplaintId;
 use rightsguard_store::SqlStore;
 use rightsguard_store::evidence::EvidenceStore;
 
@@ -49,6 +47,37 @@ pub enum DossierCommand {
     },
 }
 
+/// Opens the site's database with its evidence files (the directory as
+/// for `serve` on that database unless given), to act as the platform.
+pub(crate) async fn open_site(
+    db: &DbArgs,
+    policy: &str,
+    evidence_dir: Option<PathBuf>,
+) -> anyhow::Result<App<SqlStore>> {
+    let dir = evidence_dir.unwrap_or_else(|| rightsguard_http::default_evidence_dir(&db.db));
+    let files = EvidenceStore::open(&dir, rightsguard_http::DEFAULT_EVIDENCE_LIMIT as u64)
+        .with_context(|| format!("evidence directory {}", dir.display()))?;
+    Ok(crate::account::app_with_policy(db, policy)
+        .await?
+        .with_evidence(files))
+}
+
+/// Writes an exported ZIP (a dossier or an escalation package) to `out`
+/// and says on stderr what it holds.
+pub(crate) fn write_zip(out: &PathBuf, zip: &[u8], what: &str) -> anyhow::Result<ExitCode> {
+    std::fs::write(out, zip).with_context(|| format!("writing {}", out.display()))?;
+    let report = rightsguard_dossier::verify(zip);
+    eprintln!(
+        "{}: {what}: {} files ({} evidence), {} audit records, {} bytes",
+        out.display(),
+        report.files_ok,
+        report.evidence_files,
+        report.audit_records_ok,
+        zip.len()
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
 /// Runs `rightsguard dossier`.
 pub fn run(cmd: DossierCommand) -> anyhow::Result<ExitCode> {
     match cmd {
@@ -63,42 +92,24 @@ pub fn run(cmd: DossierCommand) -> anyhow::Result<ExitCode> {
         } => {
             let id = ComplaintId::parse(&complaint)
                 .with_context(|| format!("--complaint {complaint:?}"))?;
-            let dir =
-                evidence_dir.unwrap_or_else(|| rightsguard_http::default_evidence_dir(&db.db));
             runtime()?.block_on(async {
-                let store = SqlStore::connect(&db.db).await?;
-                let files = EvidenceStore::open(&dir, rightsguard_http::DEFAULT_EVIDENCE_LIMIT as u64)
-                    .with_context(|| format!("evidence directory {}", dir.display()))?;
-                let app = App::new(
-                    store,
-                    Arc::new(SystemClock),
-                    Policy::builtin(&policy)?,
-                    OrgId::parse("platform")?,
-                )?
-                .with_evidence(files);
+                let app = open_site(&db, &policy, evidence_dir).await?;
                 let d = app.dossier(&app.system_actor(), &id).await;
                 app.store().close().await;
                 let d = d?;
-                std::fs::write(&out, &d.zip).with_context(|| format!("writing {}", out.display()))?;
                 if let Some(p) = pdf {
-                    std::fs::write(&p, &d.pdf).with_context(|| format!("writing {}", p.display()))?;
+                    std::fs::write(&p, &d.pdf)
+                        .with_context(|| format!("writing {}", p.display()))?;
                 }
-                let report = rightsguard_dossier::verify(&d.zip);
-                eprintln!(
-                    "{}: dossier of complaint {id}: {} files ({} evidence), {} audit records, {} bytes",
-                    out.display(),
-                    report.files_ok,
-                    report.evidence_files,
-                    report.audit_records_ok,
-                    d.zip.len()
-                );
-                Ok(ExitCode::SUCCESS)
+                write_zip(&out, &d.zip, &format!("dossier of complaint {id}"))
             })
         }
     }
 }
 
-fn verify(file: &PathBuf) -> anyhow::Result<ExitCode> {
+/// Checks a dossier (or an escalation package) offline and prints the
+/// report; exit 1 if anything is wrong.
+pub(crate) fn verify(file: &PathBuf) -> anyhow::Result<ExitCode> {
     let bytes = std::fs::read(file).with_context(|| format!("reading {}", file.display()))?;
     let r = rightsguard_dossier::verify(&bytes);
     println!(
@@ -109,6 +120,9 @@ fn verify(file: &PathBuf) -> anyhow::Result<ExitCode> {
             .map(|t| t.to_string())
             .unwrap_or_else(|| "?".into())
     );
+    if let Some(route) = r.escalation {
+        println!("  escalation package: {}", route.as_str());
+    }
     println!(
         "  files: {} match the manifest ({} evidence files)",
         r.files_ok, r.evidence_files

@@ -11,17 +11,14 @@
 use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::sync::Arc;
 
 use anyhow::Context;
 use jiff::Timestamp;
 use jiff::civil::Date;
-use rightsguard_app::{App, SystemClock};
+use rightsguard_app::App;
 use rightsguard_domain::dsa::MAX_BATCH;
 use rightsguard_domain::dsa::validate::{validate_batch, validate_statement};
-use rightsguard_domain::ids::OrgId;
 use rightsguard_domain::lumen::{self, DEFAULT_LISTING_URL};
-use rightsguard_domain::policy::Policy;
 use rightsguard_store::SqlStore;
 
 use crate::db::{DbArgs, runtime};
@@ -102,13 +99,7 @@ pub enum ExportCommand {
 }
 
 async fn open(source: &Source) -> anyhow::Result<App<SqlStore>> {
-    let store = SqlStore::connect(&source.db.db).await?;
-    Ok(App::new(
-        store,
-        Arc::new(SystemClock),
-        Policy::builtin(&source.policy)?,
-        OrgId::parse("platform")?,
-    )?)
+    crate::account::app_with_policy(&source.db, &source.policy).await
 }
 
 fn write_out(source: &Source, text: &str) -> anyhow::Result<()> {

@@ -29,11 +29,13 @@ mod account;
 mod backup;
 mod calendar;
 mod clearance;
+mod customs;
 mod db;
 mod deadline;
 mod demo;
 mod demo_seed;
 mod dossier;
+mod escalation;
 mod export;
 mod findings;
 mod hash;
@@ -109,6 +111,13 @@ enum Command {
     /// Evidence dossiers: export a complaint's (PDF + ZIP), verify one offline.
     #[command(subcommand)]
     Dossier(dossier::DossierCommand),
+    /// Customs (GACC) recordals of a right: list, record, renew.
+    #[command(subcommand)]
+    Customs(customs::CustomsCommand),
+    /// Escalation: a complaint's package for an AMR complaint, a lawsuit or a
+    /// customs recordal (export, verify), and the proceedings' outcomes (record).
+    #[command(subcommand)]
+    Escalation(escalation::EscalationCommand),
     /// Configure the marketplace's webhook endpoints (signed enforcement events).
     #[command(subcommand)]
     Webhook(webhook::WebhookCommand),
@@ -154,6 +163,8 @@ fn main() -> ExitCode {
         Command::Report(command) => export::report(command),
         Command::Export(command) => export::export(command),
         Command::Dossier(command) => dossier::run(command),
+        Command::Customs(command) => customs::run(command),
+        Command::Escalation(command) => escalation::run(command),
         Command::Webhook(command) => webhook::run(command),
         Command::Findings(command) => findings::findings(command),
         Command::Clearance(args) => clearance::run(args),

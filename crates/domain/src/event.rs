@@ -130,6 +130,21 @@ pub enum EventKind {
         /// Review due by.
         review_due: Timestamp,
     },
+    /// An evidence file of the complaint was first shown on the site by a
+    /// reported seller, before the complaint (a sign of a notifier passing
+    /// off the seller's own pictures).
+    EvidenceIsSellersImage {
+        /// The evidence file.
+        evidence: Sha256,
+        /// The seller's listing that showed it first.
+        listing: ListingId,
+        /// The seller.
+        seller: OrgId,
+        /// When that listing first showed it.
+        first_seen: Timestamp,
+        /// Whether that was before the right came into force.
+        before_right: bool,
+    },
     /// A listing of a complaint failed the scope check.
     ItemOutOfScope {
         /// Why.
@@ -337,6 +352,44 @@ pub enum EventKind {
         right: RightId,
         /// Last day valid, if limited.
         valid_until: Option<jiff::civil::Date>,
+    },
+    /// A right's recordal with customs (GACC) was recorded.
+    CustomsRecordalRecorded {
+        /// Customs' recordal number.
+        number: String,
+        /// The day customs approved it.
+        approved_on: jiff::civil::Date,
+        /// Its last valid day.
+        valid_until: jiff::civil::Date,
+        /// Whether the right's own term ends it.
+        capped_by_right: bool,
+    },
+    /// A customs recordal was renewed.
+    CustomsRecordalRenewed {
+        /// Customs' recordal number.
+        number: String,
+        /// The day customs approved the renewal.
+        renewed_on: jiff::civil::Date,
+        /// The new last valid day.
+        valid_until: jiff::civil::Date,
+        /// Whether the right's own term ends it.
+        capped_by_right: bool,
+    },
+    /// A proceeding outside the platform (AMR complaint, lawsuit, customs
+    /// recordal) was recorded against the complaint, or updated.
+    EscalationProceedingRecorded {
+        /// Where.
+        route: crate::escalation::Route,
+        /// The authority.
+        authority: String,
+        /// Its case number.
+        reference: String,
+        /// When it was filed.
+        filed_on: jiff::civil::Date,
+        /// How it ended, once decided.
+        outcome: Option<crate::escalation::Outcome>,
+        /// When it was decided.
+        decided_on: Option<jiff::civil::Date>,
     },
     /// An admin configured a webhook endpoint of the marketplace (created,
     /// changed, secret rotated); secrets are never logged.

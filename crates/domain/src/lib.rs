@@ -21,6 +21,7 @@ pub mod complaint;
 pub mod csv;
 pub mod customs;
 pub mod dsa;
+pub mod escalation;
 pub mod event;
 pub mod finding;
 pub mod ids;

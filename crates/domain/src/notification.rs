@@ -45,17 +45,20 @@ pub enum NotificationKind {
     PenaltyApplied,
     /// A right of the holder's expires soon.
     RightExpiring,
+    /// A customs recordal of the holder's lapses soon: time to renew it.
+    CustomsRecordalLapsing,
 }
 
 impl NotificationKind {
     /// Every kind, in a fixed order (the order of the preferences form).
-    pub const ALL: [NotificationKind; 6] = [
+    pub const ALL: [NotificationKind; 7] = [
         Self::ComplaintAgainstListing,
         Self::ComplaintDecided,
         Self::CounterNoticeToAnswer,
         Self::DeadlineSoon,
         Self::PenaltyApplied,
         Self::RightExpiring,
+        Self::CustomsRecordalLapsing,
     ];
 
     /// The stored and wire name.
@@ -67,6 +70,7 @@ impl NotificationKind {
             Self::DeadlineSoon => "deadline_soon",
             Self::PenaltyApplied => "penalty_applied",
             Self::RightExpiring => "right_expiring",
+            Self::CustomsRecordalLapsing => "customs_recordal_lapsing",
         }
     }
 
@@ -85,7 +89,7 @@ impl NotificationKind {
                 matches!(role, R::RightsHolder | R::Agent)
             }
             Self::DeadlineSoon => matches!(role, R::Seller | R::RightsHolder | R::Agent),
-            Self::RightExpiring => role == R::RightsHolder,
+            Self::RightExpiring | Self::CustomsRecordalLapsing => role == R::RightsHolder,
         }
     }
 
@@ -104,6 +108,8 @@ impl NotificationKind {
             (Self::PenaltyApplied, Language::Zh) => "店铺受到处罚",
             (Self::RightExpiring, Language::En) => "A right about to expire",
             (Self::RightExpiring, Language::Zh) => "即将到期的知识产权",
+            (Self::CustomsRecordalLapsing, Language::En) => "A customs recordal about to lapse",
+            (Self::CustomsRecordalLapsing, Language::Zh) => "即将到期的海关知识产权备案",
         }
     }
 }
@@ -266,6 +272,9 @@ pub struct Params {
     /// Days left until then, when the reminder was due.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub days: Option<i64>,
+    /// A customs recordal's number.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub recordal: Option<String>,
 }
 
 /// One notification an event calls for, before storage adds what the rows
@@ -672,6 +681,32 @@ pub fn render(kind: NotificationKind, p: &Params, lang: Language) -> Rendered {
                 ),
             }
         }
+        (NotificationKind::CustomsRecordalLapsing, lang) => {
+            let until = p.valid_until.map(|d| d.to_string()).unwrap_or("?".into());
+            let number = p.recordal.as_deref().unwrap_or("?");
+            match lang {
+                Language::En => Rendered {
+                    subject: format!("Customs recordal {number} lapses on {until}"),
+                    body: format!(
+                        "The customs recordal {number} (GACC) of your right {right_desc} is valid \
+                         until {until} ({} days from the reminder). Apply to customs for its \
+                         renewal within the 6 months before that day, then record the renewal \
+                         here; after it lapses, customs no longer stops infringing goods at the \
+                         border on its own initiative.",
+                        p.days.unwrap_or(0)
+                    ),
+                },
+                Language::Zh => Rendered {
+                    subject: format!("海关备案 {number} 将于 {until} 到期"),
+                    body: format!(
+                        "您的知识产权 {right_desc} 的海关知识产权保护备案 {number} 有效期至 {until}\
+                         （距提醒时还有 {} 天）。请在到期前 6 个月内向海关总署申请续展，并在此登记续展；\
+                         备案失效后，海关将不再依职权在口岸扣留侵权货物。",
+                        p.days.unwrap_or(0)
+                    ),
+                },
+            }
+        }
     }
 }
 
@@ -782,7 +817,7 @@ mod tests {
         };
         assert_eq!(
             (of(Role::Seller), of(Role::RightsHolder), of(Role::Reviewer)),
-            (3, 4, 0)
+            (3, 5, 0)
         );
         let r = render(NotificationKind::ComplaintAgainstListing, &p, Language::En);
         assert!(r.body.contains("2026-03-13 00:00 UTC"), "{}", r.body);

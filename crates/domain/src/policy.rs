@@ -94,6 +94,10 @@ pub struct RightsPolicy {
     pub madrid_with_cn_extension: bool,
     /// Business days within which a right is verified.
     pub verification_sla_business_days: u32,
+    /// Months before a customs recordal lapses that its holder is reminded;
+    /// absent: the 6-month renewal window (`customs::RENEWAL_WINDOW_MONTHS`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub customs_reminder_months: Option<i8>,
 }
 
 /// Complaint limits and the review SLA.
@@ -320,6 +324,16 @@ impl Policy {
             return bad(
                 "calendar",
                 &format!("no built-in calendar {:?}", self.calendar),
+            );
+        }
+        if self
+            .rights
+            .customs_reminder_months
+            .is_some_and(|m| !(1..=12).contains(&m))
+        {
+            return bad(
+                "rights.customs_reminder_months",
+                "must be 1 to 12 months before the lapse",
             );
         }
         if self.rights.accepted_jurisdictions.is_empty() {

@@ -17,6 +17,12 @@
 //! the platform's log (`rightsguard audit verify` prints the chain head, and
 //! the manifest records the head at export time).
 //!
+//! An escalation package (for an AMR complaint, a lawsuit or a customs
+//! recordal) is a dossier with one more file, `escalation.json`
+//! ([`EscalationCase`]: the route, the proceedings recorded and the right's
+//! customs recordals), named in the same manifest; [`verify()`] checks it
+//! like any other file and cross-checks its complaint and time.
+//!
 //! This crate does no I/O: the app gathers the case ([`DossierInput`]), the
 //! `pdf` feature renders it (krilla, with a bundled CJK font) and
 //! [`package`] writes the ZIP. Without the `pdf` feature it is only the
@@ -28,6 +34,8 @@ use std::io::{Cursor, Read, Write};
 use jiff::Timestamp;
 use rightsguard_domain::chain::ChainRecord;
 use rightsguard_domain::complaint::Complaint;
+use rightsguard_domain::customs::CustomsRecordal;
+use rightsguard_domain::escalation::{Proceeding, Route};
 use rightsguard_domain::finding::{Capture, Explanation};
 use rightsguard_domain::ids::{OrgId, Sha256};
 use rightsguard_domain::right::Right;
@@ -47,6 +55,10 @@ pub const MANIFEST_PATH: &str = "manifest.json";
 pub const CASE_PATH: &str = "case.json";
 /// The audit records' path in the ZIP (one JSON record per line).
 pub const AUDIT_PATH: &str = "audit/records.jsonl";
+/// An escalation package's case file ([`EscalationCase`]).
+pub const ESCALATION_PATH: &str = "escalation.json";
+/// The format tag of [`EscalationCase`].
+pub const ESCALATION_FORMAT: &str = "rightsguard-escalation/1";
 /// Where evidence files go in the ZIP (`evidence/SHA256.EXT`).
 pub const EVIDENCE_DIR: &str = "evidence/";
 /// The most a verifier reads of one file (the evidence store's limits are
@@ -187,6 +199,24 @@ pub struct CaseData {
     pub files: Vec<EvidenceFile>,
 }
 
+/// `escalation.json`: what an escalation package adds to the dossier.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EscalationCase {
+    /// Always [`ESCALATION_FORMAT`].
+    pub format: String,
+    /// Where the case is taken.
+    pub route: Route,
+    /// The complaint.
+    pub complaint: String,
+    /// When the package was made (the dossier's time).
+    pub generated_at: Timestamp,
+    /// The proceedings recorded against the complaint (every route).
+    pub proceedings: Vec<Proceeding>,
+    /// The customs recordals of the complaint's right.
+    pub customs_recordals: Vec<CustomsRecordal>,
+}
+
 /// Why a dossier could not be written.
 #[derive(Debug, thiserror::Error)]
 pub enum DossierError {
@@ -238,6 +268,17 @@ pub fn evidence_path(f: &EvidenceFile) -> String {
 /// the audit records and the manifest. The same input and PDF give the same
 /// bytes (entries in path order, fixed timestamps).
 pub fn package(input: &DossierInput, pdf: &[u8]) -> Result<Vec<u8>, DossierError> {
+    package_with(input, pdf, BTreeMap::new())
+}
+
+/// [`package`] with `extra` files (path to bytes) beside the dossier's own,
+/// named in the manifest like them; an extra path the dossier uses itself
+/// is ignored.
+pub fn package_with(
+    input: &DossierInput,
+    pdf: &[u8],
+    extra: BTreeMap<String, Vec<u8>>,
+) -> Result<Vec<u8>, DossierError> {
     let case = CaseData {
         format: FORMAT.to_owned(),
         generated_at: input.generated_at,
@@ -257,6 +298,11 @@ pub fn package(input: &DossierInput, pdf: &[u8]) -> Result<Vec<u8>, DossierError
     entries.insert(AUDIT_PATH.to_owned(), audit.into_bytes());
     for f in &input.files {
         entries.insert(evidence_path(f), f.bytes.clone());
+    }
+    for (path, bytes) in extra {
+        if path != MANIFEST_PATH && !path.starts_with(EVIDENCE_DIR) {
+            entries.entry(path).or_insert(bytes);
+        }
     }
     let manifest = Manifest {
         format: FORMAT.to_owned(),
@@ -357,6 +403,9 @@ pub enum Problem {
     },
     /// The case data disagrees with the manifest or does not parse.
     Case(String),
+    /// An escalation package's `escalation.json` disagrees with the
+    /// manifest or does not parse.
+    Escalation(String),
     /// The PDF is not a PDF.
     Pdf(String),
     /// An audit record does not parse.
@@ -426,6 +475,7 @@ impl std::fmt::Display for Problem {
                 "{path}: an evidence file is named by its SHA-256, but its bytes hash to {actual}"
             ),
             Self::Case(why) => write!(f, "{CASE_PATH}: {why}"),
+            Self::Escalation(why) => write!(f, "{ESCALATION_PATH}: {why}"),
             Self::Pdf(why) => write!(f, "{PDF_PATH}: {why}"),
             Self::AuditUnreadable { line, why } => {
                 write!(f, "{AUDIT_PATH} line {line}: not an audit record: {why}")
@@ -473,6 +523,8 @@ pub struct Report {
     pub audit_links_checked: usize,
     /// The manifest's audit summary.
     pub audit: Option<AuditSummary>,
+    /// The route, if this is an escalation package.
+    pub escalation: Option<Route>,
     /// Everything wrong, in the order found.
     pub problems: Vec<Problem>,
 }
@@ -590,6 +642,9 @@ pub fn verify(zip_bytes: &[u8]) -> Report {
     if let Some(case) = files.get(CASE_PATH) {
         check_case(case, &manifest, &files, &mut report.problems);
     }
+    if let Some(esc) = files.get(ESCALATION_PATH) {
+        report.escalation = check_escalation(esc, &manifest, &mut report.problems);
+    }
     if let Some(audit) = files.get(AUDIT_PATH) {
         check_audit(audit, &manifest.audit, &mut report);
     }
@@ -699,6 +754,49 @@ fn check_case(
             )));
         }
     }
+}
+
+fn check_escalation(
+    bytes: &[u8],
+    manifest: &Manifest,
+    problems: &mut Vec<Problem>,
+) -> Option<Route> {
+    let case: EscalationCase = match serde_json::from_slice(bytes) {
+        Ok(c) => c,
+        Err(e) => {
+            problems.push(Problem::Escalation(format!("does not parse: {e}")));
+            return None;
+        }
+    };
+    if case.format != ESCALATION_FORMAT {
+        problems.push(Problem::Escalation(format!(
+            "format {:?}, expected {ESCALATION_FORMAT:?}",
+            case.format
+        )));
+    }
+    if case.complaint != manifest.complaint {
+        problems.push(Problem::Escalation(format!(
+            "is about complaint {}, the manifest about {}",
+            case.complaint, manifest.complaint
+        )));
+    }
+    if case.generated_at != manifest.generated_at {
+        problems.push(Problem::Escalation(format!(
+            "was generated at {}, the manifest says {}",
+            case.generated_at, manifest.generated_at
+        )));
+    }
+    if let Some(p) = case
+        .proceedings
+        .iter()
+        .find(|p| p.complaint.as_str() != manifest.complaint)
+    {
+        problems.push(Problem::Escalation(format!(
+            "lists a proceeding of complaint {}",
+            p.complaint
+        )));
+    }
+    Some(case.route)
 }
 
 fn check_audit(bytes: &[u8], summary: &AuditSummary, report: &mut Report) {

@@ -530,6 +530,46 @@ pub fn render(input: &DossierInput) -> Result<Vec<u8>, DossierError> {
                         EscalationKind::AdministrativeComplaint => "administrative complaint",
                     }
                 )),
+                EventKind::EscalationProceedingRecorded {
+                    route,
+                    authority,
+                    reference,
+                    filed_on,
+                    outcome,
+                    decided_on,
+                } => Some(format!(
+                    "{} · {}: {authority}, reference {reference}, filed {filed_on}{}",
+                    fmt_time(e.at),
+                    route.as_str().replace('_', " "),
+                    match (outcome, decided_on) {
+                        (Some(o), Some(d)) => format!(
+                            ", decided {d}: {}",
+                            serde_json::to_value(o)
+                                .ok()
+                                .and_then(|v| v.as_str().map(|s| s.replace('_', " ")))
+                                .unwrap_or_default()
+                        ),
+                        _ => ", pending".to_owned(),
+                    }
+                )),
+                EventKind::CustomsRecordalRecorded {
+                    number,
+                    approved_on,
+                    valid_until,
+                    ..
+                } => Some(format!(
+                    "{} · customs recordal {number} (GACC) approved {approved_on}, valid until {valid_until}",
+                    fmt_time(e.at)
+                )),
+                EventKind::CustomsRecordalRenewed {
+                    number,
+                    renewed_on,
+                    valid_until,
+                    ..
+                } => Some(format!(
+                    "{} · customs recordal {number} renewed {renewed_on}, valid until {valid_until}",
+                    fmt_time(e.at)
+                )),
                 EventKind::EscalationOutcomeRecorded { infringement_found } => Some(format!(
                     "{} · listing {listing}: outcome recorded: {}",
                     fmt_time(e.at),
@@ -812,7 +852,15 @@ fn write(flow: Flow<'_>, input: &DossierInput) -> Result<Vec<u8>, DossierError> 
 
 /// Renders the PDF and packages the ZIP: `(pdf, zip)`.
 pub fn build(input: &DossierInput) -> Result<(Vec<u8>, Vec<u8>), DossierError> {
+    build_with(input, std::collections::BTreeMap::new())
+}
+
+/// [`build`] with `extra` files in the ZIP (see [`crate::package_with`]).
+pub fn build_with(
+    input: &DossierInput,
+    extra: std::collections::BTreeMap<String, Vec<u8>>,
+) -> Result<(Vec<u8>, Vec<u8>), DossierError> {
     let pdf = render(input)?;
-    let zip = crate::package(input, &pdf)?;
+    let zip = crate::package_with(input, &pdf, extra)?;
     Ok((pdf, zip))
 }

@@ -40,9 +40,11 @@ use utoipa_axum::router::OpenApiRouter;
 mod accounts;
 mod api;
 mod clearance;
+mod customs;
 mod docs;
 mod dossier;
 mod error;
+mod escalation;
 mod evidence;
 mod exports;
 mod extract;
@@ -300,6 +302,8 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
         .merge(notifications::routes())
         .merge(exports::routes())
         .merge(dossier::routes())
+        .merge(customs::routes())
+        .merge(escalation::routes())
         .split_for_parts()
         .1;
     add_common_responses(&mut doc);
@@ -317,6 +321,8 @@ pub fn router(state: AppState) -> Router {
         .merge(notifications::routes())
         .merge(exports::routes())
         .merge(dossier::routes())
+        .merge(customs::routes())
+        .merge(escalation::routes())
         .split_for_parts();
     add_common_responses(&mut doc);
     let doc_json = doc.to_pretty_json().unwrap_or_else(|_| "{}".to_owned());

@@ -54,7 +54,8 @@ pub struct NotificationView {
     /// Its id (for marking it read).
     pub id: i64,
     /// What it is about: `complaint_against_listing`, `complaint_decided`,
-    /// `counter_notice_to_answer`, `deadline_soon`, `penalty_applied`, `right_expiring`.
+    /// `counter_notice_to_answer`, `deadline_soon`, `penalty_applied`, `right_expiring`,
+    /// `customs_recordal_lapsing`.
     pub kind: String,
     /// The title (also the e-mail's subject).
     pub subject: String,

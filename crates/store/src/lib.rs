@@ -31,6 +31,7 @@
 //! head hash recorded elsewhere; `verify_audit` reports the head for that.
 
 pub mod backup;
+pub mod customs;
 pub mod dossier;
 pub mod evidence;
 pub mod exports;
@@ -243,7 +244,7 @@ pub struct EvidenceRecord {
 }
 
 /// The storage operations the application needs.
-pub trait Store: notifiers::NotifierStore + Send + Sync {
+pub trait Store: notifiers::NotifierStore + listings::ListingStore + Send + Sync {
     /// Creates a right with the audit records of its creation.
     fn create_right(
         &self,
@@ -747,7 +748,7 @@ fn user_row(r: &AnyRow) -> Result<User> {
     })
 }
 
-fn token_row(r: &AnyRow) -> Result<ApiToken> {
+pub(crate) fn token_row(r: &AnyRow) -> Result<ApiToken> {
     Ok(ApiToken {
         id: r.try_get("id")?,
         user: UserId::parse(&r.try_get::<String, _>("user_id")?).map_err(corrupt)?,

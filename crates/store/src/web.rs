@@ -17,7 +17,9 @@ use rightsguard_domain::ids::{OrgId, UserId};
 use rightsguard_domain::right::Right;
 use sqlx::Row;
 
-use crate::{Result, SqlStore, append_audit, from_json, is_unique_violation, user_row};
+use crate::{
+    ApiToken, Result, SqlStore, append_audit, from_json, is_unique_violation, token_row, user_row,
+};
 
 /// The storage operations of the web UI.
 pub trait WebStore: Send + Sync {
@@ -74,6 +76,9 @@ pub trait WebStore: Send + Sync {
     ) -> impl Future<Output = Result<Vec<Right>>> + Send;
     /// Every user, by organisation and id.
     fn users(&self) -> impl Future<Output = Result<Vec<User>>> + Send;
+    /// API tokens (their ids and hashes, never the text), newest first, at
+    /// most `limit`.
+    fn api_tokens(&self, limit: i64) -> impl Future<Output = Result<Vec<ApiToken>>> + Send;
 }
 
 impl WebStore for SqlStore {
@@ -219,5 +224,16 @@ impl WebStore for SqlStore {
             .fetch_all(&self.pool)
             .await?;
         rows.iter().map(user_row).collect()
+    }
+
+    async fn api_tokens(&self, limit: i64) -> Result<Vec<ApiToken>> {
+        let rows = sqlx::query(
+            "SELECT id, user_id, sha256, created_at, revoked_at FROM api_tokens \
+             ORDER BY created_at DESC, id DESC LIMIT $1",
+        )
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(token_row).collect()
     }
 }

@@ -272,9 +272,52 @@ pub async fn create_accounts(state: &rightsguard_http::AppState) -> Result<Token
 }
 
 impl TestApp {
+    /// Puts an Art. 23 case against `notifier` in "awaiting a decision", as
+    /// if its figures had called for it after a warning.
+    pub async fn refer_notifier_for_decision(&self, notifier: &str) -> Result<(), Error> {
+        use rightsguard_domain::notifier::AbuseCase;
+        use rightsguard_store::notifiers::NotifierStore as _;
+        let now = self.state.app.now();
+        self.state
+            .app
+            .store()
+            .save_notifier_case(
+                &OrgId::parse(notifier)?,
+                &AbuseCase::AwaitingDecision { since: now },
+                None,
+                now,
+                &[],
+            )
+            .await?;
+        Ok(())
+    }
+
     /// The URL of a path (`/api/v1/...`).
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base)
+    }
+
+    /// Sends `method path` with the bearer `token` and, if given, a JSON
+    /// body; the status and the answer as JSON (a JSON string when the
+    /// answer is not JSON).
+    pub async fn call(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        token: &str,
+        body: Option<serde_json::Value>,
+    ) -> Result<(reqwest::StatusCode, serde_json::Value), Error> {
+        let mut req = reqwest::Client::new()
+            .request(method, self.url(path))
+            .bearer_auth(token);
+        if let Some(b) = body {
+            req = req.json(&b);
+        }
+        let resp = req.send().await?;
+        let status = resp.status();
+        let text = resp.text().await?;
+        let value = serde_json::from_str(&text).unwrap_or(serde_json::Value::String(text));
+        Ok((status, value))
     }
 
     /// Stops the server gracefully and drops its database.

@@ -135,6 +135,19 @@ async fn the_lifecycle_through_the_pages_in_a_real_browser() {
         "at least two hostile files are stored: {hostile:?}"
     );
     let hostile = hostile.join(",");
+    // Two Art. 23 cases awaiting a decision (one decided in each language),
+    // and a second principal for the agent to choose between.
+    for n in ["noisyco", "spamco"] {
+        app.refer_notifier_for_decision(n).await.unwrap();
+    }
+    let resp = client
+        .post(app.url("/api/v1/powers-of-attorney"))
+        .bearer_auth(&app.tokens.admin)
+        .json(&json!({"agent": "agency", "principal": "rival"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::CREATED);
     let shots = std::env::var("RG_SCREENSHOTS")
         .unwrap_or_else(|_| "/var/tmp/rightsguard-screenshots".to_owned());
     let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/browser/lifecycle.mjs");

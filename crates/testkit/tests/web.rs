@@ -865,7 +865,8 @@ async fn inbox_and_notification_settings(app: &TestApp) {
             "complaint_decided",
             "counter_notice_to_answer",
             "deadline_soon",
-            "right_expiring"
+            "right_expiring",
+            "customs_recordal_lapsing"
         ]
     );
 }
@@ -877,8 +878,13 @@ async fn transparency_report_page(app: &TestApp) {
     assert_eq!(p.status, StatusCode::OK, "{}", p.body);
     assert!(p.body.contains("Notices by type"), "{}", p.body);
     assert!(
-        p.body.contains("<title>counterfeit: 1</title>"),
-        "{}",
+        p.body.contains("<title>Counterfeit: 1</title>"),
+        "the counts' labels are translated: {}",
+        p.body
+    );
+    assert!(
+        p.body.contains("<th scope=\"row\">Rights holders</th>"),
+        "notices by source: {}",
         p.body
     );
     assert!(p.body.contains("role=\"img\""), "{}", p.body);
@@ -893,7 +899,7 @@ async fn transparency_report_page(app: &TestApp) {
         .await;
     assert_eq!(p.status, StatusCode::OK);
     assert!(p.body.contains("Nothing in this period."), "{}", p.body);
-    assert!(!p.body.contains("counterfeit: 1"), "{}", p.body);
+    assert!(!p.body.contains("Counterfeit: 1"), "{}", p.body);
     // A bad date is named beside its field and what was typed stays.
     let p = rita
         .get("/admin/transparency?from=2026-02-30&to=soon")
@@ -932,12 +938,9 @@ async fn transparency_report_page(app: &TestApp) {
     assert_eq!(v["notices"]["by_type"][0]["key"], "counterfeit", "{v}");
     // In Chinese too.
     rita.lang = Some("zh");
-    assert!(
-        rita.get("/admin/transparency")
-            .await
-            .body
-            .contains("按类型统计的通知")
-    );
+    let zh = rita.get("/admin/transparency").await.body;
+    assert!(zh.contains("按类型统计的通知"), "{zh}");
+    assert!(zh.contains("<title>假冒: 1</title>"), "{zh}");
     // The admin reads it; a rights holder or a seller may not, whatever it types.
     let mut adam = Browser::signed_in(app, "adam").await;
     assert_eq!(adam.get("/admin/transparency").await.status, StatusCode::OK);
@@ -974,36 +977,98 @@ async fn art23_cases_and_calendars_pages(app: &TestApp) {
     assert_eq!(p.status, StatusCode::OK, "{}", p.body);
     assert!(p.body.contains("No open cases."), "{}", p.body);
     assert!(p.body.contains("href=\"/admin/notifiers\""), "in the menu");
-    // A notifier referred for a decision shows, with the route that decides it.
-    let now = app.state.app.now();
-    app.state
-        .app
-        .store()
-        .save_notifier_case(
-            &OrgId::parse("noisyco").unwrap(),
-            &AbuseCase::AwaitingDecision { since: now },
-            None,
-            now,
-            &[],
-        )
-        .await
-        .unwrap();
+    // A notifier referred for a decision shows, with the form that decides it.
+    app.refer_notifier_for_decision("noisyco").await.unwrap();
     let p = adam.get("/admin/notifiers").await;
     assert!(p.body.contains("noisyco"), "{}", p.body);
     assert!(p.body.contains("Awaiting a decision"), "{}", p.body);
     assert!(
-        p.body.contains("POST /api/v1/notifiers/noisyco/decision"),
+        p.body
+            .contains("action=\"/admin/notifiers/noisyco/decision\""),
+        "a decision form: {}",
+        p.body
+    );
+    assert!(p.body.contains("Suspend for 30 days"), "{}", p.body);
+    let mut rita = Browser::signed_in(app, "rita").await;
+    assert!(rita.get("/admin/notifiers").await.body.contains("noisyco"));
+    // A decision needs a reason: the error beside the field, the choice undone.
+    let csrf = p.csrf();
+    let back = adam
+        .post(
+            "/admin/notifiers/noisyco/decision",
+            &[("csrf", &csrf), ("action", "suspend"), ("reason", "  ")],
+        )
+        .await;
+    assert_eq!(
+        back.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        back.body
+    );
+    assert!(
+        back.body.contains("id=\"reason-err-noisyco\""),
+        "{}",
+        back.body
+    );
+    // Rights holders may not decide, whatever they send.
+    let mut alice = Browser::signed_in(app, "alice").await;
+    let mut bob = Browser::signed_in(app, "bob").await;
+    for b in [&mut alice, &mut bob] {
+        let csrf = b.get("/").await.csrf();
+        let p = b
+            .post(
+                "/admin/notifiers/noisyco/decision",
+                &[("csrf", &csrf), ("action", "suspend"), ("reason", "mine")],
+            )
+            .await;
+        assert_eq!(p.status, StatusCode::FORBIDDEN, "{}", p.body);
+    }
+    // The reviewer suspends; the case shows as suspended with its end.
+    let csrf = rita.get("/admin/notifiers").await.csrf();
+    let p = rita
+        .post(
+            "/admin/notifiers/noisyco/decision",
+            &[
+                ("csrf", &csrf),
+                ("action", "suspend"),
+                ("reason", "Forty notices, thirty manifestly unfounded."),
+            ],
+        )
+        .await;
+    assert_eq!(p.status, StatusCode::SEE_OTHER, "{}", p.body);
+    let p = adam.get("/admin/notifiers").await;
+    assert!(p.body.contains("Suspended until"), "{}", p.body);
+    assert!(
+        !p.body.contains("/admin/notifiers/noisyco/decision"),
         "{}",
         p.body
     );
-    let mut rita = Browser::signed_in(app, "rita").await;
-    assert!(rita.get("/admin/notifiers").await.body.contains("noisyco"));
+    let case = app
+        .state
+        .app
+        .store()
+        .notifier_case(&OrgId::parse("noisyco").unwrap())
+        .await
+        .unwrap()
+        .unwrap()
+        .value;
+    assert!(matches!(case, AbuseCase::Suspended { .. }), "{case:?}");
+    // Deciding again: the case no longer awaits a decision (409), said so.
+    let csrf = csrf_of(&mut adam).await;
+    let p = adam
+        .post(
+            "/admin/notifiers/noisyco/decision",
+            &[("csrf", &csrf), ("action", "dismiss"), ("reason", "late")],
+        )
+        .await;
+    assert_eq!(p.status, StatusCode::CONFLICT, "{}", p.body);
+    assert!(p.body.contains("no longer awaits a decision"), "{}", p.body);
     // The calendars: CN's years with data, next year's missing data flagged.
     let p = adam.get("/admin/calendars").await;
     assert_eq!(p.status, StatusCode::OK, "{}", p.body);
     assert!(p.body.contains("Asia/Shanghai"), "{}", p.body);
     assert!(p.body.contains("<li class=\"ok\">2019 "), "{}", p.body);
-    let next = now.to_zoned(jiff::tz::TimeZone::UTC).year() + 1;
+    let next = app.state.app.now().to_zoned(jiff::tz::TimeZone::UTC).year() + 1;
     assert!(
         p.body.contains(&format!(
             "<li class=\"missing\">{next} ✗ no holiday data</li>"
@@ -1020,8 +1085,6 @@ async fn art23_cases_and_calendars_pages(app: &TestApp) {
             .contains("缺少节假日数据")
     );
     // Not for rights holders or sellers.
-    let mut alice = Browser::signed_in(app, "alice").await;
-    let mut bob = Browser::signed_in(app, "bob").await;
     for path in ["/admin/notifiers", "/admin/calendars"] {
         assert_eq!(
             alice.get(path).await.status,
@@ -1030,6 +1093,775 @@ async fn art23_cases_and_calendars_pages(app: &TestApp) {
         );
         assert_eq!(bob.get(path).await.status, StatusCode::FORBIDDEN, "{path}");
     }
+}
+
+/// The reviewer's complaint page: the registered mark's matches highlighted in
+/// the listing text (escaped: the seller writes that text), the mark beside
+/// it; the seller sees its listing without the mark's highlights.
+async fn complaint_page_explains_the_match(app: &TestApp) {
+    let t = &app.tokens;
+    let (s, b) = api(
+        app,
+        reqwest::Method::PUT,
+        "/api/v1/rights/tm1/marks",
+        &t.holder,
+        json!({"mark": "ACME", "aliases": ["艾克米"]}),
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK, "{b}");
+    let (s, b) = api(app, reqwest::Method::POST, "/api/v1/listings", &t.admin,
+        json!({"id": "L9", "seller": "shop1",
+               "title": "<script>alert('x')</script> A.C.M.E trainers",
+               "description": "Not ACME-made, but 艾克米 style. <b>cheap</b>", "category": "Shoes"})).await;
+    assert_eq!(s, StatusCode::CREATED, "{b}");
+    let (s, b) = api(app, reqwest::Method::POST, "/api/v1/complaints", &t.holder,
+        json!({"id": "CM1", "right": "tm1", "reason": "counterfeit", "evidence": [evidence(app, "capture of L9").await],
+               "listings": [{"id": "L9", "seller": "shop1", "category_classes": [25]}]})).await;
+    assert_eq!(s, StatusCode::CREATED, "{b}");
+    let mut rita = Browser::signed_in(app, "rita").await;
+    let p = rita.get("/complaints/CM1").await;
+    assert_eq!(p.status, StatusCode::OK, "{}", p.body);
+    // The registered mark beside the capture, with its other spellings.
+    assert!(p.body.contains("Registered mark"), "{}", p.body);
+    assert!(
+        p.body.contains("<p class=\"title mark-text\">ACME</p>"),
+        "{}",
+        p.body
+    );
+    assert!(p.body.contains("艾克米"), "{}", p.body);
+    // Each occurrence is a <mark>; the listing's markup stays text.
+    assert!(p.body.contains(">A.C.M.E</mark> trainers"), "{}", p.body);
+    assert!(p.body.contains(">ACME</mark>-made"), "{}", p.body);
+    assert!(p.body.contains(">艾克米</mark> style"), "{}", p.body);
+    assert!(!p.body.contains("<script>alert"), "{}", p.body);
+    assert!(!p.body.contains("<b>cheap</b>"), "{}", p.body);
+    assert!(
+        p.body.contains("&#60;script&#62;") || p.body.contains("&lt;script&gt;"),
+        "{}",
+        p.body
+    );
+    // The explanation list names how each matched.
+    assert!(
+        p.body.contains("Where the mark occurs in the listing"),
+        "{}",
+        p.body
+    );
+    assert!(p.body.contains("spaced out"), "A.C.M.E: {}", p.body);
+    // The notifier's accuracy record beside it.
+    assert!(p.body.contains("accuracy record"), "{}", p.body);
+    // In Chinese.
+    rita.lang = Some("zh");
+    let zh = rita.get("/complaints/CM1").await.body;
+    assert!(zh.contains("商标在商品信息中出现的位置"), "{zh}");
+    // The seller sees its listing, not the brand's marks.
+    let mut sam = Browser::signed_in(app, "sam").await;
+    let p = sam.get("/complaints/CM1").await;
+    assert_eq!(p.status, StatusCode::OK);
+    assert!(p.body.contains("A.C.M.E trainers"), "{}", p.body);
+    assert!(!p.body.contains("<mark"), "{}", p.body);
+    assert!(!p.body.contains("Registered mark"), "{}", p.body);
+}
+
+/// Block terms through the pages: asked for by the rights holder (errors
+/// beside the fields, what was typed kept), approved or rejected by the
+/// admin (a reason to reject), lifted by the owner; reviewers read; sellers 403.
+async fn blocklist_pages(app: &TestApp) {
+    let mut alice = Browser::signed_in(app, "alice").await;
+    let p = alice.get("/blocklist").await;
+    assert_eq!(p.status, StatusCode::OK, "{}", p.body);
+    assert!(
+        p.body.contains("No block terms yet"),
+        "empty state: {}",
+        p.body
+    );
+    assert!(p.body.contains("<option value=\"tm1\""), "{}", p.body);
+    let csrf = p.csrf();
+    // Too short: the domain's reason beside the term, the term kept.
+    let p = alice
+        .post(
+            "/blocklist",
+            &[("csrf", &csrf), ("right", "tm1"), ("term", "A")],
+        )
+        .await;
+    assert_eq!(p.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", p.body);
+    assert!(p.body.contains("id=\"bt-term-err\""), "{}", p.body);
+    assert!(p.body.contains("value=\"A\""), "{}", p.body);
+    // Someone else's right: beside the right.
+    let p = alice
+        .post(
+            "/blocklist",
+            &[("csrf", &csrf), ("right", "tm-nope"), ("term", "ACME")],
+        )
+        .await;
+    assert_eq!(p.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", p.body);
+    assert!(p.body.contains("id=\"bt-right-err\""), "{}", p.body);
+    for term in ["ACME", "ACM3"] {
+        let p = alice
+            .post(
+                "/blocklist",
+                &[("csrf", &csrf), ("right", "tm1"), ("term", term)],
+            )
+            .await;
+        assert_eq!(p.status, StatusCode::SEE_OTHER, "{}", p.body);
+    }
+    let p = alice.get("/blocklist").await;
+    assert!(p.body.contains("Awaiting an admin"), "{}", p.body);
+    assert!(
+        !p.body.contains("value=\"approve\""),
+        "owners do not approve"
+    );
+    let id_of = |body: &str, term: &str| -> String {
+        let at = body.find(&format!("<h3>{term} ")).unwrap();
+        let start = body[..at].rfind("id=\"term-").unwrap() + 9;
+        body[start..].split('"').next().unwrap().to_owned()
+    };
+    let acme = id_of(&p.body, "ACME");
+    let acm3 = id_of(&p.body, "ACM3");
+    // An owner's approve is refused by the rules (403), whatever it sends.
+    let p = alice
+        .post(
+            &format!("/blocklist/{acme}"),
+            &[("csrf", &csrf), ("action", "approve")],
+        )
+        .await;
+    assert_eq!(p.status, StatusCode::FORBIDDEN, "{}", p.body);
+    // The admin: reject needs a reason; approve; reject with one.
+    let mut adam = Browser::signed_in(app, "adam").await;
+    let page = adam.get("/blocklist").await;
+    assert!(page.body.contains("value=\"approve\""), "{}", page.body);
+    let csrf = page.csrf();
+    let p = adam
+        .post(
+            &format!("/blocklist/{acm3}"),
+            &[("csrf", &csrf), ("action", "reject"), ("reason", "")],
+        )
+        .await;
+    assert_eq!(p.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", p.body);
+    assert!(
+        p.body.contains(&format!("id=\"bt-reason-err-{acm3}\"")),
+        "{}",
+        p.body
+    );
+    let p = adam
+        .post(
+            &format!("/blocklist/{acme}"),
+            &[("csrf", &csrf), ("action", "approve")],
+        )
+        .await;
+    assert_eq!(p.status, StatusCode::SEE_OTHER, "{}", p.body);
+    let p = adam
+        .post(
+            &format!("/blocklist/{acm3}"),
+            &[
+                ("csrf", &csrf),
+                ("action", "reject"),
+                ("reason", "A typo of the mark."),
+            ],
+        )
+        .await;
+    assert_eq!(p.status, StatusCode::SEE_OTHER, "{}", p.body);
+    let p = adam.get("/blocklist").await;
+    assert!(p.body.contains("In force"), "{}", p.body);
+    assert!(p.body.contains("A typo of the mark."), "{}", p.body);
+    // Approving twice: the term changed meanwhile (409), said so.
+    let p = adam
+        .post(
+            &format!("/blocklist/{acme}"),
+            &[("csrf", &csrf), ("action", "approve")],
+        )
+        .await;
+    assert_eq!(p.status, StatusCode::CONFLICT, "{}", p.body);
+    assert!(p.body.contains("changed meanwhile"), "{}", p.body);
+    // The approved term holds a new listing with it (the blocklist is live).
+    let (s, b) = api(app, reqwest::Method::POST, "/api/v1/listings", &app.tokens.admin,
+        json!({"id": "LB1", "seller": "shop2", "title": "ACME boots", "description": "new", "category": "Shoes"})).await;
+    assert_eq!(s, StatusCode::CREATED, "{b}");
+    assert!(b.to_string().contains("held"), "{b}");
+    // Reviewers read it; sellers are refused.
+    let mut rita = Browser::signed_in(app, "rita").await;
+    let p = rita.get("/blocklist").await;
+    assert_eq!(p.status, StatusCode::OK);
+    assert!(
+        p.body.contains("ACME") && !p.body.contains("value=\"approve\""),
+        "{}",
+        p.body
+    );
+    let mut sam = Browser::signed_in(app, "sam").await;
+    assert_eq!(sam.get("/blocklist").await.status, StatusCode::FORBIDDEN);
+    // The owner lifts its own term with a reason; in Chinese the states read so.
+    let csrf = csrf_of(&mut alice).await;
+    let p = alice
+        .post(
+            &format!("/blocklist/{acme}"),
+            &[
+                ("csrf", &csrf),
+                ("action", "lift"),
+                ("reason", "Licensing deal."),
+            ],
+        )
+        .await;
+    assert_eq!(p.status, StatusCode::SEE_OTHER, "{}", p.body);
+    alice.lang = Some("zh");
+    let zh = alice.get("/blocklist").await.body;
+    assert!(zh.contains("已解除") && zh.contains("屏蔽词"), "{zh}");
+}
+
+/// Brand authorisations: the holder puts one on file with its evidence
+/// (errors beside the fields, what was typed kept); the seller named sees
+/// it; another seller does not.
+async fn authorisations_pages(app: &TestApp) {
+    let mut sam = Browser::signed_in(app, "sam").await;
+    let p = sam.get("/authorisations").await;
+    assert_eq!(p.status, StatusCode::OK, "{}", p.body);
+    assert!(
+        p.body.contains("No brand has authorised you yet"),
+        "{}",
+        p.body
+    );
+    assert!(
+        !p.body.contains("action=\"/authorisations\""),
+        "sellers do not grant"
+    );
+    let mut alice = Browser::signed_in(app, "alice").await;
+    let p = alice.get("/authorisations").await;
+    let csrf = p.csrf();
+    // No evidence, a bad date: both beside their fields, the seller kept.
+    let p = alice
+        .post_multipart(
+            "/authorisations",
+            &[
+                ("csrf", &csrf),
+                ("seller", "shop1"),
+                ("right", "tm1"),
+                ("valid_until", "soon"),
+            ],
+        )
+        .await;
+    assert_eq!(p.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", p.body);
+    assert!(p.body.contains("id=\"au-evidence-err\""), "{}", p.body);
+    assert!(p.body.contains("id=\"au-until-err\""), "{}", p.body);
+    assert!(p.body.contains("value=\"shop1\""), "{}", p.body);
+    // Not a seller: said beside the seller.
+    let p = alice
+        .post_multipart(
+            "/authorisations",
+            &[
+                ("csrf", &csrf),
+                ("seller", "rival"),
+                ("right", "tm1"),
+                ("file:evidence", "Licence"),
+            ],
+        )
+        .await;
+    assert_eq!(p.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", p.body);
+    assert!(p.body.contains("id=\"au-seller-err\""), "{}", p.body);
+    let p = alice
+        .post_multipart(
+            "/authorisations",
+            &[
+                ("csrf", &csrf),
+                ("seller", "shop1"),
+                ("right", "tm1"),
+                ("valid_until", "2099-12-31"),
+                ("file:evidence", "Licence agreement ACME - shop1, 2026."),
+            ],
+        )
+        .await;
+    assert_eq!(p.status, StatusCode::SEE_OTHER, "{}", p.body);
+    let p = alice.get("/authorisations").await;
+    assert!(
+        p.body.contains("2099-12-31") && p.body.contains("shop1"),
+        "{}",
+        p.body
+    );
+    let p = sam.get("/authorisations").await;
+    assert!(
+        p.body.contains("tm1") && p.body.contains("Valid"),
+        "{}",
+        p.body
+    );
+    assert!(
+        !p.body.contains("href=\"/evidence/"),
+        "the licence is the holder's file"
+    );
+    let mut sue = Browser::signed_in(app, "sue").await;
+    assert!(!sue.get("/authorisations").await.body.contains("tm1"));
+}
+
+/// Internal complaints (DSA Art. 20) on the complaint page: the seller
+/// challenges a takedown (grounds required), a reviewer other than the one
+/// who decided reverses it, the listing is reinstated.
+async fn internal_complaints_on_the_complaint_page(app: &TestApp) {
+    let t = &app.tokens;
+    let (s, b) = api(app, reqwest::Method::POST, "/api/v1/complaints", &t.holder,
+        json!({"id": "CI1", "right": "tm1", "reason": "counterfeit", "evidence": [evidence(app, "capture of L2").await],
+               "listings": [{"id": "L2", "seller": "shop2", "category_classes": [25]}]})).await;
+    assert_eq!(s, StatusCode::CREATED, "{b}");
+    let mut rita = Browser::signed_in(app, "rita").await;
+    let csrf = csrf_of(&mut rita).await;
+    let p = rita
+        .post_multipart(
+            "/complaints/CI1",
+            &[("csrf", &csrf), ("listing", "L2"), ("action", "uphold")],
+        )
+        .await;
+    assert_eq!(p.status, StatusCode::SEE_OTHER, "{}", p.body);
+    let mut sue = Browser::signed_in(app, "sue").await;
+    let p = sue.get("/complaints/CI1").await;
+    assert!(
+        p.body.contains("value=\"internal_complaint\""),
+        "{}",
+        p.body
+    );
+    let csrf = p.csrf();
+    let p = sue
+        .post_multipart(
+            "/complaints/CI1",
+            &[
+                ("csrf", &csrf),
+                ("listing", "L2"),
+                ("action", "internal_complaint"),
+                ("grounds", " "),
+            ],
+        )
+        .await;
+    assert_eq!(p.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", p.body);
+    assert!(p.body.contains("field-error"), "{}", p.body);
+    let p = sue
+        .post_multipart(
+            "/complaints/CI1",
+            &[
+                ("csrf", &csrf),
+                ("listing", "L2"),
+                ("action", "internal_complaint"),
+                (
+                    "grounds",
+                    "These are genuine ACME shoes bought from the distributor.",
+                ),
+            ],
+        )
+        .await;
+    assert_eq!(p.status, StatusCode::SEE_OTHER, "{}", p.body);
+    let p = sue.get("/complaints/CI1").await;
+    assert!(
+        p.body.contains("Internal complaints") && p.body.contains("Awaiting a decision"),
+        "{}",
+        p.body
+    );
+    assert!(
+        !p.body.contains("value=\"internal_complaint\""),
+        "one at a time"
+    );
+    // The seller may not decide it.
+    let p = sue
+        .post_multipart(
+            "/complaints/CI1",
+            &[
+                ("csrf", &csrf),
+                ("listing", "L2"),
+                ("action", "internal_reverse"),
+                ("reason", "mine"),
+            ],
+        )
+        .await;
+    assert_eq!(p.status, StatusCode::FORBIDDEN, "{}", p.body);
+    // The one who decided is not offered it: another staff member decides.
+    let p = rita.get("/complaints/CI1").await;
+    assert!(!p.body.contains("value=\"internal_reverse\""), "{}", p.body);
+    let mut adam = Browser::signed_in(app, "adam").await;
+    let p = adam.get("/complaints/CI1").await;
+    assert!(p.body.contains("value=\"internal_reverse\""), "{}", p.body);
+    let csrf = p.csrf();
+    let p = adam
+        .post_multipart(
+            "/complaints/CI1",
+            &[
+                ("csrf", &csrf),
+                ("listing", "L2"),
+                ("action", "internal_reverse"),
+                ("reason", "The invoice shows an authorised distributor."),
+            ],
+        )
+        .await;
+    assert_eq!(p.status, StatusCode::SEE_OTHER, "{}", p.body);
+    let p = sue.get("/complaints/CI1").await;
+    assert!(
+        p.body.contains("Decision reversed") && p.body.contains("Reinstated"),
+        "{}",
+        p.body
+    );
+}
+
+/// The admin's policy profiles, token list and exports page; the roles
+/// that may not see them.
+async fn policies_tokens_and_exports_pages(app: &TestApp) {
+    let mut adam = Browser::signed_in(app, "adam").await;
+    let p = adam.get("/admin/policies").await;
+    assert_eq!(p.status, StatusCode::OK, "{}", p.body);
+    assert!(p.body.contains("aliexpress+dsa"), "{}", p.body);
+    assert!(p.body.contains("in use"), "{}", p.body);
+    assert!(
+        p.body
+            .contains("<code>complaints.review_sla_business_days</code>"),
+        "{}",
+        p.body
+    );
+    let p = adam.get("/admin/policies?name=aliexpress%2Bdsa").await;
+    assert!(
+        p.body.contains("<code>dsa.art23_suspension_days</code>"),
+        "{}",
+        p.body
+    );
+    let p = adam.get("/admin/policies?name=nope").await;
+    assert_eq!(p.status, StatusCode::NOT_FOUND, "{}", p.body);
+    assert!(p.body.contains("role=\"alert\""), "{}", p.body);
+    let mut alice = Browser::signed_in(app, "alice").await;
+    assert_eq!(
+        alice.get("/admin/policies").await.status,
+        StatusCode::FORBIDDEN
+    );
+    // The tokens: listed newest first, each active one with its revoke button.
+    let admin = adam.get("/admin").await;
+    assert!(admin.body.contains("API tokens"), "{}", admin.body);
+    let holder_token = &app.tokens.holder_token_id;
+    assert!(
+        admin.body.contains(&format!("<code>{holder_token}</code>")),
+        "{}",
+        admin.body
+    );
+    assert!(
+        admin
+            .body
+            .contains(&format!("name=\"id\" value=\"{holder_token}\"")),
+        "{}",
+        admin.body
+    );
+    // Exports under the session: what each role may have.
+    let p = adam.get("/exports").await;
+    assert_eq!(p.status, StatusCode::OK, "{}", p.body);
+    for link in [
+        "/exports/dsa-statements.json",
+        "/exports/lumen?format=csv",
+        "/exports/complaints.csv",
+        "/admin/transparency/export?format=csv",
+    ] {
+        assert!(
+            p.body
+                .contains(&format!("href=\"{}\"", link.replace('&', "&#38;")))
+                || p.body.contains(link),
+            "{link}: {}",
+            p.body
+        );
+    }
+    let csv = adam.get("/exports/complaints.csv").await;
+    assert_eq!(csv.status, StatusCode::OK);
+    assert!(csv.body.starts_with("complaint_id,"), "{}", csv.body);
+    assert!(csv.body.contains("C1"), "{}", csv.body);
+    let dsa = adam.get("/exports/dsa-statements.json").await;
+    assert_eq!(dsa.status, StatusCode::OK);
+    let v: Value = serde_json::from_str(&dsa.body).unwrap();
+    assert!(!v.as_array().unwrap().is_empty(), "C1's takedown: {v}");
+    let lumen = alice.get("/exports/lumen?format=json").await;
+    assert_eq!(lumen.status, StatusCode::OK, "{}", lumen.body);
+    assert_eq!(
+        alice.get("/exports/lumen?format=xml").await.status,
+        StatusCode::UNPROCESSABLE_ENTITY
+    );
+    let mut sam = Browser::signed_in(app, "sam").await;
+    let p = sam.get("/exports").await;
+    assert!(!p.body.contains("/exports/complaints.csv"), "{}", p.body);
+    assert_eq!(
+        sam.get("/exports/complaints.csv").await.status,
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        sam.get("/exports/dsa-statements.json").await.status,
+        StatusCode::OK
+    );
+    sam.lang = Some("zh");
+    assert!(sam.get("/exports").await.body.contains("DSA 决定理由说明"));
+}
+
+/// An agent with two principals picks the one it acts for; its rights and
+/// complaints follow; a choice without a power of attorney is refused.
+async fn agent_picks_its_principal(app: &TestApp) {
+    let t = &app.tokens;
+    let (s, b) = api(
+        app,
+        reqwest::Method::POST,
+        "/api/v1/powers-of-attorney",
+        &t.admin,
+        json!({"agent": "agency", "principal": "rival"}),
+    )
+    .await;
+    assert!(s.is_success(), "{s} {b}");
+    let (s, b) = api(app, reqwest::Method::POST, "/api/v1/rights", &t.rival,
+        json!({"id": "tm-rival", "kind": "trademark", "jurisdiction": "CN", "registration_number": "777",
+               "nice_classes": [25], "valid_from": "2020-01-01", "certificates": ["77".repeat(32)]})).await;
+    assert_eq!(s, StatusCode::CREATED, "{b}");
+    let (s, b) = api(
+        app,
+        reqwest::Method::POST,
+        "/api/v1/rights/tm-rival/decision",
+        &t.reviewer,
+        json!({"command": "verify"}),
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK, "{b}");
+    let mut ann = Browser::signed_in(app, "ann").await;
+    let p = ann.get("/complaints/new").await;
+    assert_eq!(p.status, StatusCode::OK, "{}", p.body);
+    assert!(p.body.contains("Acting for"), "{}", p.body);
+    assert!(p.body.contains("<option value=\"rival\">"), "{}", p.body);
+    assert!(
+        p.body.contains("value=\"tm1\"") && !p.body.contains("value=\"tm-rival\""),
+        "acme's rights first: {}",
+        p.body
+    );
+    let csrf = p.csrf();
+    // No power of attorney from shop1: refused, the choice unchanged.
+    let r = ann
+        .post(
+            "/principal",
+            &[
+                ("csrf", &csrf),
+                ("principal", "shop1"),
+                ("next", "/complaints/new"),
+            ],
+        )
+        .await;
+    assert!(r.status.is_client_error(), "{}", r.body);
+    let r = ann
+        .post(
+            "/principal",
+            &[
+                ("csrf", &csrf),
+                ("principal", "rival"),
+                ("next", "//evil.example"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    assert_eq!(r.location(), "/", "no open redirect");
+    let p = ann.get("/complaints/new").await;
+    assert!(
+        p.body.contains("value=\"tm-rival\"") && !p.body.contains("value=\"tm1\""),
+        "{}",
+        p.body
+    );
+    assert!(
+        p.body.contains("→ rival"),
+        "the header says for whom: {}",
+        p.body
+    );
+    // A complaint filed now is rival's.
+    let p = ann
+        .post_multipart(
+            "/complaints/new",
+            &[
+                ("csrf", &csrf),
+                ("id", "CA1"),
+                ("right", "tm-rival"),
+                ("reason", "counterfeit"),
+                ("listings", "L1"),
+                ("file:evidence", "A capture of L1."),
+            ],
+        )
+        .await;
+    assert_eq!(p.status, StatusCode::SEE_OTHER, "{}", p.body);
+    let (s, b) = api(
+        app,
+        reqwest::Method::GET,
+        "/api/v1/complaints/CA1",
+        &t.rival,
+        json!(null),
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK, "{b}");
+    assert_eq!(b["complainant"], "rival", "{b}");
+    assert_eq!(b["filed_by"], "agency", "{b}");
+    // Only agents choose.
+    let mut alice = Browser::signed_in(app, "alice").await;
+    let csrf = csrf_of(&mut alice).await;
+    let r = alice
+        .post("/principal", &[("csrf", &csrf), ("principal", "rival")])
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.body);
+}
+
+/// Uploads `text` as alice's evidence; its SHA-256.
+async fn evidence(app: &TestApp, text: &str) -> String {
+    let resp = Client::new()
+        .post(app.url("/api/v1/evidence"))
+        .bearer_auth(&app.tokens.holder)
+        .header("content-type", "text/plain")
+        .body(text.to_owned())
+        .send()
+        .await
+        .unwrap();
+    assert!(resp.status().is_success(), "{}", resp.status());
+    let v: Value = resp.json().await.unwrap();
+    v["sha256"].as_str().unwrap().to_owned()
+}
+
+/// The CSRF token of a signed-in browser's session (from its home page).
+async fn csrf_of(b: &mut Browser<'_>) -> String {
+    b.get("/").await.csrf()
+}
+
+async fn customs_and_escalation_pages(app: &TestApp) {
+    let mut alice = Browser::signed_in(app, "alice").await;
+    // The rights page links a China right's recordals; none yet.
+    assert!(
+        alice
+            .get("/rights")
+            .await
+            .body
+            .contains("href=\"/rights/tm1/customs\"")
+    );
+    let p = alice.get("/rights/tm1/customs").await;
+    assert_eq!(p.status, StatusCode::OK, "{}", p.body);
+    assert!(p.body.contains("id=\"no-recordals\""), "{}", p.body);
+    // Approved before the right's term: refused beside the date, nothing typed lost.
+    let csrf = p.csrf();
+    let p = alice
+        .post(
+            "/rights/tm1/customs",
+            &[
+                ("csrf", &csrf),
+                ("number", "T-2019-1"),
+                ("approved_on", "2019-01-01"),
+            ],
+        )
+        .await;
+    assert_eq!(p.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", p.body);
+    assert!(p.body.contains("id=\"approved_on-error\""), "{}", p.body);
+    assert!(p.body.contains("value=\"T-2019-1\""), "{}", p.body);
+    assert!(p.body.contains("value=\"2019-01-01\""), "{}", p.body);
+    let p = alice
+        .post(
+            "/rights/tm1/customs",
+            &[
+                ("csrf", &csrf),
+                ("number", "T-2021-1"),
+                ("approved_on", "2021-05-06"),
+            ],
+        )
+        .await;
+    assert_eq!(p.status, StatusCode::SEE_OTHER, "{}", p.body);
+    let p = alice.get("/rights/tm1/customs").await;
+    assert!(
+        p.body.contains("T-2021-1") && p.body.contains("2031-05-06"),
+        "{}",
+        p.body
+    );
+    // The same number again: beside the number.
+    let p = alice
+        .post(
+            "/rights/tm1/customs",
+            &[
+                ("csrf", &csrf),
+                ("number", "T-2021-1"),
+                ("approved_on", "2021-05-07"),
+            ],
+        )
+        .await;
+    assert_eq!(p.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", p.body);
+    assert!(p.body.contains("id=\"number-error\""), "{}", p.body);
+    // Without the token: refused.
+    let p = alice
+        .post(
+            "/rights/tm1/customs",
+            &[("number", "T-2021-2"), ("approved_on", "2021-05-07")],
+        )
+        .await;
+    assert_eq!(p.status, StatusCode::FORBIDDEN, "{}", p.body);
+    // A renewal before its window: the reason beside that recordal's date.
+    let p = alice
+        .post(
+            "/rights/tm1/customs/T-2021-1/renew",
+            &[("csrf", &csrf), ("renewed_on", "2026-03-01")],
+        )
+        .await;
+    assert_eq!(p.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", p.body);
+    assert!(
+        p.body.contains("id=\"renewed_on-T-2021-1-error\""),
+        "{}",
+        p.body
+    );
+    // In Chinese.
+    alice.lang = Some("zh");
+    assert!(
+        alice
+            .get("/rights/tm1/customs")
+            .await
+            .body
+            .contains("海关知识产权备案")
+    );
+    alice.lang = None;
+    // Another holder: no such right.
+    let mut bob = Browser::signed_in(app, "bob").await;
+    assert_eq!(
+        bob.get("/rights/tm1/customs").await.status,
+        StatusCode::NOT_FOUND
+    );
+
+    // The complaint page links its escalation page: packages and proceedings.
+    assert!(
+        alice
+            .get("/complaints/C1")
+            .await
+            .body
+            .contains("href=\"/complaints/C1/escalation\"")
+    );
+    let p = alice.get("/complaints/C1/escalation").await;
+    assert_eq!(p.status, StatusCode::OK, "{}", p.body);
+    assert!(p.body.contains("id=\"no-proceedings\""), "{}", p.body);
+    assert!(
+        p.body
+            .contains("/complaints/C1/escalation-package.zip?route=lawsuit")
+    );
+    let csrf = p.csrf();
+    let filed = [
+        ("csrf", csrf.as_str()),
+        ("route", "lawsuit"),
+        ("authority", "Hangzhou Internet Court"),
+        ("reference", "(2026) Zhe 0192 Min Chu 17"),
+        ("filed_on", "2026-03-02"),
+    ];
+    // An outcome without its date: said beside the date, the rest kept.
+    let mut half = filed.to_vec();
+    half.push(("outcome", "settled"));
+    let p = alice.post("/complaints/C1/escalation", &half).await;
+    assert_eq!(p.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", p.body);
+    assert!(p.body.contains("id=\"decided_on-error\""), "{}", p.body);
+    assert!(p.body.contains("Hangzhou Internet Court"), "{}", p.body);
+    let p = alice.post("/complaints/C1/escalation", &filed).await;
+    assert_eq!(p.status, StatusCode::SEE_OTHER, "{}", p.body);
+    let p = alice.get("/complaints/C1/escalation").await;
+    assert!(p.body.contains("(2026) Zhe 0192 Min Chu 17"), "{}", p.body);
+    let zip = alice
+        .client
+        .get(app.url("/complaints/C1/escalation-package.zip?route=lawsuit"))
+        .header(header::COOKIE, alice.cookie.clone().unwrap())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(zip.status(), StatusCode::OK);
+    let report = rightsguard_dossier::verify(&zip.bytes().await.unwrap());
+    assert!(report.ok(), "{:?}", report.problems);
+    // The seller sees the complaint but may not export a package.
+    let mut sam = Browser::signed_in(app, "sam").await;
+    assert_eq!(
+        sam.get("/complaints/C1/escalation-package.zip?route=lawsuit")
+            .await
+            .status,
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        bob.get("/complaints/C1/escalation").await.status,
+        StatusCode::NOT_FOUND
+    );
 }
 
 async fn scenario(app: TestApp) {
@@ -1042,6 +1874,13 @@ async fn scenario(app: TestApp) {
     the_language_follows_the_switch_and_the_browser(&app).await;
     transparency_report_page(&app).await;
     art23_cases_and_calendars_pages(&app).await;
+    complaint_page_explains_the_match(&app).await;
+    blocklist_pages(&app).await;
+    authorisations_pages(&app).await;
+    internal_complaints_on_the_complaint_page(&app).await;
+    policies_tokens_and_exports_pages(&app).await;
+    agent_picks_its_principal(&app).await;
+    customs_and_escalation_pages(&app).await;
     inbox_and_notification_settings(&app).await;
     account_dashboard_and_tokens(&app).await;
     // Last: it locks sue out from this address for 15 minutes.

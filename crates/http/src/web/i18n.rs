@@ -1,8 +1,9 @@
 //! English and Chinese strings of the pages.
 //!
 //! One table, each line a key with its English and Chinese text; a key
-//! missing from the table shows as itself (a test checks every key the
-//! templates use is here). Chinese is simplified, as the Chinese platforms
+//! missing from the table shows as "?" and logs a warning (a test checks
+//! every key the templates use is here; keys made from data go through
+//! [`tr_opt`] so the caller can show the data itself). Chinese is simplified, as the Chinese platforms
 //! write it.
 
 /// A language the pages speak.
@@ -65,16 +66,22 @@ pub fn from_accept_language(h: &str) -> Option<Lang> {
 
 /// The text of `key` in `lang` (the key itself if the table lacks it).
 pub fn tr(lang: Lang, key: &str) -> &'static str {
-    match TABLE.iter().find(|(k, _, _)| *k == key) {
-        Some((_, en, zh)) => match lang {
-            Lang::En => en,
-            Lang::Zh => zh,
-        },
-        None => {
-            tracing::warn!(key, "missing translation");
-            "?"
-        }
-    }
+    tr_opt(lang, key).unwrap_or_else(|| {
+        tracing::warn!(key, "missing translation");
+        "?"
+    })
+}
+
+/// The text of `key` in `lang`, if the table has it (for keys made from
+/// data, which may name something the table does not know yet).
+pub fn tr_opt(lang: Lang, key: &str) -> Option<&'static str> {
+    TABLE
+        .iter()
+        .find(|(k, _, _)| *k == key)
+        .map(|(_, en, zh)| match lang {
+            Lang::En => *en,
+            Lang::Zh => *zh,
+        })
 }
 
 /// Every string: (key, English, Chinese).
@@ -413,6 +420,22 @@ pub const TABLE: &[(&str, &str, &str)] = &[
         "投诉人准确率记录",
     ),
     ("takedown_success", "Takedowns that held", "删除成立比例"),
+    (
+        "evidence_flags",
+        "Evidence the seller showed first",
+        "卖家先行展示过的证据",
+    ),
+    (
+        "evidence_flag_hint",
+        "These evidence files are, byte for byte, pictures a reported seller showed on its own listing before anyone else on the site and before this complaint. The notifier may be passing off the seller's own photos; check who made them before deciding.",
+        "以下证据文件与被投诉卖家在本站最早展示、且早于本投诉的商品图片完全相同。投诉人可能将卖家自己的照片作为证据；请在决定前核实图片的来源。",
+    ),
+    ("first_shown_on", "first shown on listing", "最早展示于商品"),
+    (
+        "before_right",
+        "before the right came into force",
+        "早于该权利生效",
+    ),
     ("my_account", "My account", "我的账户"),
     ("change_password", "Change password", "修改密码"),
     ("current_password", "Current password", "当前密码"),
@@ -752,6 +775,329 @@ pub const TABLE: &[(&str, &str, &str)] = &[
         "新增 / 已知 / 已解决",
     ),
     ("why", "Why", "原因"),
+    // The complaint page's match explanation (web/matching.rs).
+    ("also_spelled", "Also spelled:", "其他写法："),
+    ("reference_image", "Reference image", "参考图片"),
+    (
+        "match_explanation",
+        "Where the mark occurs in the listing",
+        "商标在商品信息中出现的位置",
+    ),
+    (
+        "no_mark_in_listing",
+        "The registered mark and its spellings do not occur in this listing's text.",
+        "注册商标及其其他写法未出现在该商品的文字中。",
+    ),
+    ("field", "Field", "字段"),
+    ("listing_text", "Listing text", "商品文字"),
+    ("distance", "edit distance", "编辑距离"),
+    ("method_exact", "exact", "完全一致"),
+    (
+        "method_folded",
+        "same letters (case, width, accents)",
+        "字母相同（大小写、全半角、变音符号）",
+    ),
+    ("method_homoglyph", "look-alike characters", "形近字符"),
+    ("method_leet", "digits for letters", "以数字代替字母"),
+    ("method_spaced", "spaced out", "字母间插入分隔"),
+    ("method_joined", "inside a longer word", "嵌在更长的词中"),
+    ("method_fuzzy", "close spelling", "拼写相近"),
+    ("method_image", "image", "图片"),
+    ("method_other", "other", "其他"),
+    // The blocklist page (web/blocklist.rs).
+    ("blocklist", "Blocklist", "屏蔽词"),
+    (
+        "blocklist_hint",
+        "Brand terms asked to be blocked. Once an admin approves a term, a listing created or changed with it (after evasion folding, within the right's classes) is held unless its seller has an authorisation for that brand on file.",
+        "申请屏蔽的品牌词。管理员批准后，新建或修改的商品若含该词（经规避归一化后，且在该权利的类别内）将被暂扣，除非卖家已备案该品牌的授权。",
+    ),
+    ("request_block_term", "Ask to block a term", "申请屏蔽词"),
+    (
+        "block_term",
+        "Term (2 to 64 characters)",
+        "屏蔽词（2 至 64 个字符）",
+    ),
+    ("block_terms", "Terms", "屏蔽词列表"),
+    (
+        "no_block_terms",
+        "No block terms yet. A rights holder asks for one here; an admin decides.",
+        "尚无屏蔽词。权利人可在此申请，由管理员决定。",
+    ),
+    (
+        "no_verified_rights_yet",
+        "You have no verified right yet: this needs a verified right.",
+        "您还没有已审核通过的权利：此操作需要已审核通过的权利。",
+    ),
+    ("requested_at", "Asked for", "申请时间"),
+    (
+        "reason_to_reject_or_lift",
+        "Reason (required to reject or lift)",
+        "理由（驳回或解除时必填）",
+    ),
+    ("approve", "Approve", "批准"),
+    ("lift", "Lift", "解除"),
+    ("bt_requested", "Awaiting an admin", "待管理员决定"),
+    ("bt_approved", "In force", "生效中"),
+    ("bt_rejected", "Rejected", "已驳回"),
+    ("bt_lifted", "Lifted", "已解除"),
+    (
+        "term_changed",
+        "This term changed meanwhile (someone decided it); the list below is as it stands now.",
+        "该屏蔽词已被他人处理；下表为当前状态。",
+    ),
+    // Brand authorisations (web/authorisations.rs).
+    ("authorisations", "Brand authorisations", "品牌授权"),
+    (
+        "authorisations_hint",
+        "A seller authorised for a brand is not held by that brand's block terms. Put an authorisation on file with its evidence (licence, contract).",
+        "获得品牌授权的卖家不受该品牌屏蔽词限制。请上传证据（许可、合同）备案授权。",
+    ),
+    (
+        "authorisations_hint_seller",
+        "The brands you are authorised to sell: your listings with these brands' blocked terms are not held.",
+        "您获授权销售的品牌：含这些品牌屏蔽词的商品不会被暂扣。",
+    ),
+    (
+        "grant_authorisation",
+        "Put an authorisation on file",
+        "备案授权",
+    ),
+    ("seller_org", "Seller (organisation id)", "卖家（机构编号）"),
+    (
+        "authorisation_evidence",
+        "Evidence (licence, contract)",
+        "证据（许可、合同）",
+    ),
+    ("on_file", "On file", "已备案"),
+    ("granted_by", "Granted by", "授权方"),
+    ("valid_until_short", "Valid until", "有效期至"),
+    ("open_ended", "open-ended", "长期有效"),
+    ("au_valid", "Valid", "有效"),
+    ("au_expired", "Expired", "已过期"),
+    ("au_revoked", "Revoked", "已撤销"),
+    (
+        "no_authorisations",
+        "No authorisations on file.",
+        "尚无备案的授权。",
+    ),
+    (
+        "no_authorisations_seller",
+        "No brand has authorised you yet. A brand puts its authorisation on file here.",
+        "尚无品牌向您授权。品牌方可在此备案授权。",
+    ),
+    (
+        "seller_required",
+        "Enter the seller's organisation id.",
+        "请输入卖家的机构编号。",
+    ),
+    (
+        "date_format",
+        "Use the form YYYY-MM-DD.",
+        "请使用 YYYY-MM-DD 格式。",
+    ),
+    (
+        "evidence_required",
+        "Attach the evidence file.",
+        "请附上证据文件。",
+    ),
+    // Internal complaints on the complaint page (DSA Art. 20).
+    ("internal_complaints", "Internal complaints", "内部申诉"),
+    ("by_seller", "by the seller", "卖家提出"),
+    ("by_complainant", "by the complainant", "投诉人提出"),
+    ("internal_pending", "Awaiting a decision", "待决定"),
+    ("internal_reversed", "Decision reversed", "原决定已撤销"),
+    ("internal_upheld", "Decision kept", "维持原决定"),
+    (
+        "internal_grounds",
+        "Internal complaint against this decision: your grounds",
+        "对该决定提出内部申诉：申诉理由",
+    ),
+    (
+        "file_internal_complaint",
+        "File an internal complaint",
+        "提交内部申诉",
+    ),
+    ("internal_reverse", "Reverse the decision", "撤销原决定"),
+    ("internal_keep", "Keep the decision", "维持原决定"),
+    // Policy profiles and exports (web/platform.rs).
+    ("policy_profiles", "Policy profiles", "规则配置"),
+    (
+        "policy_profiles_hint",
+        "The built-in profiles (deadlines, limits, thresholds), each also with the EU overlay (+dsa). This site runs on the one marked; a site's profile is chosen when the server starts (serve --policy).",
+        "内置规则配置（期限、上限、阈值），每个也可叠加欧盟规则（+dsa）。本站使用带标记的配置；配置在启动服务时选择（serve --policy）。",
+    ),
+    ("profile", "Profile", "配置"),
+    ("version", "Version", "版本"),
+    ("in_use", "in use", "使用中"),
+    ("setting", "Setting", "设置项"),
+    ("value", "Value", "值"),
+    ("exports", "Exports", "导出"),
+    (
+        "exports_hint",
+        "Downloads under your session, with what your role may see: the same exports as the API's.",
+        "以当前会话下载，内容以您的角色可见范围为准；与 API 的导出相同。",
+    ),
+    (
+        "dsa_statements",
+        "DSA statements of reasons",
+        "DSA 决定理由说明",
+    ),
+    (
+        "dsa_statements_hint",
+        "Every decision that restricted a listing or an account, in the EU Transparency Database's schema.",
+        "所有限制商品或账户的决定，采用欧盟透明度数据库的格式。",
+    ),
+    ("lumen_notices", "Lumen notices", "Lumen 通知记录"),
+    (
+        "lumen_notices_hint",
+        "The notices as Lumen-style records (one CSV row per infringing URL).",
+        "Lumen 格式的通知记录（CSV 中每个侵权链接一行）。",
+    ),
+    ("complaints_csv", "Complaints (CSV)", "投诉（CSV）"),
+    (
+        "complaints_csv_hint",
+        "Every complaint you may export, one row per listing.",
+        "您可导出的所有投诉，每个商品一行。",
+    ),
+    (
+        "transparency_export_hint",
+        "Notices, actions, time to act, counter-notices and suspensions over the last 30 days (choose the period on its page).",
+        "最近 30 天的通知、处理、处理时长、反通知和暂停（可在报告页选择期间）。",
+    ),
+    ("open", "Open", "打开"),
+    // The admin page's token list.
+    (
+        "api_tokens",
+        "API tokens (newest first)",
+        "API 令牌（最新在前）",
+    ),
+    ("no_tokens", "No API tokens issued.", "尚未签发 API 令牌。"),
+    ("token", "Token", "令牌"),
+    ("issued", "Issued", "签发时间"),
+    ("revoked", "Revoked", "已撤销"),
+    // An agent's principal picker (web/agent.rs).
+    (
+        "acting_for",
+        "Acting for (power of attorney)",
+        "代理对象（授权委托）",
+    ),
+    ("switch_principal", "Switch", "切换"),
+    // The transparency report's counts by key (web/reports.rs).
+    ("reason_unknown", "Unknown ground", "未知理由"),
+    ("source_rights_holder", "Rights holders", "权利人"),
+    ("source_agent", "Agents", "代理人"),
+    (
+        "reinstated_internal_complaint_upheld",
+        "Internal complaint upheld",
+        "内部申诉成立",
+    ),
+    (
+        "reinstated_complaint_withdrawn",
+        "Complaint withdrawn",
+        "投诉已撤回",
+    ),
+    (
+        "reinstated_no_escalation_in_time",
+        "No lawsuit or complaint within the window",
+        "期限内未起诉或投诉",
+    ),
+    (
+        "reinstated_escalation_found_no_infringement",
+        "Court or authority found no infringement",
+        "法院或主管机关认定不侵权",
+    ),
+    ("reinstated_other", "Other", "其他"),
+    // Art. 23 decisions (web/oversight.rs).
+    ("decide_below", "Decide below", "在下方决定"),
+    (
+        "decide_case_of",
+        "Decide the case of",
+        "决定此投诉人的案件：",
+    ),
+    ("suspend_for", "Suspend for", "暂停"),
+    ("dismiss_case", "Dismiss the case", "撤销案件"),
+    (
+        "case_not_awaiting",
+        "This case no longer awaits a decision (someone decided it, or it changed); the list below is as it stands now.",
+        "此案件已不再等待决定（已有人决定或状态已变）；下表为当前状态。",
+    ),
+    (
+        "customs_recordals",
+        "Customs recordals (GACC)",
+        "海关知识产权备案",
+    ),
+    (
+        "customs_hint",
+        "A recordal is valid 10 years from approval, never beyond the right's own term; renew it within the 6 months before it lapses. You are reminded in the inbox and by e-mail.",
+        "备案自海关总署核准之日起有效期 10 年，且不超过权利本身的有效期；请在届满前 6 个月内申请续展。系统将通过站内信和电子邮件提醒您。",
+    ),
+    (
+        "no_recordals",
+        "No customs recordal of this right is on record yet.",
+        "该权利尚无海关备案记录。",
+    ),
+    ("recordal_number", "Recordal number", "备案号"),
+    ("approved_on", "Approved on", "核准日期"),
+    ("renewed_on", "Renewed on", "续展核准日期"),
+    ("recordal_valid_until", "Valid until", "有效期至"),
+    ("capped_by_right", "ends with the right", "随权利到期"),
+    ("renewal_opens_on", "Renewal from", "可申请续展自"),
+    ("renew", "Record renewal", "登记续展"),
+    (
+        "record_recordal",
+        "Record a customs recordal",
+        "登记海关备案",
+    ),
+    (
+        "date_expected",
+        "Enter a date (YYYY-MM-DD).",
+        "请输入日期（YYYY-MM-DD）。",
+    ),
+    ("customs_link", "Customs", "海关备案"),
+    ("escalation", "Escalation", "维权升级"),
+    ("escalation_packages", "Escalation packages", "维权材料包"),
+    (
+        "escalation_hint",
+        "The evidence dossier (PDF, evidence files, the right's certificate, audit records) plus the proceedings and customs recordals, under one manifest of SHA-256 hashes; check it with `rightsguard escalation verify`.",
+        "含证据材料包（PDF、证据文件、权利证书、审计记录）以及维权程序和海关备案，统一列入 SHA-256 清单；可用 `rightsguard escalation verify` 离线校验。",
+    ),
+    ("proceedings", "Proceedings", "维权程序"),
+    (
+        "no_proceedings",
+        "No proceeding is recorded yet.",
+        "尚未登记维权程序。",
+    ),
+    (
+        "record_proceeding",
+        "Record a proceeding or its outcome",
+        "登记维权程序或结果",
+    ),
+    ("route", "Route", "途径"),
+    (
+        "route_administrative_complaint",
+        "Administrative complaint (AMR)",
+        "行政投诉（市场监管局）",
+    ),
+    ("route_lawsuit", "Lawsuit", "诉讼"),
+    (
+        "route_customs_recordal",
+        "Customs recordal (GACC)",
+        "海关备案（海关总署）",
+    ),
+    ("authority", "Authority", "受理机关"),
+    ("reference", "Reference (case number)", "案号"),
+    ("filed_on", "Filed on", "提交日期"),
+    ("outcome", "Outcome", "结果"),
+    ("decided_on", "Decided on", "决定日期"),
+    ("pending_outcome", "Pending", "待决"),
+    (
+        "outcome_infringement_found",
+        "Infringement found",
+        "认定侵权",
+    ),
+    ("outcome_no_infringement", "No infringement", "未认定侵权"),
+    ("outcome_settled", "Settled", "和解"),
+    ("outcome_withdrawn", "Withdrawn", "撤回"),
 ];
 
 #[cfg(test)]

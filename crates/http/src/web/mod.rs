@@ -30,12 +30,18 @@ use tower_sessions::Session;
 
 use crate::{ApiError, AppState};
 
+mod agent;
+mod authorisations;
+mod blocklist;
 mod chart;
+mod escalation;
 mod findings;
 pub mod i18n;
 mod inbox;
+mod matching;
 mod oversight;
 mod pages;
+mod platform;
 mod reports;
 pub mod session;
 pub mod throttle;
@@ -55,6 +61,8 @@ pub const ABSOLUTE_TIMEOUT_HOURS: i64 = 12;
 const K_USER: &str = "user";
 const K_LOGIN_AT: &str = "login_at_us";
 const K_CSRF: &str = "csrf";
+/// The principal an agent chose to act for in this session.
+const K_PRINCIPAL: &str = "principal";
 
 /// The content security policy of every response: nothing inline, nothing
 /// from elsewhere, no framing.
@@ -232,7 +240,7 @@ impl FromRequestParts<AppState> for Web {
             let expired = session::wall_micros().saturating_sub(login_at) > limit;
             let id = UserId::parse(&uid).ok();
             match (expired, id) {
-                (false, Some(id)) => match state.app.actor_of_user(&id, None).await {
+                (false, Some(id)) => match actor_in_session(state, &session, &id).await {
                     Ok(a) => {
                         actor = Some(a);
                         user = Some(id);
@@ -281,6 +289,28 @@ impl FromRequestParts<AppState> for Web {
             same_origin: same_origin(&parts.headers),
         })
     }
+}
+
+/// The actor of a signed-in user: for an agent, acting for the principal
+/// chosen in this session (see [`agent`]) while its power of attorney
+/// holds, else as if none was chosen.
+async fn actor_in_session(
+    state: &AppState,
+    session: &Session,
+    id: &UserId,
+) -> Result<Actor, rightsguard_app::AuthError> {
+    let chosen = session
+        .get::<String>(K_PRINCIPAL)
+        .await
+        .ok()
+        .flatten()
+        .and_then(|p| rightsguard_domain::ids::OrgId::parse(&p).ok());
+    if let Some(p) = &chosen
+        && let Ok(a) = state.app.actor_of_user(id, Some(p)).await
+    {
+        return Ok(a);
+    }
+    state.app.actor_of_user(id, None).await
 }
 
 impl Web {

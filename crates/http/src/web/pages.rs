@@ -14,7 +14,7 @@ use rightsguard_domain::actor::Role;
 use rightsguard_domain::complaint::{
     Complaint, ComplaintCommand, Decision, ItemState, ReasonCode, SubmitComplaint,
 };
-use rightsguard_domain::event::EscalationKind;
+use rightsguard_domain::event::{EscalationKind, Party};
 use rightsguard_domain::ids::{
     ComplaintId, Jurisdiction, ListingId, NiceClass, RegistrationNumber, RightId, UserId,
 };
@@ -84,7 +84,49 @@ pub fn routes() -> Router<AppState> {
             "/admin/notifiers",
             get(super::oversight::notifier_cases_page),
         )
+        .route(
+            "/admin/notifiers/{org}/decision",
+            post(super::oversight::decide_notifier_case),
+        )
         .route("/admin/calendars", get(super::oversight::calendars_page))
+        .route(
+            "/blocklist",
+            get(super::blocklist::blocklist_page).post(super::blocklist::request_block_term),
+        )
+        .route("/blocklist/{id}", post(super::blocklist::decide_block_term))
+        .route(
+            "/authorisations",
+            get(super::authorisations::authorisations_page)
+                .post(super::authorisations::grant_authorisation),
+        )
+        .route("/admin/policies", get(super::platform::policies_page))
+        .route("/principal", post(super::agent::choose_principal))
+        .route("/exports", get(super::platform::exports_page))
+        .route(
+            "/exports/dsa-statements.json",
+            get(super::platform::download_statements),
+        )
+        .route("/exports/lumen", get(super::platform::download_lumen))
+        .route(
+            "/exports/complaints.csv",
+            get(super::platform::download_complaints),
+        )
+        .route(
+            "/rights/{id}/customs",
+            get(super::escalation::customs_page).post(super::escalation::record_customs),
+        )
+        .route(
+            "/rights/{id}/customs/{number}/renew",
+            post(super::escalation::renew_customs),
+        )
+        .route(
+            "/complaints/{id}/escalation",
+            get(super::escalation::escalation_page).post(super::escalation::record_proceeding),
+        )
+        .route(
+            "/complaints/{id}/escalation-package.zip",
+            get(super::escalation::download_package),
+        )
 }
 
 async fn css() -> Response {
@@ -134,11 +176,16 @@ impl Frame {
                 ("/findings", "findings"),
                 ("/complaints", "my_complaints"),
                 ("/complaints/new", "file_complaint"),
+                ("/blocklist", "blocklist"),
+                ("/authorisations", "authorisations"),
+                ("/exports", "exports"),
             ],
             Some(Role::Seller) => vec![
                 ("/", "home"),
                 ("/complaints", "complaints_against_me"),
                 ("/standing", "my_standing"),
+                ("/authorisations", "authorisations"),
+                ("/exports", "exports"),
             ],
             Some(Role::Reviewer) => vec![
                 ("/", "home"),
@@ -146,6 +193,9 @@ impl Frame {
                 ("/review/counter-notices", "counter_notices"),
                 ("/review/rights", "rights_to_verify"),
                 ("/admin/transparency", "transparency_report"),
+                ("/admin/notifiers", "notifier_cases"),
+                ("/blocklist", "blocklist"),
+                ("/exports", "exports"),
             ],
             Some(Role::Admin) => vec![
                 ("/", "home"),
@@ -156,6 +206,10 @@ impl Frame {
                 ("/admin/transparency", "transparency_report"),
                 ("/admin/notifiers", "notifier_cases"),
                 ("/admin/calendars", "calendars"),
+                ("/admin/policies", "policy_profiles"),
+                ("/blocklist", "blocklist"),
+                ("/authorisations", "authorisations"),
+                ("/exports", "exports"),
             ],
             Some(Role::System) | None => vec![],
         };
@@ -167,10 +221,14 @@ impl Frame {
         }
         let who = web.actor.as_ref().map(|a| {
             format!(
-                "{} · {} · {}",
+                "{} · {} · {}{}",
                 web.user.as_ref().map(|u| u.as_str()).unwrap_or("-"),
                 a.org,
-                tr(web.lang, role_key(a.role))
+                tr(web.lang, role_key(a.role)),
+                a.principal
+                    .as_ref()
+                    .map(|p| format!(" → {p}"))
+                    .unwrap_or_default()
             )
         });
         Self {
@@ -536,13 +594,13 @@ async fn home(State(s): State<AppState>, web: Web) -> Response {
 
 /// A submitted form: text fields and uploaded files.
 #[derive(Debug, Default)]
-struct FormData {
-    fields: BTreeMap<String, String>,
-    files: Vec<Vec<u8>>,
+pub(super) struct FormData {
+    pub(super) fields: BTreeMap<String, String>,
+    pub(super) files: Vec<Vec<u8>>,
 }
 
 impl FormData {
-    fn get(&self, k: &str) -> String {
+    pub(super) fn get(&self, k: &str) -> String {
         self.fields
             .get(k)
             .map(|v| v.trim().to_owned())
@@ -550,7 +608,7 @@ impl FormData {
     }
 }
 
-async fn read_multipart(mut m: Multipart, limit: usize) -> Result<FormData, PageError> {
+pub(super) async fn read_multipart(mut m: Multipart, limit: usize) -> Result<FormData, PageError> {
     let mut out = FormData::default();
     let bad = |e: axum::extract::multipart::MultipartError| {
         PageError::Api(ApiError::BodyUnreadable(e.body_text()))
@@ -574,7 +632,7 @@ async fn read_multipart(mut m: Multipart, limit: usize) -> Result<FormData, Page
 }
 
 /// Field errors of a form, by field name.
-type FieldErrors = BTreeMap<&'static str, String>;
+pub(super) type FieldErrors = BTreeMap<&'static str, String>;
 
 /// The value of a field and its error, for templates.
 #[derive(Debug, Default, Clone)]
@@ -585,7 +643,7 @@ pub struct Field {
     pub error: Option<String>,
 }
 
-fn fields(
+pub(super) fn fields(
     data: &FormData,
     names: &[&'static str],
     errors: &FieldErrors,
@@ -606,7 +664,7 @@ fn fields(
 
 /// The form's fields, as the templates read them.
 #[derive(Debug, Default, Clone)]
-pub struct Form(BTreeMap<&'static str, Field>);
+pub struct Form(pub(super) BTreeMap<&'static str, Field>);
 
 impl Form {
     /// What was typed in a field.
@@ -627,7 +685,20 @@ fn parse_enum<T: serde::de::DeserializeOwned>(s: &str) -> Option<T> {
     serde_json::from_value(serde_json::Value::String(s.to_owned())).ok()
 }
 
-fn app_message(lang: Lang, e: &AppError) -> String {
+/// Whether an app error is the user's to correct on the form it sent (shown
+/// on the page again, what was typed kept) rather than a page of its own:
+/// a client error, but not a 404 (strangers learn nothing) nor a wrong
+/// role (the 403 page).
+pub(super) fn for_the_form(e: &AppError) -> bool {
+    ApiError::app_status_and_code(e).0.is_client_error()
+        && !matches!(
+            e,
+            AppError::NotFound(_)
+                | AppError::Rule(rightsguard_domain::rule::RuleError::Forbidden { .. })
+        )
+}
+
+pub(super) fn app_message(lang: Lang, e: &AppError) -> String {
     match e {
         AppError::NotFound(_) => tr(lang, "not_found").to_owned(),
         e => e.to_string(),
@@ -705,6 +776,24 @@ const RIGHT_FIELDS: &[&str] = &[
     "valid_from",
     "valid_until",
 ];
+
+/// The ids of the verified rights a rights holder or agent may act with
+/// (a form's choice of right); none for other roles.
+pub(super) async fn verified_right_ids(
+    s: &AppState,
+    actor: &rightsguard_domain::actor::Actor,
+) -> Result<Vec<String>, PageError> {
+    if !matches!(actor.role, Role::RightsHolder | Role::Agent) {
+        return Ok(Vec::new());
+    }
+    Ok(s.app
+        .my_rights(actor)
+        .await?
+        .into_iter()
+        .filter(|r| r.state == RightState::Verified)
+        .map(|r| r.id.to_string())
+        .collect())
+}
 
 async fn rights_view(
     web: &Web,
@@ -1019,6 +1108,8 @@ struct NewComplaintPage {
     reasons: Vec<String>,
     form: Form,
     error: Option<String>,
+    /// An agent's principals to choose from: (id, chosen).
+    principals: Vec<(String, bool)>,
 }
 
 const COMPLAINT_FIELDS: &[&str] = &["id", "right", "reason", "listings"];
@@ -1032,9 +1123,11 @@ async fn new_complaint_view(
 ) -> PageResult {
     let actor = web.actor()?;
     let rights = s.app.my_rights(actor).await?;
+    let principals = super::agent::picker(s, actor).await?;
     Ok(render(
         status,
         &NewComplaintPage {
+            principals,
             f: Frame::new(web, s, "file_complaint"),
             rights: rights
                 .iter()
@@ -1186,6 +1279,8 @@ pub struct ItemRow {
     pub deadline: Option<(&'static str, String, bool)>,
     /// The listing as captured: title, description, category.
     pub capture: Option<(String, String, String)>,
+    /// The capture cut at the registered mark's matches (reviewers).
+    pub matched: Option<super::matching::MatchView>,
     /// The actions open to this viewer.
     pub can_decide: bool,
     /// Seller may file a counter-notice.
@@ -1198,6 +1293,12 @@ pub struct ItemRow {
     pub can_escalate: bool,
     /// The complainant may withdraw.
     pub can_withdraw: bool,
+    /// Internal complaints against decisions on this listing: (who, filed, outcome key).
+    pub appeals: Vec<(&'static str, String, &'static str)>,
+    /// The viewer may file an internal complaint against the last decision.
+    pub can_file_internal: bool,
+    /// Staff may decide the pending internal complaint.
+    pub can_decide_internal: bool,
 }
 
 /// One history line.
@@ -1225,7 +1326,19 @@ struct ComplaintPage {
     error: Option<String>,
     form: Form,
     right: Option<RightRow>,
+    mark: Option<super::matching::MarkView>,
+    reference_images: Vec<String>,
     accuracy: Option<AccuracyView>,
+    flags: Vec<FlagRow>,
+}
+
+/// An evidence file a reported seller showed first.
+struct FlagRow {
+    evidence: String,
+    listing: String,
+    seller: String,
+    first_seen: String,
+    before_right: bool,
 }
 
 /// A notifier's accuracy as the reviewer sees it.
@@ -1251,6 +1364,24 @@ fn pct(x: f64) -> String {
     format!("{:.0}%", x * 100.0)
 }
 
+/// A notifier's accuracy record over the policy's rolling window (staff).
+pub(super) async fn accuracy_view(
+    s: &AppState,
+    actor: &rightsguard_domain::actor::Actor,
+    notifier: &rightsguard_domain::ids::OrgId,
+) -> Result<AccuracyView, PageError> {
+    let (acc, good_faith) = s.app.notifier_accuracy(actor, notifier).await?;
+    Ok(AccuracyView {
+        window_days: s.app.policy().notifiers.window_days,
+        notices: acc.overall.notices,
+        decided: acc.overall.decided,
+        success: pct(acc.overall.success_rate()),
+        reversed: pct(acc.overall.counter_success_rate()),
+        unfounded: pct(acc.overall.unfounded_rate()),
+        good_faith,
+    })
+}
+
 async fn complaint_view(
     web: &Web,
     s: &AppState,
@@ -1269,14 +1400,24 @@ async fn complaint_view(
     let complainant_side = actor.acts_for_rights_holder(&c.complainant);
     let staff = actor.is_staff();
     let mut items = Vec::new();
+    let mut mark = None;
     for i in &c.items {
+        let mut matched = None;
         let capture = if staff || actor.org == i.seller {
             match s.app.store().listing(&i.listing).await {
-                Ok(Some(l)) => Some((
-                    l.value.content.title.as_str().to_owned(),
-                    l.value.content.description.as_str().to_owned(),
-                    l.value.content.category.as_str().to_owned(),
-                )),
+                Ok(Some(l)) => {
+                    if let Some((m, v)) =
+                        super::matching::explain(s, lang, actor, &c.right, &l.value).await
+                    {
+                        mark = Some(m);
+                        matched = Some(v);
+                    }
+                    Some((
+                        l.value.content.title.as_str().to_owned(),
+                        l.value.content.description.as_str().to_owned(),
+                        l.value.content.category.as_str().to_owned(),
+                    ))
+                }
                 _ => None,
             }
         } else {
@@ -1316,6 +1457,7 @@ async fn complaint_view(
             detail,
             deadline,
             capture,
+            matched,
             can_decide: staff && matches!(i.state, ItemState::UnderReview),
             can_counter: actor.role == Role::Seller
                 && actor.org == i.seller
@@ -1325,6 +1467,29 @@ async fn complaint_view(
             can_escalate: complainant_side
                 && matches!(i.state, ItemState::Forwarded { escalation_due: Some(d), .. } if d > now),
             can_withdraw: complainant_side && matches!(i.state, ItemState::UnderReview),
+            appeals: i
+                .appeals
+                .iter()
+                .map(|a| {
+                    (
+                        match a.by {
+                            Party::Seller => "by_seller",
+                            Party::Complainant => "by_complainant",
+                        },
+                        when(a.filed_at),
+                        match a.outcome {
+                            None => "internal_pending",
+                            Some(true) => "internal_reversed",
+                            Some(false) => "internal_upheld",
+                        },
+                    )
+                })
+                .collect(),
+            can_file_internal: may_file_internal(actor, complainant_side, &c, i),
+            // Decided by someone other than the one who took the decision.
+            can_decide_internal: staff
+                && i.appeals.iter().any(|a| a.outcome.is_none())
+                && (actor.user.is_none() || actor.user != i.decided_by),
         });
     }
     let history = history
@@ -1359,23 +1524,14 @@ async fn complaint_view(
         })
         .collect();
     // The registered right beside the capture, for those who may see it.
-    let right = s
-        .app
-        .right_visible_to(actor, &c.right)
-        .await
-        .ok()
-        .map(|r| right_row(&r));
+    let right = s.app.right_visible_to(actor, &c.right).await.ok();
+    let reference_images = match &right {
+        Some(r) if staff => super::matching::reference_images(s, actor, &r.certificates).await,
+        _ => Vec::new(),
+    };
+    let right = right.map(|r| right_row(&r));
     let accuracy = if staff {
-        let (acc, good_faith) = s.app.notifier_accuracy(actor, &c.complainant).await?;
-        Some(AccuracyView {
-            window_days: s.app.policy().notifiers.window_days,
-            notices: acc.overall.notices,
-            decided: acc.overall.decided,
-            success: pct(acc.overall.success_rate()),
-            reversed: pct(acc.overall.counter_success_rate()),
-            unfounded: pct(acc.overall.unfounded_rate()),
-            good_faith,
-        })
+        Some(accuracy_view(s, actor, &c.complainant).await?)
     } else {
         None
     };
@@ -1383,17 +1539,60 @@ async fn complaint_view(
         status,
         &ComplaintPage {
             right,
+            mark,
+            reference_images,
             accuracy,
             f: Frame::new(web, s, "complaint"),
             c: complaint_row(lang, now, &c),
             complainant: c.complainant.to_string(),
             evidence: c.evidence.iter().map(|e| e.to_string()).collect(),
+            flags: c
+                .evidence_flags
+                .iter()
+                .map(|x| FlagRow {
+                    evidence: x.evidence.to_string(),
+                    listing: x.listing.to_string(),
+                    seller: x.seller.to_string(),
+                    first_seen: when(x.first_seen),
+                    before_right: x.before_right,
+                })
+                .collect(),
             items,
             history,
             error,
             form,
         },
     ))
+}
+
+/// Whether `actor` may challenge the last decision on item `i` now: the
+/// seller against a takedown, the complainant against a rejection, once per
+/// decision, while no other internal complaint on it is pending (the
+/// domain also checks the window and answers why if it has closed).
+fn may_file_internal(
+    actor: &rightsguard_domain::actor::Actor,
+    complainant_side: bool,
+    c: &Complaint,
+    i: &rightsguard_domain::complaint::Item,
+) -> bool {
+    let party = if actor.role == Role::Seller && actor.org == i.seller {
+        matches!(i.state, ItemState::Upheld { .. } | ItemState::Established)
+            .then_some(Party::Seller)
+    } else if complainant_side && !actor.is_staff() {
+        matches!(
+            i.state,
+            ItemState::Rejected { .. } | ItemState::OutOfScope { .. }
+        )
+        .then_some(Party::Complainant)
+    } else {
+        None
+    };
+    let decided = i.decided_at.unwrap_or(c.submitted_at);
+    party.is_some_and(|by| {
+        !i.appeals
+            .iter()
+            .any(|a| a.outcome.is_none() || (a.by == by && a.against_decision_at == decided))
+    })
 }
 
 async fn complaint_page(State(s): State<AppState>, web: Web, Path(id): Path<String>) -> Response {
@@ -1408,6 +1607,7 @@ const ACT_FIELDS: &[&str] = &[
     "statement",
     "reference",
     "kind",
+    "grounds",
 ];
 
 async fn act_on_complaint(
@@ -1497,6 +1697,22 @@ async fn act_on_complaint(
             "withdraw" => Some(ComplaintCommand::Withdraw {
                 listing: listing.clone(),
             }),
+            "internal_complaint" => {
+                let grounds = data.get("grounds");
+                need(&mut errors, "grounds", &grounds);
+                Some(ComplaintCommand::FileInternalComplaint {
+                    listing: listing.clone(),
+                    grounds,
+                })
+            }
+            "internal_reverse" | "internal_keep" => {
+                need(&mut errors, "reason", &reason);
+                Some(ComplaintCommand::DecideInternalComplaint {
+                    listing: listing.clone(),
+                    reverse: action == "internal_reverse",
+                    reason: reason.clone(),
+                })
+            }
             _ => None,
         };
         let form = Form(fields(&data, ACT_FIELDS, &errors));
@@ -1506,10 +1722,7 @@ async fn act_on_complaint(
         };
         match s.app.act_on_complaint(&actor, &cid, &cmd).await {
             Ok(_) => Ok(see_other(&format!("/complaints/{cid}"))),
-            Err(e)
-                if ApiError::app_status_and_code(&e).0.is_client_error()
-                    && !matches!(e, AppError::NotFound(_)) =>
-            {
+            Err(e) if for_the_form(&e) => {
                 let msg = app_message(lang, &e);
                 complaint_view(&web, &s, &id, Some(msg), form, StatusCode::CONFLICT).await
             }
@@ -1796,6 +2009,8 @@ struct AdminPage {
     audit_records: i64,
     audit_bad: Option<String>,
     users: Vec<(String, String, String, String)>,
+    /// The newest tokens: (id, user, issued, revoked at or empty).
+    tokens: Vec<(String, String, String, String)>,
     message: Option<String>,
 }
 
@@ -1817,9 +2032,24 @@ async fn admin_view(web: &Web, s: &AppState, message: Option<String>) -> PageRes
             )
         })
         .collect();
+    let tokens = s
+        .app
+        .list_tokens(actor, 200)
+        .await?
+        .into_iter()
+        .map(|t| {
+            (
+                t.id,
+                t.user.to_string(),
+                when(t.created_at),
+                t.revoked_at.map(when).unwrap_or_default(),
+            )
+        })
+        .collect();
     Ok(render(
         StatusCode::OK,
         &AdminPage {
+            tokens,
             f: Frame::new(web, s, "admin"),
             manual_clock: s.manual_clock.is_some(),
             audit_ok: report.ok(),

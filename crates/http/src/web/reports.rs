@@ -117,8 +117,16 @@ fn parse_period(
     })
 }
 
-fn counts(v: &[Count]) -> Vec<(String, u64)> {
-    v.iter().map(|c| (c.key.clone(), c.count)).collect()
+/// Counts by key, each key translated as `prefix` + key (a key the table
+/// lacks, e.g. a reason code added later, shows as itself).
+fn counts(lang: Lang, prefix: &str, v: &[Count]) -> Vec<(String, u64)> {
+    v.iter()
+        .map(|c| {
+            let label = super::i18n::tr_opt(lang, &format!("{prefix}{}", c.key))
+                .map_or_else(|| c.key.clone(), str::to_owned);
+            (label, c.count)
+        })
+        .collect()
 }
 
 fn named(lang: Lang, v: &[(&'static str, u64)]) -> Vec<(String, u64)> {
@@ -142,9 +150,15 @@ fn blocks(lang: Lang, r: &TransparencyReport) -> Vec<Block> {
                 &[("tr_complaints", n.complaints), ("tr_listings", n.listings)],
             ),
         ),
-        ("tr_notices_by_type", counts(&n.by_type)),
-        ("tr_notices_by_source", counts(&n.by_source)),
-        ("tr_takedowns_by_ground", counts(&a.takedowns_by_ground)),
+        ("tr_notices_by_type", counts(lang, "reason_", &n.by_type)),
+        (
+            "tr_notices_by_source",
+            counts(lang, "source_", &n.by_source),
+        ),
+        (
+            "tr_takedowns_by_ground",
+            counts(lang, "reason_", &a.takedowns_by_ground),
+        ),
         (
             "tr_other_actions",
             named(
@@ -171,7 +185,10 @@ fn blocks(lang: Lang, r: &TransparencyReport) -> Vec<Block> {
                 ],
             ),
         ),
-        ("tr_reinstated_by_reason", counts(&c.reinstated_by_reason)),
+        (
+            "tr_reinstated_by_reason",
+            counts(lang, "reinstated_", &c.reinstated_by_reason),
+        ),
         (
             "tr_internal_complaints",
             named(

@@ -121,6 +121,9 @@ async function lifecycle(lang, n, listing, seller, other) {
   assert.match(await rita.page.content(), new RegExp(complaint));
   await shot(rita.page, `${lang}-reviewer-queue`);
   await rita.page.goto(`${base}/complaints/${complaint}`);
+  // The registered mark beside the listing, its occurrence highlighted.
+  assert.match(await rita.page.locator(`#item-${listing} .capture.registered .mark-text`).innerText(), /ACME/);
+  assert.match(await rita.page.locator(`#item-${listing} .capture mark`).first().innerText(), /A\.?C\.?M\.?E/);
   await shot(rita.page, `${lang}-reviewer-complaint`);
   // A reason is required to reject: an empty one is refused beside the field.
   await submit(rita.page, `#item-${listing} button[value=reject]`);
@@ -176,7 +179,7 @@ async function lifecycle(lang, n, listing, seller, other) {
   await adam.page.goto(`${base}/admin/transparency?from=2000-01-01&to=2100-12-31`);
   assert.match(await adam.page.locator('h1').innerText(), new RegExp(t('Transparency report', '透明度报告')));
   assert.ok((await adam.page.locator('svg.chart[role="img"]').count()) >= 9);
-  assert.match(await adam.page.content(), /<title>counterfeit: [1-9]/);
+  assert.match(await adam.page.content(), new RegExp(`<title>${t('Counterfeit', '假冒')}: [1-9]`));
   await shot(adam.page, `${lang}-admin-transparency`);
 
   await alice.page.goto(`${base}/complaints/${complaint}`);
@@ -210,10 +213,14 @@ async function lifecycle(lang, n, listing, seller, other) {
 
   // The same pages at phone width.
   const phone = await as('rita', lang, 390);
-  await phone.page.goto(`${base}/complaints/${complaint}`);
-  await shot(phone.page, `${lang}-phone-complaint`);
-  const overflow = await phone.page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
-  assert.ok(overflow <= 1, `the page fits a phone (overflow ${overflow}px)`);
+  for (const [path, name] of [[`/complaints/${complaint}`, 'complaint'], ['/admin/notifiers', 'notifier-cases'], ['/blocklist', 'blocklist']]) {
+    await phone.page.goto(`${base}${path}`);
+    await shot(phone.page, `${lang}-phone-${name}`);
+    const overflow = await phone.page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    assert.ok(overflow <= 1, `${path} fits a phone (overflow ${overflow}px)`);
+  }
+
+  await platformPages(lang, right, seller, { alice, rita, sam, adam });
 
   // Sign out ends the session.
   await submit(alice.page, 'form[action="/logout"] button');
@@ -224,6 +231,81 @@ async function lifecycle(lang, n, listing, seller, other) {
     assert.deepEqual(who.problems, [], 'no console errors (e.g. CSP violations)');
     await who.context.close();
   }
+}
+
+// The pages around the lifecycle: the blocklist (asked for, approved), a
+// brand authorisation (put on file, seen by the seller), an Art. 23 case
+// decided (seeded by browser.rs: `noisyco` decided in English, `spamco` in
+// Chinese), the policy profiles, the exports, and the agent's principal.
+async function platformPages(lang, right, seller, { alice, rita, sam, adam }) {
+  const zh = lang === 'zh';
+  const t = (en, cn) => (zh ? cn : en);
+  const term = zh ? 'ACME鞋' : 'ACME';
+
+  // Blocklist: the holder asks (a too-short term is refused beside the field, kept), the admin approves.
+  await alice.page.goto(`${base}/blocklist`);
+  await alice.page.locator('#bt-right').selectOption(right);
+  await alice.page.locator('#bt-term').fill('A');
+  await submit(alice.page, 'form[action="/blocklist"] button');
+  assert.equal(await alice.page.locator('#bt-term-err').count(), 1);
+  assert.equal(await alice.page.locator('#bt-term').inputValue(), 'A');
+  await alice.page.locator('#bt-term').fill(term);
+  await submit(alice.page, 'form[action="/blocklist"] button');
+  const card = alice.page.locator('section.card').filter({ hasText: term }).filter({ hasText: right });
+  assert.match(await card.innerText(), new RegExp(t('Awaiting an admin', '待管理员决定')));
+  await shot(alice.page, `${lang}-rights-holder-blocklist`);
+  await adam.page.goto(`${base}/blocklist`);
+  await submit(adam.page, `section.card:has-text("${right}"):has-text("${term}") button[value=approve]`);
+  assert.match(await adam.page.locator('section.card').filter({ hasText: right }).filter({ hasText: term }).innerText(), new RegExp(t('In force', '生效中')));
+  await shot(adam.page, `${lang}-admin-blocklist`);
+  assert.equal((await sam.page.goto(`${base}/blocklist`)).status(), 403);
+
+  // A brand authorisation for the seller, with its licence.
+  await alice.page.goto(`${base}/authorisations`);
+  await alice.page.locator('#au-seller').fill(seller === 'sam' ? 'shop1' : 'shop2');
+  await alice.page.locator('#au-right').selectOption(right);
+  await submit(alice.page, 'form[action="/authorisations"] button');
+  assert.equal(await alice.page.locator('#au-evidence-err').count(), 1, 'the licence is required');
+  await alice.page.locator('#au-evidence').setInputFiles(file('licence.txt', `Licence ${right}`));
+  await submit(alice.page, 'form[action="/authorisations"] button');
+  await shot(alice.page, `${lang}-rights-holder-authorisations`);
+  await sam.page.goto(`${base}/authorisations`);
+  assert.match(await sam.page.locator('table').innerText(), new RegExp(right));
+  await shot(sam.page, `${lang}-seller-authorisations`);
+
+  // Art. 23: a reason is required; then the reviewer decides.
+  const notifier = zh ? 'spamco' : 'noisyco';
+  await rita.page.goto(`${base}/admin/notifiers`);
+  await shot(rita.page, `${lang}-reviewer-notifier-cases`);
+  await submit(rita.page, `#case-${notifier} button[value=suspend]`);
+  assert.equal(await rita.page.locator(`#reason-err-${notifier}`).count(), 1);
+  await rita.page.locator(`#reason-${notifier}`).fill(t('Mostly manifestly unfounded notices.', '大多为明显缺乏依据的通知。'));
+  await submit(rita.page, `#case-${notifier} button[value=${zh ? 'dismiss' : 'suspend'}]`);
+  assert.equal(await rita.page.locator(`#case-${notifier}`).count(), 0, 'decided');
+  if (!zh) assert.match(await rita.page.locator('table').innerText(), /noisyco/);
+
+  // Policy profiles and exports.
+  await adam.page.goto(`${base}/admin/policies`);
+  assert.match(await adam.page.content(), /complaints\.review_sla_business_days/);
+  await shot(adam.page, `${lang}-admin-policies`);
+  await adam.page.goto(`${base}/exports`);
+  await shot(adam.page, `${lang}-admin-exports`);
+  const csv = await adam.page.request.get(`${base}/exports/complaints.csv`);
+  assert.equal(csv.status(), 200);
+  assert.match(await csv.text(), /^complaint_id,/);
+
+  // The agent picks the principal it files for.
+  const ann = await as('ann', lang);
+  await ann.page.goto(`${base}/complaints/new`);
+  await ann.page.locator('#principal').selectOption('rival');
+  await submit(ann.page, 'form[action="/principal"] button');
+  assert.match(await ann.page.locator('.me').innerText(), /→ rival/);
+  assert.equal(await ann.page.locator('#right option[value="tm-lumen"]').count(), 1, "rival's right to file with");
+  await shot(ann.page, `${lang}-agent-principal`);
+  await ann.page.locator('#principal').selectOption('acme');
+  await submit(ann.page, 'form[action="/principal"] button');
+  assert.deepEqual(ann.problems, []);
+  await ann.context.close();
 }
 
 // Stored evidence opened in the browser runs no script: each file comes

@@ -1,0 +1,504 @@
+//! Escalation pages: a right's customs (GACC) recordals (record one, record
+//! a renewal) and a complaint's escalation (its proceedings, recording one
+//! or its outcome, and the packages to file with an AMR, a court or
+//! customs).
+//!
+//! The pages decide nothing: the app says who may see (404 otherwise) and
+//! who may record (403). A refused form comes back with what was typed and
+//! the reason beside the field it concerns.
+
+use std::collections::BTreeMap;
+
+use askama::Template;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use jiff::civil::Date;
+use rightsguard_app::AppError;
+use rightsguard_domain::customs::CustomsRecordal;
+use rightsguard_domain::escalation::{Outcome, Proceeding, RecordProceeding, Route};
+use rightsguard_domain::ids::{ComplaintId, RightId};
+use rightsguard_store::StoreError;
+use serde::Deserialize;
+
+use super::i18n::tr;
+use super::pages::{Frame, PageResult, finish};
+use super::{Lang, PageError, Web, render, see_other};
+use crate::AppState;
+
+/// A recordal as a row.
+#[derive(Debug, Clone)]
+pub struct RecordalRow {
+    /// Customs' number.
+    pub number: String,
+    /// Approved on.
+    pub approved_on: String,
+    /// Renewed on, or empty.
+    pub renewed_on: String,
+    /// Valid until.
+    pub valid_until: String,
+    /// Whether the right's term caps it.
+    pub capped: bool,
+    /// Renewal opens on.
+    pub renewal_opens_on: String,
+}
+
+fn recordal_row(r: &CustomsRecordal) -> RecordalRow {
+    RecordalRow {
+        number: r.number.clone(),
+        approved_on: r.approved_on.to_string(),
+        renewed_on: r.renewed_on.map(|d| d.to_string()).unwrap_or_default(),
+        valid_until: r.valid_until.to_string(),
+        capped: r.capped_by_right,
+        renewal_opens_on: r.renewal_opens_on().to_string(),
+    }
+}
+
+/// What was typed, and the errors beside the fields.
+#[derive(Debug, Default, Clone)]
+pub struct Typed {
+    values: BTreeMap<String, String>,
+    errors: BTreeMap<String, String>,
+}
+
+impl Typed {
+    /// What was typed in a field.
+    pub fn v(&self, k: &str) -> &str {
+        self.values.get(k).map(String::as_str).unwrap_or("")
+    }
+    /// The error beside a field.
+    pub fn e(&self, k: &str) -> Option<&str> {
+        self.errors.get(k).map(String::as_str)
+    }
+    /// Whether a select option is the chosen one.
+    pub fn is(&self, k: &str, v: &str) -> bool {
+        self.v(k) == v
+    }
+}
+
+#[derive(Template)]
+#[template(path = "customs.html")]
+struct CustomsPage {
+    f: Frame,
+    right: String,
+    rows: Vec<RecordalRow>,
+    /// The record form.
+    form: Typed,
+    /// The renewal forms, by recordal number.
+    renew: BTreeMap<String, Typed>,
+}
+
+impl CustomsPage {
+    fn renewal(&self, number: &str) -> Typed {
+        self.renew.get(number).cloned().unwrap_or_default()
+    }
+}
+
+/// The form fields of the customs page.
+#[derive(Debug, Deserialize)]
+pub(super) struct CustomsForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    number: String,
+    #[serde(default)]
+    approved_on: String,
+    #[serde(default)]
+    renewed_on: String,
+}
+
+fn right_id(id: &str) -> Result<RightId, PageError> {
+    RightId::parse(id).map_err(|_| AppError::NotFound(format!("right {id}")).into())
+}
+
+fn date(lang: Lang, s: &str) -> Result<Date, String> {
+    s.trim()
+        .parse()
+        .map_err(|_| tr(lang, "date_expected").to_owned())
+}
+
+/// The message of a refusal the form shows beside a field; other failures
+/// (not found, forbidden, the database) go to the error page.
+fn refusal(e: AppError) -> Result<String, PageError> {
+    match e {
+        AppError::Rule(r) if r.code() != "forbidden" => Ok(r.to_string()),
+        AppError::Store(StoreError::Duplicate(what)) => Ok(format!("{what} exists already")),
+        e => Err(e.into()),
+    }
+}
+
+async fn customs_render(
+    s: &AppState,
+    web: &Web,
+    id: &RightId,
+    status: StatusCode,
+    form: Typed,
+    renew: BTreeMap<String, Typed>,
+) -> PageResult {
+    let list = s.app.customs_recordals(web.actor()?, id).await?;
+    Ok(render(
+        status,
+        &CustomsPage {
+            f: Frame::new(web, s, "customs_recordals"),
+            right: id.to_string(),
+            rows: list.iter().map(recordal_row).collect(),
+            form,
+            renew,
+        },
+    ))
+}
+
+pub(super) async fn customs_page(
+    State(s): State<AppState>,
+    web: Web,
+    Path(id): Path<String>,
+) -> Response {
+    let r = async {
+        let id = right_id(&id)?;
+        customs_render(
+            &s,
+            &web,
+            &id,
+            StatusCode::OK,
+            Typed::default(),
+            BTreeMap::new(),
+        )
+        .await
+    }
+    .await;
+    finish(&web, &s, r)
+}
+
+pub(super) async fn record_customs(
+    State(s): State<AppState>,
+    web: Web,
+    Path(id): Path<String>,
+    axum::Form(form): axum::Form<CustomsForm>,
+) -> Response {
+    let r = async {
+        web.check_write(&form.csrf)?;
+        let id = right_id(&id)?;
+        let mut typed = Typed::default();
+        typed.values.insert("number".into(), form.number.clone());
+        typed
+            .values
+            .insert("approved_on".into(), form.approved_on.clone());
+        let (field, msg) = match date(web.lang, &form.approved_on) {
+            Err(msg) => ("approved_on", msg),
+            Ok(d) => match s
+                .app
+                .record_customs_recordal(web.actor()?, &id, &form.number, d)
+                .await
+            {
+                Ok(_) => return Ok(see_other(&format!("/rights/{id}/customs"))),
+                Err(e) => {
+                    let duplicate = matches!(e, AppError::Store(StoreError::Duplicate(_)));
+                    let msg = refusal(e)?;
+                    if duplicate || msg.contains("number") {
+                        ("number", msg)
+                    } else {
+                        ("approved_on", msg)
+                    }
+                }
+            },
+        };
+        typed.errors.insert(field.into(), msg);
+        customs_render(
+            &s,
+            &web,
+            &id,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            typed,
+            BTreeMap::new(),
+        )
+        .await
+    }
+    .await;
+    finish(&web, &s, r)
+}
+
+pub(super) async fn renew_customs(
+    State(s): State<AppState>,
+    web: Web,
+    Path((id, number)): Path<(String, String)>,
+    axum::Form(form): axum::Form<CustomsForm>,
+) -> Response {
+    let r = async {
+        web.check_write(&form.csrf)?;
+        let id = right_id(&id)?;
+        let mut typed = Typed::default();
+        typed
+            .values
+            .insert("renewed_on".into(), form.renewed_on.clone());
+        let msg = match date(web.lang, &form.renewed_on) {
+            Err(msg) => msg,
+            Ok(d) => match s
+                .app
+                .renew_customs_recordal(web.actor()?, &id, &number, d)
+                .await
+            {
+                Ok(_) => return Ok(see_other(&format!("/rights/{id}/customs"))),
+                Err(e) => refusal(e)?,
+            },
+        };
+        typed.errors.insert("renewed_on".into(), msg);
+        let renew = BTreeMap::from([(number, typed)]);
+        customs_render(
+            &s,
+            &web,
+            &id,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            Typed::default(),
+            renew,
+        )
+        .await
+    }
+    .await;
+    finish(&web, &s, r)
+}
+
+/// A proceeding as a row.
+#[derive(Debug, Clone)]
+pub struct ProceedingRow {
+    /// The route's key.
+    pub route: String,
+    /// The authority.
+    pub authority: String,
+    /// The reference.
+    pub reference: String,
+    /// Filed on.
+    pub filed_on: String,
+    /// The outcome's key, or empty while pending.
+    pub outcome: String,
+    /// Decided on, or empty.
+    pub decided_on: String,
+}
+
+fn wire<T: serde::Serialize>(v: &T) -> String {
+    serde_json::to_value(v)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .unwrap_or_default()
+}
+
+fn proceeding_row(p: &Proceeding) -> ProceedingRow {
+    ProceedingRow {
+        route: format!("route_{}", p.route.as_str()),
+        authority: p.authority.clone(),
+        reference: p.reference.clone(),
+        filed_on: p.filed_on.to_string(),
+        outcome: p
+            .outcome
+            .map(|o| format!("outcome_{}", wire(&o)))
+            .unwrap_or_default(),
+        decided_on: p.decided_on.map(|d| d.to_string()).unwrap_or_default(),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "escalation.html")]
+struct EscalationPage {
+    f: Frame,
+    complaint: String,
+    rows: Vec<ProceedingRow>,
+    routes: Vec<&'static str>,
+    outcomes: Vec<&'static str>,
+    form: Typed,
+    error: Option<String>,
+}
+
+const OUTCOMES: [&str; 4] = [
+    "infringement_found",
+    "no_infringement",
+    "settled",
+    "withdrawn",
+];
+
+/// The form fields of a proceeding.
+#[derive(Debug, Deserialize)]
+pub(super) struct ProceedingForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    route: String,
+    #[serde(default)]
+    authority: String,
+    #[serde(default)]
+    reference: String,
+    #[serde(default)]
+    filed_on: String,
+    #[serde(default)]
+    outcome: String,
+    #[serde(default)]
+    decided_on: String,
+}
+
+fn complaint_id(id: &str) -> Result<ComplaintId, PageError> {
+    ComplaintId::parse(id).map_err(|_| AppError::NotFound(format!("complaint {id}")).into())
+}
+
+async fn escalation_render(
+    s: &AppState,
+    web: &Web,
+    id: &ComplaintId,
+    status: StatusCode,
+    form: Typed,
+    error: Option<String>,
+) -> PageResult {
+    let list = s.app.proceedings(web.actor()?, id).await?;
+    Ok(render(
+        status,
+        &EscalationPage {
+            f: Frame::new(web, s, "escalation"),
+            complaint: id.to_string(),
+            rows: list.iter().map(proceeding_row).collect(),
+            routes: Route::ALL.iter().map(|r| r.as_str()).collect(),
+            outcomes: OUTCOMES.to_vec(),
+            form,
+            error,
+        },
+    ))
+}
+
+pub(super) async fn escalation_page(
+    State(s): State<AppState>,
+    web: Web,
+    Path(id): Path<String>,
+) -> Response {
+    let r = async {
+        let id = complaint_id(&id)?;
+        escalation_render(&s, &web, &id, StatusCode::OK, Typed::default(), None).await
+    }
+    .await;
+    finish(&web, &s, r)
+}
+
+/// What a proceeding form holds, as typed.
+fn typed_of(f: &ProceedingForm) -> Typed {
+    let mut t = Typed::default();
+    for (k, v) in [
+        ("route", &f.route),
+        ("authority", &f.authority),
+        ("reference", &f.reference),
+        ("filed_on", &f.filed_on),
+        ("outcome", &f.outcome),
+        ("decided_on", &f.decided_on),
+    ] {
+        t.values.insert(k.into(), v.clone());
+    }
+    t
+}
+
+/// The proceeding a form describes, or the errors beside its fields.
+fn parse_proceeding(
+    lang: Lang,
+    f: &ProceedingForm,
+) -> Result<RecordProceeding, BTreeMap<String, String>> {
+    let mut errors = BTreeMap::new();
+    let route = Route::parse(&f.route);
+    if route.is_none() {
+        errors.insert("route".into(), tr(lang, "reason_required").into());
+    }
+    let filed_on = date(lang, &f.filed_on)
+        .map_err(|m| errors.insert("filed_on".into(), m))
+        .ok();
+    let outcome: Option<Outcome> =
+        serde_json::from_value(serde_json::Value::String(f.outcome.clone())).ok();
+    let decided_on = if f.decided_on.trim().is_empty() {
+        None
+    } else {
+        date(lang, &f.decided_on)
+            .map_err(|m| errors.insert("decided_on".into(), m))
+            .ok()
+    };
+    match (route, filed_on) {
+        (Some(route), Some(filed_on)) if errors.is_empty() => Ok(RecordProceeding {
+            route,
+            authority: f.authority.clone(),
+            reference: f.reference.clone(),
+            filed_on,
+            outcome,
+            decided_on,
+        }),
+        _ => Err(errors),
+    }
+}
+
+pub(super) async fn record_proceeding(
+    State(s): State<AppState>,
+    web: Web,
+    Path(id): Path<String>,
+    axum::Form(form): axum::Form<ProceedingForm>,
+) -> Response {
+    let r = async {
+        web.check_write(&form.csrf)?;
+        let id = complaint_id(&id)?;
+        let mut typed = typed_of(&form);
+        let mut error = None;
+        match parse_proceeding(web.lang, &form) {
+            Err(errors) => typed.errors = errors,
+            Ok(cmd) => match s.app.record_proceeding(web.actor()?, &id, cmd).await {
+                Ok(_) => return Ok(see_other(&format!("/complaints/{id}/escalation"))),
+                Err(e) => {
+                    let msg = refusal(e)?;
+                    // Beside the field the rules name, else above the form.
+                    match [
+                        "decided_on",
+                        "filed_on",
+                        "authority",
+                        "reference",
+                        "outcome",
+                    ]
+                    .into_iter()
+                    .find(|k| msg.contains(k))
+                    {
+                        Some(field) => {
+                            typed.errors.insert(field.into(), msg);
+                        }
+                        None => error = Some(msg),
+                    }
+                }
+            },
+        }
+        escalation_render(
+            &s,
+            &web,
+            &id,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            typed,
+            error,
+        )
+        .await
+    }
+    .await;
+    finish(&web, &s, r)
+}
+
+/// Which package.
+#[derive(Debug, Deserialize)]
+pub(super) struct PackageQuery {
+    #[serde(default)]
+    route: String,
+}
+
+pub(super) async fn download_package(
+    State(s): State<AppState>,
+    web: Web,
+    Path(id): Path<String>,
+    Query(q): Query<PackageQuery>,
+) -> Response {
+    let r = async {
+        let actor = web.actor()?;
+        let id = complaint_id(&id)?;
+        let route = Route::parse(&q.route)
+            .ok_or_else(|| AppError::NotFound(format!("escalation route {:?}", q.route)))?;
+        let p = s.app.escalation_package(actor, &id, route).await?;
+        Ok(crate::dossier::attachment(
+            "application/zip",
+            &format!("escalation-{id}-{}.zip", route.as_str()),
+            p.zip,
+        ))
+    }
+    .await;
+    finish(&web, &s, r)
+}
