@@ -30,6 +30,7 @@ mod import;
 mod listings;
 pub mod notifications;
 pub mod notifiers;
+mod penalties;
 pub mod web;
 pub mod webhooks;
 
@@ -60,6 +61,7 @@ use rightsguard_domain::rule::RuleError;
 use rightsguard_store::findings::FindingStore;
 use rightsguard_store::listings::ListingStore;
 use rightsguard_store::notifications::{self as notes, NotificationStore};
+use rightsguard_store::penalties::{PenaltyStore, SYNC_STORE_STATUS};
 use rightsguard_store::{NewJob, Store, StoreError};
 
 /// Where the current time comes from.
@@ -166,12 +168,18 @@ pub struct JobCounts {
     pub scans: usize,
     /// Notification jobs: e-mails sent (or given up), reminders and penalty notices.
     pub notifications: usize,
+    /// Store statuses compared with the one announced (store.frozen, ...).
+    pub store_statuses: usize,
 }
 
 impl JobCounts {
     /// All jobs finished.
     pub fn total(&self) -> usize {
-        self.expired_windows + self.assessments + self.scans + self.notifications
+        self.expired_windows
+            + self.assessments
+            + self.scans
+            + self.notifications
+            + self.store_statuses
     }
 }
 
@@ -386,7 +394,7 @@ impl<S: Store> App<S> {
     }
 }
 
-impl<S: Store + ListingStore + FindingStore + NotificationStore> App<S> {
+impl<S: Store + ListingStore + FindingStore + NotificationStore + PenaltyStore> App<S> {
     /// Verifies, rejects, revokes or expires a right.
     pub async fn act_on_right(
         &self,
@@ -449,6 +457,7 @@ impl<S: Store + ListingStore + FindingStore + NotificationStore> App<S> {
                 notes::REMIND_DEADLINE => self.run_remind_deadline(&job).await,
                 notes::NOTIFY_PENALTY => self.run_notify_penalty(&job).await,
                 notes::REMIND_RIGHT_EXPIRY => self.run_remind_right_expiry(&job).await,
+                SYNC_STORE_STATUS => self.run_sync_store_status(&job.payload).await,
                 // A kind this version does not know (scheduled by a newer
                 // one): leave it for a worker that does, rather than drop it.
                 other => Err(AppError::Busy(format!(
@@ -467,6 +476,7 @@ impl<S: Store + ListingStore + FindingStore + NotificationStore> App<S> {
                             | notes::REMIND_DEADLINE
                             | notes::NOTIFY_PENALTY
                             | notes::REMIND_RIGHT_EXPIRY => done.notifications += 1,
+                            SYNC_STORE_STATUS => done.store_statuses += 1,
                             _ => done.assessments += 1,
                         }
                     }

@@ -323,6 +323,7 @@ fn timeline(args: Args) -> anyhow::Result<ExitCode> {
                 rightsguard_domain::event::Subject::Authorisation { authorisation } => {
                     authorisation.to_string()
                 }
+                rightsguard_domain::event::Subject::Store { seller } => format!("store {seller}"),
             };
             let kind = serde_json::to_value(&e.kind)?;
             outln!(

@@ -42,6 +42,7 @@ pub use stats::{ActivityStore, Stats};
 pub mod listings;
 pub mod notifications;
 pub mod notifiers;
+pub mod penalties;
 pub mod web;
 pub mod webhooks;
 
@@ -541,6 +542,7 @@ pub fn subject_key(s: &Subject) -> String {
         Subject::Listing { listing } => format!("listing:{listing}"),
         Subject::BlockTerm { term } => format!("block_term:{term}"),
         Subject::Authorisation { authorisation } => format!("authorisation:{authorisation}"),
+        Subject::Store { seller } => format!("store:{seller}"),
     }
 }
 

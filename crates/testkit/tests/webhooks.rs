@@ -18,7 +18,7 @@ use reqwest::{Client, Method, StatusCode};
 use rightsguard_app::webhooks::{delivery_client, verify_signature};
 use rightsguard_store::webhooks::WebhookStore;
 use rightsguard_testkit::receiver::{Received, Receiver};
-use rightsguard_testkit::{Backend, TestApp, spawn_app};
+use rightsguard_testkit::{Backend, TestApp, both, spawn_app};
 use serde_json::{Value, json};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -36,6 +36,8 @@ async fn postgres_webhooks_reach_a_receiver_that_was_down_once_each_in_order_sig
     webhooks_end_to_end(&app).await;
     app.finish().await.unwrap();
 }
+
+both!(store_frozen_then_unfrozen_reach_a_receiver_in_order_signed);
 
 async fn call(
     app: &TestApp,
@@ -188,6 +190,19 @@ async fn take_down(app: &TestApp, cid: &str, listings: &[&str]) {
     }
 }
 
+/// What events are ordered by: the listing, the account or the store.
+fn order_key(event: &Value) -> String {
+    let data = &event["data"];
+    let kind = event["type"].as_str().unwrap();
+    if kind.starts_with("store.") {
+        format!("store:{}", data["seller"].as_str().unwrap())
+    } else if let Some(a) = data["account"].as_str() {
+        format!("account:{a}")
+    } else {
+        data["listing"].as_str().unwrap().to_owned()
+    }
+}
+
 /// Every delivery verifies under `secret`; first arrivals per listing come in
 /// `listing_seq` order with no gap.
 fn check_signed_and_ordered(got: &[Received], secret: &str) {
@@ -204,7 +219,7 @@ fn check_signed_and_ordered(got: &[Received], secret: &str) {
         if !seen.insert(r.id.clone()) {
             continue;
         }
-        let listing = r.json["data"]["listing"].as_str().unwrap().to_owned();
+        let listing = order_key(&r.json);
         let seq = r.json["listing_seq"].as_i64().unwrap();
         let prev = last.insert(listing.clone(), seq).unwrap_or(0);
         assert_eq!(seq, prev + 1, "listing {listing}: event {seq} after {prev}");
@@ -547,6 +562,145 @@ async fn webhooks_end_to_end(app: &TestApp) {
         .unwrap_or_else(|| panic!("no delivery gauge in {metrics}"));
     assert!(line.ends_with(" 10"), "{line}");
     // Every change to an endpoint is in the audit log, and the chain holds.
+    let audit = ok(app, Method::GET, "/api/v1/audit/verify", &t.admin, None).await;
+    assert_eq!(audit["first_bad"], Value::Null, "{audit}");
+}
+
+async fn run_jobs(app: &TestApp) -> Value {
+    ok(
+        app,
+        Method::POST,
+        "/api/v1/admin/jobs/run",
+        &app.tokens.admin,
+        None,
+    )
+    .await
+}
+
+/// Moves the manual clock to `to` (never back).
+async fn advance_to(app: &TestApp, to: jiff::Timestamp) {
+    let secs = to.duration_since(app.state.app.now()).as_secs();
+    if secs > 0 {
+        advance(app, secs).await;
+    }
+}
+
+/// The (type, key) of every outbox event, oldest first.
+async fn outbox(app: &TestApp) -> Vec<(String, String)> {
+    let events = app.state.app.store().outbox_events(0, 100).await.unwrap();
+    events
+        .iter()
+        .map(|e| (e.kind.to_string(), e.listing.clone()))
+        .collect()
+}
+
+/// A counterfeit complaint upheld and left unanswered becomes established:
+/// the first serious violation freezes shop1's store for a day. The freeze
+/// is an event (audit and outbox in one transaction), its end another,
+/// scheduled at the freeze's end; a receiver that was down gets both, in
+/// order, signed, once each.
+async fn store_frozen_then_unfrozen_reach_a_receiver_in_order_signed(app: &TestApp) {
+    let t = &app.tokens;
+    let rx = Receiver::start().await.unwrap();
+    let created = ok(
+        app,
+        Method::POST,
+        "/api/v1/webhooks/endpoints",
+        &t.admin,
+        Some(json!({"url": rx.url, "event_types": ["store.frozen", "store.unfrozen", "store.closed"]})),
+    )
+    .await;
+    let secret = created["secret"].as_str().unwrap().to_owned();
+    rx.set_down(true);
+    right_and_block_term(app).await;
+    take_down(app, "C1", &["L1"]).await;
+    let events = app.state.app.store().outbox_events(0, 100).await.unwrap();
+    let due: jiff::Timestamp = events[0].payload_json().unwrap()["data"]["counter_notice_due"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    // Nothing is frozen while the seller may still answer.
+    run_jobs(app).await;
+    assert_eq!(
+        outbox(app).await,
+        [("listing.taken_down".into(), "L1".into())]
+    );
+
+    advance_to(
+        app,
+        due.checked_add(jiff::SignedDuration::from_secs(1)).unwrap(),
+    )
+    .await;
+    for _ in 0..3 {
+        run_jobs(app).await;
+    }
+    let store = |k: &str| (k.to_owned(), "store:shop1".to_owned());
+    assert_eq!(
+        outbox(app).await,
+        [
+            ("listing.taken_down".into(), "L1".into()),
+            store("store.frozen")
+        ]
+    );
+    let frozen = app.state.app.store().outbox_events(1, 10).await.unwrap();
+    let body = frozen[0].payload_json().unwrap();
+    assert_eq!(body["data"]["seller"], "shop1");
+    assert_eq!(body["data"]["complaint"], "C1");
+    assert_eq!(body["listing_seq"], 1);
+    assert!(body["data"].get("listing").is_none(), "{body}");
+    let until: jiff::Timestamp = body["data"]["until"].as_str().unwrap().parse().unwrap();
+    let standing = ok(
+        app,
+        Method::GET,
+        "/api/v1/sellers/shop1/standing",
+        &t.admin,
+        None,
+    )
+    .await;
+    assert_eq!(
+        standing["status"]["until"], body["data"]["until"],
+        "{standing}"
+    );
+    // Down: the freeze waits; running the jobs again announces nothing twice.
+    assert_eq!(deliver(app).await, 1);
+    run_jobs(app).await;
+    assert_eq!(outbox(app).await.len(), 2);
+
+    // The freeze's end: its job (due then) announces the unfreeze.
+    advance_to(
+        app,
+        until
+            .checked_sub(jiff::SignedDuration::from_secs(1))
+            .unwrap(),
+    )
+    .await;
+    run_jobs(app).await;
+    assert_eq!(outbox(app).await.len(), 2, "not before the end");
+    advance_to(app, until).await;
+    let ran = run_jobs(app).await;
+    assert_eq!(
+        outbox(app).await[2..],
+        [store("store.unfrozen")],
+        "jobs: {ran}"
+    );
+    run_jobs(app).await;
+    assert_eq!(outbox(app).await.len(), 3, "unfrozen once");
+
+    rx.set_down(false);
+    advance(app, 3600).await;
+    assert_eq!(deliver(app).await, 2);
+    let got = rx.received();
+    let kinds: Vec<&str> = got
+        .iter()
+        .map(|r| r.json["type"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        kinds,
+        ["store.frozen", "store.unfrozen"],
+        "only the subscribed types, in order"
+    );
+    check_signed_and_ordered(&got, &secret);
     let audit = ok(app, Method::GET, "/api/v1/audit/verify", &t.admin, None).await;
     assert_eq!(audit["first_bad"], Value::Null, "{audit}");
 }
