@@ -21,7 +21,9 @@ use std::sync::{Arc, Mutex};
 mod access;
 mod accounts;
 mod clearance;
+mod dead_letters;
 mod dossier;
+pub mod egress;
 mod evidence;
 mod exports;
 mod findings;
@@ -202,6 +204,7 @@ pub struct App<S> {
     gate: Arc<listings::ListingGate>,
     monitor: Arc<findings::Monitor>,
     mailer: Option<Arc<notifications::Mailer>>,
+    egress: egress::EgressPolicy,
 }
 
 impl<S: Store> App<S> {
@@ -220,7 +223,19 @@ impl<S: Store> App<S> {
             gate: Arc::default(),
             monitor: Arc::default(),
             mailer: None,
+            egress: egress::EgressPolicy::default(),
         })
+    }
+
+    /// Sets where webhooks may be sent besides public addresses.
+    pub fn with_egress(mut self, egress: egress::EgressPolicy) -> Self {
+        self.egress = egress;
+        self
+    }
+
+    /// Where webhooks may be sent.
+    pub fn egress(&self) -> &egress::EgressPolicy {
+        &self.egress
     }
 
     /// The store.

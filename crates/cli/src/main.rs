@@ -34,6 +34,7 @@ mod deadline;
 mod demo;
 mod demo_seed;
 mod dossier;
+mod events;
 mod export;
 mod findings;
 mod hash;

@@ -31,6 +31,10 @@ pub enum WebhookCommand {
         /// A note for admins.
         #[arg(long, default_value = "")]
         description: String,
+        /// Networks the endpoint may be on besides public addresses (as
+        /// `serve --webhooks-allow-net`).
+        #[arg(long, env = "RIGHTSGUARD_WEBHOOKS_ALLOW_NET", value_delimiter = ',')]
+        webhooks_allow_net: Vec<ipnet::IpNet>,
     },
     /// List the endpoints (secrets hidden).
     List {
@@ -87,6 +91,7 @@ pub fn run(cmd: WebhookCommand) -> anyhow::Result<ExitCode> {
                 url,
                 events,
                 description,
+                webhooks_allow_net,
             } => {
                 let event_types = events
                     .iter()
@@ -95,7 +100,11 @@ pub fn run(cmd: WebhookCommand) -> anyhow::Result<ExitCode> {
                             .ok_or_else(|| anyhow::anyhow!("unknown event type {t:?}"))
                     })
                     .collect::<anyhow::Result<Vec<_>>>()?;
-                let app = app(&db).await?;
+                let app = app(&db)
+                    .await?
+                    .with_egress(rightsguard_app::egress::EgressPolicy::new(
+                        webhooks_allow_net,
+                    ));
                 let e = app
                     .create_webhook_endpoint(
                         &app.system_actor(),

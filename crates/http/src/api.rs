@@ -52,6 +52,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(run_jobs))
         .merge(crate::listings::routes())
         .merge(crate::webhooks::routes())
+        .merge(crate::dead_letters::routes())
         .merge(crate::findings::routes())
         .merge(crate::clearance::routes())
 }

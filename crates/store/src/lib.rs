@@ -31,6 +31,7 @@
 //! head hash recorded elsewhere; `verify_audit` reports the head for that.
 
 pub mod backup;
+pub mod dead_letters;
 pub mod dossier;
 pub mod evidence;
 pub mod exports;

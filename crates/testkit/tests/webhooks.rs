@@ -37,7 +37,10 @@ async fn postgres_webhooks_reach_a_receiver_that_was_down_once_each_in_order_sig
     app.finish().await.unwrap();
 }
 
-both!(store_frozen_then_unfrozen_reach_a_receiver_in_order_signed);
+both!(
+    store_frozen_then_unfrozen_reach_a_receiver_in_order_signed,
+    endpoints_on_private_networks_are_refused_at_registration_and_delivery,
+);
 
 async fn call(
     app: &TestApp,
@@ -80,7 +83,7 @@ async fn advance(app: &TestApp, seconds: i64) {
 
 /// Runs delivery passes until one finds nothing due; returns attempts made.
 async fn deliver(app: &TestApp) -> usize {
-    let client = delivery_client().unwrap();
+    let client = delivery_client(app.state.app.egress()).unwrap();
     let mut attempted = 0;
     loop {
         let pass = app
@@ -703,4 +706,86 @@ async fn store_frozen_then_unfrozen_reach_a_receiver_in_order_signed(app: &TestA
     check_signed_and_ordered(&got, &secret);
     let audit = ok(app, Method::GET, "/api/v1/audit/verify", &t.admin, None).await;
     assert_eq!(audit["first_bad"], Value::Null, "{audit}");
+}
+
+/// SSRF: an endpoint on loopback, a private network, link-local (the cloud
+/// metadata address) or unique-local IPv6 is refused with a 422 unless the
+/// operator allowed its network (these tests allow loopback); at delivery
+/// the client's resolver refuses a name whose addresses are not permitted
+/// (what a DNS rebinding would need), and the attempt is logged as failed.
+async fn endpoints_on_private_networks_are_refused_at_registration_and_delivery(app: &TestApp) {
+    let t = &app.tokens;
+    for (url, why) in [
+        ("http://169.254.169.254/latest/meta-data/", "link-local"),
+        ("http://10.1.2.3/hook", "private"),
+        ("http://192.168.0.10:8080/hook", "private"),
+        ("http://[fd00::1]/hook", "unique-local"),
+        ("http://[::ffff:169.254.169.254]/", "link-local"),
+        ("http://0.0.0.0:80/", "unspecified"),
+    ] {
+        let (s, v) = call(
+            app,
+            Method::POST,
+            "/api/v1/webhooks/endpoints",
+            &t.admin,
+            Some(json!({ "url": url })),
+        )
+        .await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{url}: {v}");
+        assert!(v.to_string().contains(why), "{url}: {v}");
+    }
+    let rx = Receiver::start().await.unwrap();
+    let by_name = rx.url.replace("127.0.0.1", "localhost");
+    let created = ok(
+        app,
+        Method::POST,
+        "/api/v1/webhooks/endpoints",
+        &t.admin,
+        Some(json!({ "url": by_name })),
+    )
+    .await;
+    let id = created["endpoint"]["id"].as_str().unwrap();
+    let (s, v) = call(
+        app,
+        Method::PATCH,
+        &format!("/api/v1/webhooks/endpoints/{id}"),
+        &t.admin,
+        Some(json!({ "url": "http://172.16.5.5/hook" })),
+    )
+    .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
+    right_and_block_term(app).await;
+    held_then_released(app, "L1").await;
+    // A server whose operator allowed nothing resolves the name at delivery
+    // and refuses its loopback addresses: nothing is sent.
+    let strict = delivery_client(&rightsguard_app::egress::EgressPolicy::default()).unwrap();
+    let pass = app
+        .state
+        .app
+        .deliver_webhooks(&app.state.worker, &strict)
+        .await
+        .unwrap();
+    assert_eq!((pass.attempted, pass.delivered), (1, 0));
+    assert_eq!(rx.refused(), 0);
+    assert!(rx.received().is_empty());
+    let log = ok(
+        app,
+        Method::GET,
+        "/api/v1/webhooks/deliveries?status=pending",
+        &t.admin,
+        None,
+    )
+    .await;
+    let tried = log
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["attempts"] == 1)
+        .unwrap();
+    let error = tried["last_error"].as_str().unwrap();
+    assert!(error.contains("loopback"), "{error}");
+    // With loopback allowed (as configured), it arrives.
+    advance(app, 60).await;
+    assert_eq!(deliver(app).await, 2);
+    assert_eq!(rx.received().len(), 2);
 }
