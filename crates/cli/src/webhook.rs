@@ -24,7 +24,8 @@ pub enum WebhookCommand {
         #[arg(long)]
         url: String,
         /// Event types to receive (repeat or comma-separate): listing.taken_down,
-        /// listing.reinstated, listing.held, listing.released, account.suspended,
+        /// listing.reinstated, listing.held, listing.released, store.frozen,
+        /// store.unfrozen, store.closed, account.suspended,
         /// account.suspension_ended; default: all.
         #[arg(long = "event", value_delimiter = ',')]
         events: Vec<String>,

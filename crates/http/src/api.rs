@@ -671,6 +671,9 @@ pub struct JobsRun {
     pub scans: usize,
     /// Of those, notification jobs (e-mails, reminders, penalty notices).
     pub notifications: usize,
+    /// Of those, store statuses compared with the one announced to the
+    /// marketplace (`store.frozen`, `store.unfrozen`, `store.closed`).
+    pub store_statuses: usize,
 }
 
 /// Runs the due deadline jobs now: admins only (the background runner does
@@ -685,5 +688,6 @@ async fn run_jobs(State(s): State<AppState>, Caller(actor): Caller) -> ApiResult
         assessments: n.assessments,
         scans: n.scans,
         notifications: n.notifications,
+        store_statuses: n.store_statuses,
     }))
 }

@@ -682,11 +682,8 @@ async fn store_frozen_then_unfrozen_reach_a_receiver_in_order_signed(app: &TestA
     assert_eq!(outbox(app).await.len(), 2, "not before the end");
     advance_to(app, until).await;
     let ran = run_jobs(app).await;
-    assert_eq!(
-        outbox(app).await[2..],
-        [store("store.unfrozen")],
-        "jobs: {ran}"
-    );
+    assert_eq!(ran["store_statuses"], 1, "{ran}");
+    assert_eq!(outbox(app).await[2..], [store("store.unfrozen")]);
     run_jobs(app).await;
     assert_eq!(outbox(app).await.len(), 3, "unfrozen once");
 
