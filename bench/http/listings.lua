@@ -1,10 +1,6 @@
--- wrk script for listing writes. One connection per thread (run wrk with
--- -t N -c N), so each thread can follow its own listing's version.
---   MODE=create: each request creates a new listing;
---   MODE=update: each thread creates one listing, then replaces its content
---                again and again, sending back the version it last got.
+-- wrk script for listing writes: each request creates a new listing (ids
+-- PREFIX-THREAD-N; run wrk with -t N -c N).
 -- One title in five carries a brand from brands.txt (so some writes are held).
-local mode = os.getenv("MODE") or "create"
 local token = os.getenv("TOKEN")
 local prefix = os.getenv("PREFIX") or "b"
 local brands = {}
@@ -22,8 +18,6 @@ function setup(thread)
   table.insert(threads, thread)
 end
 
-local version = nil
-
 local function body(extra)
   counter = counter + 1
   local t = {}
@@ -38,18 +32,6 @@ end
 local headers = { ["Content-Type"] = "application/json", ["Authorization"] = "Bearer " .. (token or "") }
 
 function request()
-  if mode == "create" or version == nil then
-    if version == nil and mode == "update" then version = -1 end
-    return wrk.format("POST", "/api/v1/listings", headers,
-      body(string.format('"id":"%s-%d-%d",', prefix, tid, counter + 1)))
-  end
-  return wrk.format("PUT", string.format("/api/v1/listings/%s-%d-1", prefix, tid), headers,
-    body(string.format('"version":%d,', version)))
-end
-
-function response(status, hdrs, resp)
-  if mode == "update" then
-    local v = resp:match('"version":(%d+)')
-    if v then version = tonumber(v) end
-  end
+  return wrk.format("POST", "/api/v1/listings", headers,
+    body(string.format('"id":"%s-%d-%d",', prefix, tid, counter + 1)))
 end

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Listing-write latency under load (a benchmark, not a test).
+# HTTP load: listing writes with inline blocking, and complaint reads (a
+# benchmark, not a test).
 #
 # Starts `rightsguard serve` (release build) on a fresh SQLite file — and on a
 # fresh PostgreSQL database when a URL is given as $1 or in
@@ -7,16 +8,20 @@
 #   healthz      GET /healthz                                  (HTTP floor)
 #   create_empty POST /api/v1/listings, empty blocklist        (baseline)
 #   create       POST /api/v1/listings, 10k block terms in force
-#   update       PUT /api/v1/listings/{id} (optimistic version), 10k terms
+#   reads        GET /api/v1/complaints/{id} over $COMPLAINTS seeded complaints
+#   mixed        create and reads at once, from two wrk processes
+#   create@cN, reads@cN   the same at N = 1, 2, 4 ... 64 connections: where
+#                throughput stops growing is the saturation point
 # The blocklist is seeded over the API (bench/http/seed.py): the brand names
 # of npm simple-icons topped up with seeded strings to $TERMS, each requested
 # by a rights holder and approved by an admin. One title in five carries a
-# brand, so some writes are held. Prints p50/p99 and requests/s per phase and
-# the ratio to the empty-blocklist baseline, and the engine-only time per
-# listing (crates/app/examples/blocklist_bench.rs).
+# brand, so some writes are held. Complaints are seeded by
+# bench/http/complaints.py. Prints p50/p99, requests/s and non-2xx answers per
+# phase, the ratio to the empty-blocklist baseline, the saturation points,
+# and the engine-only time per listing (crates/app/examples/blocklist_bench.rs).
 #
 # Usage: bench/http/listings.sh [postgres://user@host:port/admin_db]
-#        TERMS=10000 DURATION=20s CONNS=8 bench/http/listings.sh
+#        TERMS=10000 DURATION=20s CONNS=8 SWEEP="1 2 4 8 16 32 64" SWEEP_DURATION=5s bench/http/listings.sh
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 root=$PWD
@@ -25,6 +30,9 @@ terms_n="${TERMS:-10000}"
 duration="${DURATION:-20s}"
 conns="${CONNS:-8}"
 port="${PORT:-18787}"
+sweep="${SWEEP:-1 2 4 8 16 32 64}"
+sweep_duration="${SWEEP_DURATION:-5s}"
+complaints_n="${COMPLAINTS:-300}"
 pg_admin="${1:-${RG_TEST_POSTGRES_URL:-}}"
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-/var/tmp/rightsguard-target}"
 mkdir -p "$work"
@@ -85,18 +93,38 @@ run() { # run LABEL DB_URL
   local w=(wrk -t "$conns" -c "$conns" -d "$duration" --latency)
   export TOKEN=$seller BRANDS="$work/brands.txt"
   load healthz "${w[@]}" "$base/healthz"
-  load create_empty env MODE=create PREFIX=e "${w[@]}" -s bench/http/listings.lua "$base"
+  load create_empty env PREFIX=e "${w[@]}" -s bench/http/listings.lua "$base"
   echo "seeding: $(python3 bench/http/seed.py "$base" "$admin" "$reviewer" "$holder" "$terms")"
-  load create env MODE=create PREFIX=c "${w[@]}" -s bench/http/listings.lua "$base"
-  load update env MODE=update PREFIX=u "${w[@]}" -s bench/http/listings.lua "$base"
+  load create env PREFIX=c "${w[@]}" -s bench/http/listings.lua "$base"
+  echo "seeding: $(python3 bench/http/complaints.py "$base" "$reviewer" "$holder" "$seller" "$complaints_n" "$work/complaint-ids.txt")"
+  TOKEN=$reviewer IDS="$work/complaint-ids.txt" load reads "${w[@]}" -s bench/http/reads.lua "$base"
+  # Writes and reads at once, half the connections each.
+  local half=$(( conns > 1 ? conns / 2 : 1 ))
+  local wh=(wrk -t "$half" -c "$half" -d "$duration" --latency)
+  env PREFIX=m "${wh[@]}" -s bench/http/listings.lua "$base" > "$work/wrk-mixed_create.out" &
+  local mixed_pid=$!
+  TOKEN=$reviewer IDS="$work/complaint-ids.txt" "${wh[@]}" -s bench/http/reads.lua "$base" > "$work/wrk-mixed_reads.out"
+  wait "$mixed_pid"
+  python3 bench/http/wrk_summary.py mixed_create < "$work/wrk-mixed_create.out" | tee -a "$work/summary.txt"
+  python3 bench/http/wrk_summary.py mixed_reads < "$work/wrk-mixed_reads.out" | tee -a "$work/summary.txt"
+  # Saturation: the same loads at growing concurrency.
+  local c
+  for c in $sweep; do
+    load "create@c$c" env PREFIX="s$c" wrk -t "$c" -c "$c" -d "$sweep_duration" --latency -s bench/http/listings.lua "$base"
+  done
+  for c in $sweep; do
+    TOKEN=$reviewer IDS="$work/complaint-ids.txt" load "reads@c$c" wrk -t "$c" -c "$c" -d "$sweep_duration" --latency -s bench/http/reads.lua "$base"
+  done
   local held
   held=$(curl -fs -H "Authorization: Bearer $admin" "$base/api/v1/listings?seller=shop1&after=c&limit=500" \
     | python3 -c 'import json,sys; l=json.load(sys.stdin); print(sum(x["state"]=="held" for x in l), "of", len(l))')
   echo "held among the first created listings: $held"
   stop_server
+  python3 bench/http/saturation.py < "$work/summary.txt" | sed "s/^/$label: /"
+  mv "$work/summary.txt" "$work/summary-$label.txt"
 }
 
-rm -f "$work/bench.sqlite"* "$work/summary.txt"
+rm -f "$work/bench.sqlite"* "$work/summary"*.txt
 run sqlite "sqlite:$work/bench.sqlite"
 if [ -n "$pg_admin" ]; then
   name="rg_bench_$$"

@@ -110,6 +110,7 @@ pub fn complaint_as_seen_by(
 ) -> rightsguard_domain::complaint::Complaint {
     if actor.role == Role::Seller {
         c.items.retain(|i| i.seller == actor.org);
+        c.evidence_flags.retain(|f| f.seller == actor.org);
     }
     c
 }

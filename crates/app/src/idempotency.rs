@@ -317,7 +317,7 @@ impl<S: IdempotencyStore> App<S> {
             .value;
         self.refuse_if_suspended(&right.owner).await?;
         let id = cmd.id.clone();
-        let t = Complaint::submit(cmd, &right, actor, self.now(), self.ctx())?;
+        let t = self.submission(cmd, &right, actor).await?;
         let jobs = deadline_jobs(&t.state);
         let write = ComplaintWrite {
             complaint: &t.state,
@@ -444,7 +444,7 @@ impl<S: IdempotencyStore> App<S> {
         }
         let right = self.right_visible_to(actor, &cmd.right).await?;
         self.refuse_if_suspended(&right.owner).await?;
-        let t = Complaint::submit(cmd.clone(), &right, actor, self.now(), self.ctx())?;
+        let t = self.submission(cmd.clone(), &right, actor).await?;
         let jobs = deadline_jobs(&t.state);
         Ok((t, jobs))
     }

@@ -59,7 +59,7 @@ use rightsguard_domain::ids::{ComplaintId, ListingId, OrgId, RightId};
 use rightsguard_domain::penalty::{Standing, assess, violations_of};
 use rightsguard_domain::policy::Policy;
 use rightsguard_domain::right::{Right, RightCommand, RightState, certificate_conflicts};
-use rightsguard_domain::rule::RuleError;
+use rightsguard_domain::rule::{RuleError, Transition};
 use rightsguard_store::findings::FindingStore;
 use rightsguard_store::listings::ListingStore;
 use rightsguard_store::notifications::{self as notes, NotificationStore};
@@ -310,11 +310,27 @@ impl<S: Store> App<S> {
             .ok_or_else(|| AppError::NotFound(format!("right {}", cmd.right)))?
             .value;
         self.refuse_if_suspended(&right.owner).await?;
-        let t = Complaint::submit(cmd, &right, actor, self.now(), self.ctx())?;
+        let t = self.submission(cmd, &right, actor).await?;
         self.store
             .save_complaint(&t.state, None, &t.events, &deadline_jobs(&t.state))
             .await?;
         Ok(t.state)
+    }
+
+    /// A complaint as submitted by the rules, with its evidence checked
+    /// against where each file was first seen on the site
+    /// ([`Complaint::flag_sellers_own_images`]). Every way of filing goes
+    /// through here.
+    async fn submission(
+        &self,
+        cmd: SubmitComplaint,
+        right: &Right,
+        actor: &Actor,
+    ) -> Result<Transition<Complaint>> {
+        let mut t = Complaint::submit(cmd, right, actor, self.now(), self.ctx())?;
+        let sightings = self.store.first_sightings(&t.state.evidence).await?;
+        Complaint::flag_sellers_own_images(&mut t, &sightings, right, actor);
+        Ok(t)
     }
 
     /// Applies a command to one listing of a complaint.

@@ -402,6 +402,42 @@ pub struct Complaint {
     pub evidence: Vec<Sha256>,
     /// Its listings, in the order named.
     pub items: Vec<Item>,
+    /// Evidence files that a reported seller showed first
+    /// ([`Complaint::flag_sellers_own_images`]): a sign for the reviewer
+    /// that the notifier may be passing off the seller's own pictures.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub evidence_flags: Vec<EvidenceFlag>,
+}
+
+/// Where an image file was first seen on the site: the earliest listing
+/// that carried it (by SHA-256 of the file).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ImageSighting {
+    /// SHA-256 of the image file.
+    pub sha256: Sha256,
+    /// The listing that showed it first.
+    pub listing: ListingId,
+    /// That listing's seller.
+    pub seller: OrgId,
+    /// When it was first seen there.
+    pub first_seen: Timestamp,
+}
+
+/// An evidence file of a complaint that a reported seller showed on its own
+/// listing before anyone else on the site, and before the complaint.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EvidenceFlag {
+    /// The evidence file.
+    pub evidence: Sha256,
+    /// The seller's listing that showed it first.
+    pub listing: ListingId,
+    /// The seller.
+    pub seller: OrgId,
+    /// When the seller's listing first showed it.
+    pub first_seen: Timestamp,
+    /// Whether that was before the right came into force: the notifier's
+    /// right is younger than the seller's picture.
+    pub before_right: bool,
 }
 
 /// What the rules need besides the state: the site's policy and calendar.
@@ -562,11 +598,65 @@ impl Complaint {
             submitted_at: now,
             evidence: cmd.evidence,
             items,
+            evidence_flags: Vec::new(),
         };
         Ok(Transition {
             state: complaint,
             events,
         })
+    }
+
+    /// Flags evidence files of a just-submitted complaint that are, byte for
+    /// byte, images a reported seller showed first: `first_sightings` holds,
+    /// for some evidence files, the earliest listing on the site that carried
+    /// the file. A file is flagged when that listing is a reported seller's
+    /// and it showed the file before the complaint. This is the pattern of a
+    /// notifier claiming a seller's own product photos as its work; it is a
+    /// sign for the reviewer, not a decision (a seller may also have been the
+    /// first to post a photo it took from the brand's site). Each flag is
+    /// recorded as an event.
+    pub fn flag_sellers_own_images(
+        t: &mut Transition<Complaint>,
+        first_sightings: &[ImageSighting],
+        right: &Right,
+        actor: &Actor,
+    ) {
+        let c = &mut t.state;
+        let sellers: BTreeSet<&OrgId> = c.items.iter().map(|i| &i.seller).collect();
+        let mut flags = Vec::new();
+        for s in first_sightings {
+            if !c.evidence.contains(&s.sha256)
+                || !sellers.contains(&s.seller)
+                || s.first_seen >= c.submitted_at
+                || flags.iter().any(|f: &EvidenceFlag| f.evidence == s.sha256)
+            {
+                continue;
+            }
+            let seen_on = s.first_seen.to_zoned(jiff::tz::TimeZone::UTC).date();
+            flags.push(EvidenceFlag {
+                evidence: s.sha256,
+                listing: s.listing.clone(),
+                seller: s.seller.clone(),
+                first_seen: s.first_seen,
+                before_right: seen_on < right.valid_from,
+            });
+        }
+        for f in &flags {
+            t.events.push(DomainEvent::complaint(
+                c.id.clone(),
+                None,
+                actor,
+                c.submitted_at,
+                EventKind::EvidenceIsSellersImage {
+                    evidence: f.evidence,
+                    listing: f.listing.clone(),
+                    seller: f.seller.clone(),
+                    first_seen: f.first_seen,
+                    before_right: f.before_right,
+                },
+            ));
+        }
+        c.evidence_flags = flags;
     }
 
     /// The item for a listing.

@@ -795,3 +795,80 @@ fn a_submission_naming_another_right_is_refused() {
         Err(RuleError::Invalid(_))
     ));
 }
+
+fn sighting(sha: u8, listing: u32, seller: u32, at: Timestamp) -> ImageSighting {
+    ImageSighting {
+        sha256: Sha256::from_bytes([sha; 32]),
+        listing: lid(listing),
+        seller: id(OrgId::parse, &format!("shop{seller}")),
+        first_seen: at,
+    }
+}
+
+#[test]
+fn evidence_a_reported_seller_showed_first_is_flagged_and_recorded() {
+    let w = World::new("aliexpress");
+    let mut t = submit(&w, vec![listing(1, &[25]), listing(2, &[25])]).unwrap();
+    let events_before = t.events.len();
+    let earlier = t0() - (30 * 24).hours();
+    let sightings = [
+        // The evidence file, first shown by reported seller shop2 on another listing.
+        sighting(7, 9, 2, earlier),
+        // Not evidence of this complaint.
+        sighting(8, 1, 1, earlier),
+    ];
+    Complaint::flag_sellers_own_images(&mut t, &sightings, &w.right, &holder());
+    assert_eq!(t.state.evidence_flags.len(), 1);
+    let f = &t.state.evidence_flags[0];
+    assert_eq!(
+        (
+            f.evidence,
+            f.listing.as_str(),
+            f.seller.as_str(),
+            f.first_seen
+        ),
+        (Sha256::from_bytes([7; 32]), "L9", "shop2", earlier)
+    );
+    // The test right is in force from 2020: the picture is younger.
+    assert!(!f.before_right);
+    assert_eq!(t.events.len(), events_before + 1);
+    assert!(matches!(
+        t.events.last().unwrap().kind,
+        EventKind::EvidenceIsSellersImage {
+            before_right: false,
+            ..
+        }
+    ));
+}
+
+#[test]
+fn evidence_first_shown_by_someone_else_or_after_the_complaint_is_not_flagged() {
+    let w = World::new("aliexpress");
+    let mut t = submit(&w, vec![listing(1, &[25])]).unwrap();
+    // First shown by a seller this complaint does not name.
+    Complaint::flag_sellers_own_images(
+        &mut t,
+        &[sighting(7, 5, 5, t0() - (30 * 24).hours())],
+        &w.right,
+        &holder(),
+    );
+    assert!(t.state.evidence_flags.is_empty());
+    // First shown by the reported seller, but only after the complaint.
+    Complaint::flag_sellers_own_images(
+        &mut t,
+        &[sighting(7, 1, 1, t0() + 1.hour())],
+        &w.right,
+        &holder(),
+    );
+    assert!(t.state.evidence_flags.is_empty());
+}
+
+#[test]
+fn a_picture_older_than_the_right_is_flagged_as_such() {
+    let mut w = World::new("aliexpress");
+    w.right.valid_from = "2026-01-01".parse().unwrap();
+    let mut t = submit(&w, vec![listing(1, &[25])]).unwrap();
+    let old = "2025-06-01T00:00:00Z".parse().unwrap();
+    Complaint::flag_sellers_own_images(&mut t, &[sighting(7, 1, 1, old)], &w.right, &holder());
+    assert!(t.state.evidence_flags[0].before_right);
+}

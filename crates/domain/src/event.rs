@@ -135,6 +135,21 @@ pub enum EventKind {
         /// Review due by.
         review_due: Timestamp,
     },
+    /// An evidence file of the complaint was first shown on the site by a
+    /// reported seller, before the complaint (a sign of a notifier passing
+    /// off the seller's own pictures).
+    EvidenceIsSellersImage {
+        /// The evidence file.
+        evidence: Sha256,
+        /// The seller's listing that showed it first.
+        listing: ListingId,
+        /// The seller.
+        seller: OrgId,
+        /// When that listing first showed it.
+        first_seen: Timestamp,
+        /// Whether that was before the right came into force.
+        before_right: bool,
+    },
     /// A listing of a complaint failed the scope check.
     ItemOutOfScope {
         /// Why.

@@ -197,6 +197,29 @@ pub struct ComplaintView {
     pub evidence: Vec<Sha256>,
     /// Its listings.
     pub items: Vec<ItemView>,
+    /// Evidence files a reported seller showed on its own listing first,
+    /// before the complaint: a sign that the notifier may be passing off
+    /// the seller's pictures (a seller sees only its own).
+    pub evidence_flags: Vec<EvidenceFlagView>,
+}
+
+/// An evidence file a reported seller showed first.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct EvidenceFlagView {
+    /// SHA-256 of the evidence file.
+    #[schema(value_type = String)]
+    pub evidence: Sha256,
+    /// The seller's listing that showed it first.
+    #[schema(value_type = String)]
+    pub listing: ListingId,
+    /// The seller.
+    #[schema(value_type = String)]
+    pub seller: OrgId,
+    /// When that listing first showed it.
+    #[schema(value_type = String, format = DateTime)]
+    pub first_seen: Timestamp,
+    /// Whether that was before the right came into force.
+    pub before_right: bool,
 }
 
 impl From<Complaint> for ComplaintView {
@@ -223,6 +246,17 @@ impl From<Complaint> for ComplaintView {
                     resubmissions: i.resubmissions,
                     counter_notices: i.counter_notices,
                     appeals: i.appeals,
+                })
+                .collect(),
+            evidence_flags: c
+                .evidence_flags
+                .into_iter()
+                .map(|f| EvidenceFlagView {
+                    evidence: f.evidence,
+                    listing: f.listing,
+                    seller: f.seller,
+                    first_seen: f.first_seen,
+                    before_right: f.before_right,
                 })
                 .collect(),
         }

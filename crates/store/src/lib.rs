@@ -245,7 +245,7 @@ pub struct EvidenceRecord {
 }
 
 /// The storage operations the application needs.
-pub trait Store: notifiers::NotifierStore + Send + Sync {
+pub trait Store: notifiers::NotifierStore + listings::ListingStore + Send + Sync {
     /// Creates a right with the audit records of its creation.
     fn create_right(
         &self,

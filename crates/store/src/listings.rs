@@ -12,8 +12,9 @@ use std::future::Future;
 
 use jiff::Timestamp;
 use rightsguard_domain::blocklist::{Authorisation, BlockTerm};
+use rightsguard_domain::complaint::ImageSighting;
 use rightsguard_domain::event::DomainEvent;
-use rightsguard_domain::ids::{AuthorisationId, BlockTermId, ListingId, OrgId};
+use rightsguard_domain::ids::{AuthorisationId, BlockTermId, ListingId, OrgId, Sha256};
 use rightsguard_domain::listing::Listing;
 use sqlx::Row;
 use sqlx::any::AnyRow;
@@ -111,6 +112,13 @@ pub trait ListingStore: Send + Sync {
     /// taken) or saved at its expected version ([`StoreError::Conflict`] if
     /// it moved on), with its audit records and jobs.
     fn write_listings(&self, writes: &[ListingWrite]) -> impl Future<Output = Result<()>> + Send;
+    /// The earliest listing that carried each of `images` (by the file's
+    /// SHA-256), for those some listing has carried; ties go to the smaller
+    /// listing id.
+    fn first_sightings(
+        &self,
+        images: &[Sha256],
+    ) -> impl Future<Output = Result<Vec<ImageSighting>>> + Send;
     /// Listings of one seller (or all), in id order, after `after`, at most `limit`.
     fn listings(
         &self,
@@ -300,12 +308,51 @@ impl ListingStore for SqlStore {
                 }
             }
         }
+        // Where each image was seen: kept from the first write that showed it.
+        for l in writes.iter().map(|w| &w.listing) {
+            for sha in &l.content.image_hashes {
+                sqlx::query(
+                    "INSERT INTO listing_images (sha256, listing, seller, first_seen) \
+                     VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
+                )
+                .bind(sha.to_string())
+                .bind(l.id.as_str())
+                .bind(l.seller.as_str())
+                .bind(micros(l.updated_at))
+                .execute(&mut *tx)
+                .await?;
+            }
+        }
         let events: Vec<DomainEvent> = writes.iter().flat_map(|w| w.events.clone()).collect();
         let jobs: Vec<NewJob> = writes.iter().flat_map(|w| w.jobs.clone()).collect();
         append_audit(&mut tx, &events).await?;
         insert_jobs(&mut tx, &jobs).await?;
         tx.commit().await?;
         Ok(())
+    }
+
+    async fn first_sightings(&self, images: &[Sha256]) -> Result<Vec<ImageSighting>> {
+        let mut out = Vec::new();
+        for sha in images {
+            let row = sqlx::query(
+                "SELECT listing, seller, first_seen FROM listing_images WHERE sha256 = $1 \
+                 ORDER BY first_seen, listing LIMIT 1",
+            )
+            .bind(sha.to_string())
+            .fetch_optional(self.pool())
+            .await?;
+            if let Some(r) = row {
+                let listing: String = r.try_get("listing")?;
+                let seller: String = r.try_get("seller")?;
+                out.push(ImageSighting {
+                    sha256: *sha,
+                    listing: ListingId::parse(&listing).map_err(corrupt)?,
+                    seller: OrgId::parse(&seller).map_err(corrupt)?,
+                    first_seen: from_micros(r.try_get("first_seen")?)?,
+                });
+            }
+        }
+        Ok(out)
     }
 
     async fn listings(

@@ -4,6 +4,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // a test crate
 
 use reqwest::{Client, Method, StatusCode};
+use rightsguard_store::Store as _;
 use rightsguard_testkit::{Backend, TestApp, both};
 use serde_json::{Value, json};
 
@@ -21,6 +22,8 @@ both!(
     hostile_or_malformed_evidence_is_refused_with_a_clear_error,
     an_abusive_notifier_is_warned_referred_and_suspended_for_a_time,
     escalation_withdrawal_and_an_internal_complaint_over_http,
+    evidence_the_seller_showed_first_is_flagged_for_the_reviewer,
+    a_certificate_another_organisation_registered_is_refused,
 );
 
 /// One call: method, path, token, optional body → status and JSON body.
@@ -1520,4 +1523,123 @@ async fn escalation_withdrawal_and_an_internal_complaint_over_http(app: &TestApp
         "a reversed takedown no longer counts: {s}"
     );
     audit_is_intact(app).await;
+}
+
+/// A notifier files, as "its" evidence, a picture that the reported seller
+/// showed on its own listing before anyone else: the complaint carries a flag
+/// (API, page, audit) for the reviewer; a picture first shown by someone else,
+/// or only after the complaint, is not flagged.
+async fn evidence_the_seller_showed_first_is_flagged_for_the_reviewer(app: &TestApp) {
+    let t = &app.tokens;
+    verified_right(app, "r1", 1).await;
+    // shop1 shows its photo 0x51 on L-own; shop2 shows 0x52 first.
+    for (token, id, image) in [
+        (&t.seller, "L-own", sha(0x51)),
+        (&t.seller2, "L-first", sha(0x52)),
+    ] {
+        expect(
+            post(
+                app,
+                "/api/v1/listings",
+                token,
+                json!({"id": id, "title": "Canvas tote bag", "category": "Shoes", "image_hashes": [image]}),
+            )
+            .await,
+            StatusCode::CREATED,
+        );
+    }
+    advance_days(app, 1).await;
+    // shop1 later shows 0x52 too (a copy of shop2's picture).
+    expect(
+        post(
+            app,
+            "/api/v1/listings",
+            &t.seller,
+            json!({"id": "L-copy", "title": "Tote bag", "category": "Shoes", "image_hashes": [sha(0x52)]}),
+        )
+        .await,
+        StatusCode::CREATED,
+    );
+    advance_days(app, 1).await;
+    let c = expect(
+        post(
+            app,
+            "/api/v1/complaints",
+            &t.holder,
+            json!({"id": "C1", "right": "r1", "reason": "counterfeit",
+                   "listings": [{"id": "L-copy", "seller": "shop1", "category_classes": [25]}],
+                   "evidence": [sha(0x51), sha(0x52), sha(0xee)]}),
+        )
+        .await,
+        StatusCode::CREATED,
+    );
+    let flags = c["evidence_flags"].as_array().unwrap();
+    assert_eq!(flags.len(), 1, "{c}");
+    assert_eq!(flags[0]["evidence"], sha(0x51));
+    assert_eq!(flags[0]["listing"], "L-own");
+    assert_eq!(flags[0]["seller"], "shop1");
+    assert_eq!(flags[0]["before_right"], false);
+    // The reviewer and the seller see it; so does the audit trail.
+    for token in [&t.reviewer, &t.seller] {
+        let seen = expect(
+            get(app, "/api/v1/complaints/C1", token).await,
+            StatusCode::OK,
+        );
+        assert_eq!(seen["evidence_flags"], c["evidence_flags"]);
+    }
+    let audit = app
+        .state
+        .app
+        .store()
+        .audit_of(&rightsguard_domain::event::Subject::Complaint {
+            complaint: rightsguard_domain::ids::ComplaintId::parse("C1").unwrap(),
+            listing: None,
+        })
+        .await
+        .unwrap();
+    assert!(
+        audit.iter().any(|r| matches!(
+            &r.event.kind,
+            rightsguard_domain::event::EventKind::EvidenceIsSellersImage { listing, .. }
+                if listing.as_str() == "L-own"
+        )),
+        "the flag is in the audit trail"
+    );
+    // A complaint whose evidence nobody showed first carries no flag.
+    let plain = complaint(app, "C2", "r1", &[("L-first", "shop2")]).await;
+    assert_eq!(plain["evidence_flags"], json!([]));
+    audit_is_intact(app).await;
+}
+
+/// A registration certificate already on file for one organisation's right
+/// cannot prove another organisation's right.
+async fn a_certificate_another_organisation_registered_is_refused(app: &TestApp) {
+    let t = &app.tokens;
+    verified_right(app, "r1", 1).await;
+    let (status, body) = post(
+        app,
+        "/api/v1/rights",
+        &t.rival,
+        json!({"id": "r-rival", "kind": "trademark", "jurisdiction": "CN", "registration_number": "123",
+               "nice_classes": [25], "valid_from": "2020-01-01", "certificates": [sha(1)]}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    let message = body["error"]["message"].as_str().unwrap();
+    assert!(
+        message.contains("already registered by another owner") && message.contains("r1"),
+        "{message}"
+    );
+    // The same owner may reuse its certificate for another right (a second class).
+    expect(
+        post(
+            app,
+            "/api/v1/rights",
+            &t.holder,
+            json!({"id": "r2", "kind": "trademark", "jurisdiction": "CN", "registration_number": "124",
+                   "nice_classes": [18], "valid_from": "2020-01-01", "certificates": [sha(1)]}),
+        )
+        .await,
+        StatusCode::CREATED,
+    );
 }

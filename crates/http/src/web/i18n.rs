@@ -413,6 +413,22 @@ pub const TABLE: &[(&str, &str, &str)] = &[
         "投诉人准确率记录",
     ),
     ("takedown_success", "Takedowns that held", "删除成立比例"),
+    (
+        "evidence_flags",
+        "Evidence the seller showed first",
+        "卖家先行展示过的证据",
+    ),
+    (
+        "evidence_flag_hint",
+        "These evidence files are, byte for byte, pictures a reported seller showed on its own listing before anyone else on the site and before this complaint. The notifier may be passing off the seller's own photos; check who made them before deciding.",
+        "以下证据文件与被投诉卖家在本站最早展示、且早于本投诉的商品图片完全相同。投诉人可能将卖家自己的照片作为证据；请在决定前核实图片的来源。",
+    ),
+    ("first_shown_on", "first shown on listing", "最早展示于商品"),
+    (
+        "before_right",
+        "before the right came into force",
+        "早于该权利生效",
+    ),
     ("my_account", "My account", "我的账户"),
     ("change_password", "Change password", "修改密码"),
     ("current_password", "Current password", "当前密码"),

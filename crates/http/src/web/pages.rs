@@ -1226,6 +1226,16 @@ struct ComplaintPage {
     form: Form,
     right: Option<RightRow>,
     accuracy: Option<AccuracyView>,
+    flags: Vec<FlagRow>,
+}
+
+/// An evidence file a reported seller showed first.
+struct FlagRow {
+    evidence: String,
+    listing: String,
+    seller: String,
+    first_seen: String,
+    before_right: bool,
 }
 
 /// A notifier's accuracy as the reviewer sees it.
@@ -1388,6 +1398,17 @@ async fn complaint_view(
             c: complaint_row(lang, now, &c),
             complainant: c.complainant.to_string(),
             evidence: c.evidence.iter().map(|e| e.to_string()).collect(),
+            flags: c
+                .evidence_flags
+                .iter()
+                .map(|x| FlagRow {
+                    evidence: x.evidence.to_string(),
+                    listing: x.listing.to_string(),
+                    seller: x.seller.to_string(),
+                    first_seen: when(x.first_seen),
+                    before_right: x.before_right,
+                })
+                .collect(),
             items,
             history,
             error,
