@@ -22,6 +22,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
 
 /// Which dead letters.
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct DeadLetterQuery {
     /// At most this many, newest first (1 to 1000; default 100).
     #[param(minimum = 1, maximum = 1000)]
