@@ -15,8 +15,9 @@ It does what a marketplace's receiver must do:
    --log if given) and answer 2xx quickly; any other answer, or none within
    15 seconds, makes rightsguard retry with backoff for up to a day.
 
-Events of one listing (or one account) arrive in order ("listing_seq" counts
-them from 1), so the last event of a listing is its current state.
+Events of one listing (or one account, or one store) arrive in order
+("listing_seq" counts them from 1), so the last event of a listing is its
+current state.
 
 Give --secret several times (or comma-separated) to accept both secrets while
 you switch after a rotation. --tolerance 0 turns the timestamp check off
@@ -105,6 +106,7 @@ class Receiver(BaseHTTPRequestHandler):
                 "account": event["data"].get("account"),
                 "listing_seq": event["listing_seq"],
                 "seller": event["data"].get("seller"),
+                "until": event["data"].get("until"),
             }
         )
         print(line, flush=True)

@@ -84,7 +84,8 @@ impl<
         + rightsguard_store::listings::ListingStore
         + rightsguard_store::findings::FindingStore
         + rightsguard_store::notifications::NotificationStore
-        + rightsguard_store::customs::CustomsStore,
+        + rightsguard_store::customs::CustomsStore
+        + rightsguard_store::penalties::PenaltyStore,
 > App<S>
 {
     /// Runs due jobs on an admin's request (tests and operations drive the

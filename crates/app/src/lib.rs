@@ -22,7 +22,9 @@ mod access;
 mod accounts;
 mod clearance;
 mod customs;
+mod dead_letters;
 mod dossier;
+pub mod egress;
 mod escalation;
 mod evidence;
 mod exports;
@@ -32,6 +34,7 @@ mod import;
 mod listings;
 pub mod notifications;
 pub mod notifiers;
+mod penalties;
 pub mod web;
 pub mod webhooks;
 
@@ -64,6 +67,7 @@ use rightsguard_store::customs::{self as customs_store, CustomsStore};
 use rightsguard_store::findings::FindingStore;
 use rightsguard_store::listings::ListingStore;
 use rightsguard_store::notifications::{self as notes, NotificationStore};
+use rightsguard_store::penalties::{PenaltyStore, SYNC_STORE_STATUS};
 use rightsguard_store::{NewJob, Store, StoreError};
 
 /// Where the current time comes from.
@@ -170,12 +174,18 @@ pub struct JobCounts {
     pub scans: usize,
     /// Notification jobs: e-mails sent (or given up), reminders and penalty notices.
     pub notifications: usize,
+    /// Store statuses compared with the one announced (store.frozen, ...).
+    pub store_statuses: usize,
 }
 
 impl JobCounts {
     /// All jobs finished.
     pub fn total(&self) -> usize {
-        self.expired_windows + self.assessments + self.scans + self.notifications
+        self.expired_windows
+            + self.assessments
+            + self.scans
+            + self.notifications
+            + self.store_statuses
     }
 }
 
@@ -198,6 +208,7 @@ pub struct App<S> {
     gate: Arc<listings::ListingGate>,
     monitor: Arc<findings::Monitor>,
     mailer: Option<Arc<notifications::Mailer>>,
+    egress: egress::EgressPolicy,
 }
 
 impl<S: Store> App<S> {
@@ -216,7 +227,19 @@ impl<S: Store> App<S> {
             gate: Arc::default(),
             monitor: Arc::default(),
             mailer: None,
+            egress: egress::EgressPolicy::default(),
         })
+    }
+
+    /// Sets where webhooks may be sent besides public addresses.
+    pub fn with_egress(mut self, egress: egress::EgressPolicy) -> Self {
+        self.egress = egress;
+        self
+    }
+
+    /// Where webhooks may be sent.
+    pub fn egress(&self) -> &egress::EgressPolicy {
+        &self.egress
     }
 
     /// The store.
@@ -406,7 +429,9 @@ impl<S: Store> App<S> {
     }
 }
 
-impl<S: Store + ListingStore + FindingStore + NotificationStore + CustomsStore> App<S> {
+impl<S: Store + ListingStore + FindingStore + NotificationStore + CustomsStore + PenaltyStore>
+    App<S>
+{
     /// Verifies, rejects, revokes or expires a right.
     pub async fn act_on_right(
         &self,
@@ -470,6 +495,7 @@ impl<S: Store + ListingStore + FindingStore + NotificationStore + CustomsStore> 
                 notes::NOTIFY_PENALTY => self.run_notify_penalty(&job).await,
                 notes::REMIND_RIGHT_EXPIRY => self.run_remind_right_expiry(&job).await,
                 customs_store::REMIND_CUSTOMS_LAPSE => self.run_remind_customs_lapse(&job).await,
+                SYNC_STORE_STATUS => self.run_sync_store_status(&job.payload).await,
                 // A kind this version does not know (scheduled by a newer
                 // one): leave it for a worker that does, rather than drop it.
                 other => Err(AppError::Busy(format!(
@@ -489,6 +515,7 @@ impl<S: Store + ListingStore + FindingStore + NotificationStore + CustomsStore> 
                             | notes::NOTIFY_PENALTY
                             | notes::REMIND_RIGHT_EXPIRY
                             | customs_store::REMIND_CUSTOMS_LAPSE => done.notifications += 1,
+                            SYNC_STORE_STATUS => done.store_statuses += 1,
                             _ => done.assessments += 1,
                         }
                     }

@@ -33,6 +33,7 @@ use rightsguard_store::webhooks::{
 use rightsguard_store::{Store, StoreError};
 
 use crate::access::require;
+use crate::egress::EgressPolicy;
 use crate::{App, AppError, Result};
 
 /// How long a claimed delivery is leased before another worker may retry it.
@@ -175,13 +176,38 @@ pub struct DeliveryPass {
     pub delivered: usize,
 }
 
-fn check_url(url: &str) -> Result<()> {
+/// Refuses a URL that is not http(s) with a host, or whose host resolves
+/// to no address the egress policy permits (see [`crate::egress`]).
+async fn check_url(url: &str, egress: &EgressPolicy) -> Result<()> {
     let parsed = reqwest::Url::parse(url)
         .map_err(|e| RuleError::Invalid(format!("url {url:?} does not parse: {e}")))?;
-    if !matches!(parsed.scheme(), "http" | "https") || parsed.host_str().is_none() {
+    let (Some(host), true) = (
+        parsed.host_str(),
+        matches!(parsed.scheme(), "http" | "https"),
+    ) else {
         return Err(RuleError::Invalid(format!("url {url:?} must be http(s) with a host")).into());
-    }
+    };
+    let port = parsed.port_or_known_default().unwrap_or(80);
+    egress
+        .check_host(host, port)
+        .await
+        .map_err(|e| RuleError::Invalid(format!("url {url:?}: {e}")))?;
     Ok(())
+}
+
+/// Why the URL's host, if it is an IP literal, may not be reached (names
+/// are checked by the client's resolver when it connects).
+fn refused_literal(url: &str, egress: &EgressPolicy) -> Option<String> {
+    let parsed = reqwest::Url::parse(url).ok()?;
+    let host = parsed.host_str()?;
+    let ip: std::net::IpAddr = host
+        .trim_start_matches('[')
+        .trim_end_matches(']')
+        .parse()
+        .ok()?;
+    egress
+        .refuses(ip)
+        .map(|why| format!("refused: {ip} is {why} (not in --webhooks-allow-net)"))
 }
 
 fn check_description(d: &str) -> Result<()> {
@@ -192,9 +218,15 @@ fn check_description(d: &str) -> Result<()> {
 }
 
 /// The HTTP client deliveries go out with: rustls, 5 s to connect, 15 s in
-/// all, no redirects (a receiver that moved must be reconfigured).
-pub fn delivery_client() -> reqwest::Result<reqwest::Client> {
+/// all, no redirects (a receiver that moved must be reconfigured), no proxy,
+/// and a resolver that hands the connector only addresses `egress` permits
+/// (so a name rebound to a private address after registration is refused).
+pub fn delivery_client(egress: &EgressPolicy) -> reqwest::Result<reqwest::Client> {
     reqwest::Client::builder()
+        .no_proxy()
+        .dns_resolver(std::sync::Arc::new(crate::egress::GuardedResolver(
+            egress.clone(),
+        )))
         .connect_timeout(Duration::from_secs(5))
         .timeout(Duration::from_secs(15))
         .redirect(reqwest::redirect::Policy::none())
@@ -223,7 +255,7 @@ impl<S: Store + WebhookStore + Clone + 'static> App<S> {
         new: NewEndpoint,
     ) -> Result<WebhookEndpoint> {
         require(actor, ADMIN, "configure webhooks")?;
-        check_url(&new.url)?;
+        check_url(&new.url, self.egress()).await?;
         check_description(&new.description)?;
         let now = self.now();
         let id: String = random_bytes::<8>()?
@@ -273,7 +305,7 @@ impl<S: Store + WebhookStore + Clone + 'static> App<S> {
         patch: EndpointPatch,
     ) -> Result<WebhookEndpoint> {
         if let Some(u) = &patch.url {
-            check_url(u)?;
+            check_url(u, self.egress()).await?;
         }
         if let Some(d) = &patch.description {
             check_description(d)?;
@@ -435,6 +467,11 @@ impl<S: Store + WebhookStore + Clone + 'static> App<S> {
         let body = c.event.payload.as_bytes().to_vec();
         let signature = signature_header(&endpoint.active_secrets(at), &c.event.id, ts, &body);
         let started = Instant::now();
+        if let Some(refused) = refused_literal(&endpoint.url, self.egress()) {
+            return self
+                .record_attempt(owner, &c, endpoint, at, started, None, Some(refused))
+                .await;
+        }
         let sent = client
             .post(&endpoint.url)
             .header("content-type", "application/json")
@@ -454,6 +491,22 @@ impl<S: Store + WebhookStore + Clone + 'static> App<S> {
             }
             Err(e) => (None, Some(error_chain(&e))),
         };
+        self.record_attempt(owner, &c, endpoint, at, started, status_code, error)
+            .await
+    }
+
+    /// Logs an attempt and moves its delivery on; `true` if it arrived.
+    #[allow(clippy::too_many_arguments)]
+    async fn record_attempt(
+        &self,
+        owner: &str,
+        c: &ClaimedDelivery,
+        endpoint: &WebhookEndpoint,
+        at: Timestamp,
+        started: Instant,
+        status_code: Option<u16>,
+        error: Option<String>,
+    ) -> Result<bool> {
         let latency_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
         let attempt = Attempt {
             attempt: c.attempt,
@@ -470,7 +523,7 @@ impl<S: Store + WebhookStore + Clone + 'static> App<S> {
             tracing::info!(event = %c.event.id, endpoint = %endpoint.id, attempt = c.attempt, error = %e, ?next, "webhook delivery failed");
         }
         self.store()
-            .finish_delivery(&c, owner, &attempt, next)
+            .finish_delivery(c, owner, &attempt, next)
             .await?;
         Ok(next == DeliveryNext::Delivered)
     }

@@ -91,6 +91,11 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         webhooks_every: Some(std::time::Duration::from_secs(1)),
         smtp: None,
         smtp_from: rightsguard_http::DEFAULT_SMTP_FROM.to_owned(),
+        // A demo runs on one machine: its receivers may be local.
+        webhook_egress: rightsguard_app::egress::EgressPolicy::new(vec![
+            "127.0.0.0/8".parse()?,
+            "::1/128".parse()?,
+        ]),
     };
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -323,6 +328,7 @@ fn timeline(args: Args) -> anyhow::Result<ExitCode> {
                 rightsguard_domain::event::Subject::Authorisation { authorisation } => {
                     authorisation.to_string()
                 }
+                rightsguard_domain::event::Subject::Store { seller } => format!("store {seller}"),
             };
             let kind = serde_json::to_value(&e.kind)?;
             outln!(

@@ -36,6 +36,7 @@ mod demo;
 mod demo_seed;
 mod dossier;
 mod escalation;
+mod events;
 mod export;
 mod findings;
 mod hash;

@@ -77,15 +77,17 @@ pub struct Args {
     webhooks_every_ms: u64,
     /// NATS server URL (JetStream enabled): scans are published to the work
     /// stream for `rightsguard worker` processes instead of run here
-    /// (scale-out; use with PostgreSQL).
+    /// (scale-out; use with PostgreSQL), and every outbound action (the
+    /// webhook events) to `<stream>.events.<type>` in the stream
+    /// `<stream>-events`.
     #[arg(long, env = "RIGHTSGUARD_NATS")]
     nats: Option<String>,
     /// The JetStream stream (and subject prefix) of the work.
     #[arg(long, default_value = "rightsguard", requires = "nats")]
     stream: String,
-    /// With `--nats`: milliseconds between passes of the relay that
-    /// publishes owed scans from the jobs table (at once again while a pass
-    /// found work).
+    /// With `--nats`: milliseconds between passes of the relays that
+    /// publish owed scans from the jobs table and events from the outbox
+    /// (at once again while a pass found work).
     #[arg(long, default_value_t = 200, requires = "nats")]
     relay_every_ms: u64,
     /// With `--nats`: listings per partition of a rescan.
@@ -97,6 +99,12 @@ pub struct Args {
     /// in-app inbox only.
     #[arg(long, env = "RIGHTSGUARD_SMTP")]
     smtp: Option<String>,
+    /// Networks webhook endpoints may be on besides public addresses
+    /// (comma-separated CIDRs, e.g. `10.20.0.0/16,127.0.0.1/32`): loopback,
+    /// private, link-local (cloud metadata), unique-local and other
+    /// non-public addresses are refused unless listed here.
+    #[arg(long, env = "RIGHTSGUARD_WEBHOOKS_ALLOW_NET", value_delimiter = ',')]
+    webhooks_allow_net: Vec<ipnet::IpNet>,
     /// The sender of notification e-mails (`Name <addr>` or `addr`).
     #[arg(long, env = "RIGHTSGUARD_SMTP_FROM", default_value = rightsguard_http::DEFAULT_SMTP_FROM)]
     smtp_from: String,
@@ -136,6 +144,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             .then(|| Duration::from_millis(args.webhooks_every_ms)),
         smtp: args.smtp,
         smtp_from: args.smtp_from,
+        webhook_egress: rightsguard_app::egress::EgressPolicy::new(args.webhooks_allow_net),
     };
     let categories = read_categories(args.categories.as_deref())?;
     let rt = tokio::runtime::Builder::new_multi_thread()
@@ -150,20 +159,28 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             Some(url) => {
                 let layout = crate::stream::Layout::new(&args.stream)?;
                 let js = crate::stream::connect(url, &layout).await?;
+                crate::events::ensure_stream(&js, &layout).await?;
                 let app = server.state().app.clone();
+                let every = Duration::from_millis(args.relay_every_ms.max(1));
+                let events = tokio::spawn(crate::events::relay(
+                    app.store().clone(),
+                    js.clone(),
+                    layout.clone(),
+                    every,
+                ));
                 app.set_scan_dispatch(Arc::new(crate::stream::Publisher::new(js, layout)));
                 app.set_partition_size(args.partition_size);
-                let every = Duration::from_millis(args.relay_every_ms.max(1));
                 let name = format!("{}-relay", server.state().worker);
-                Some(tokio::spawn(relay(app, name, every)))
+                Some((tokio::spawn(relay(app, name, every)), events))
             }
             None => None,
         };
         let addr = server.local_addr()?;
         eprintln!("rightsguard: listening on http://{addr} (API docs at http://{addr}/api/docs)");
         server.run(rightsguard_http::shutdown_signal()).await?;
-        if let Some(r) = relay {
-            r.abort();
+        if let Some((jobs, events)) = relay {
+            jobs.abort();
+            events.abort();
         }
         Ok(ExitCode::SUCCESS)
     })

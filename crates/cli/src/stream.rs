@@ -12,7 +12,9 @@
 //!
 //! The workers share one durable pull consumer with explicit acks: an item
 //! not acknowledged within `ack_wait` (its worker died) is delivered again,
-//! to any worker, up to `max_deliver` times.
+//! to any worker; past `max_deliver` deliveries the worker that receives it
+//! moves it to the dead letters instead of running it, so an item whose
+//! last allowed delivery died with its worker is not lost.
 
 use std::time::Duration;
 
@@ -147,7 +149,8 @@ impl ScanDispatch for Publisher {
     }
 }
 
-/// The workers' consumer settings.
+/// The workers' consumer settings (the limit is the worker's; see
+/// [`workers_consumer`]).
 #[derive(Debug, Clone, Copy)]
 pub struct ConsumerSettings {
     /// How long a delivered item may stay unacknowledged before it is
@@ -169,7 +172,12 @@ pub async fn workers_consumer(
         filter_subject: format!("{}.work.>", layout.name),
         ack_policy: consumer::AckPolicy::Explicit,
         ack_wait: settings.ack_wait,
-        max_deliver: settings.max_deliver,
+        // Unlimited at the stream: the worker counts deliveries itself and
+        // dead-letters an item past `settings.max_deliver`. With the limit
+        // at the stream, an item whose last allowed delivery died with its
+        // worker (or whose dead letter could not be stored) was never
+        // delivered again, and so never reached the dead letters.
+        max_deliver: -1,
         ..Default::default()
     };
     Ok(stream.create_consumer(config).await?)

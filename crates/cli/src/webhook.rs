@@ -24,13 +24,18 @@ pub enum WebhookCommand {
         #[arg(long)]
         url: String,
         /// Event types to receive (repeat or comma-separate): listing.taken_down,
-        /// listing.reinstated, listing.held, listing.released, account.suspended,
+        /// listing.reinstated, listing.held, listing.released, store.frozen,
+        /// store.unfrozen, store.closed, account.suspended,
         /// account.suspension_ended; default: all.
         #[arg(long = "event", value_delimiter = ',')]
         events: Vec<String>,
         /// A note for admins.
         #[arg(long, default_value = "")]
         description: String,
+        /// Networks the endpoint may be on besides public addresses (as
+        /// `serve --webhooks-allow-net`).
+        #[arg(long, env = "RIGHTSGUARD_WEBHOOKS_ALLOW_NET", value_delimiter = ',')]
+        webhooks_allow_net: Vec<ipnet::IpNet>,
     },
     /// List the endpoints (secrets hidden).
     List {
@@ -87,6 +92,7 @@ pub fn run(cmd: WebhookCommand) -> anyhow::Result<ExitCode> {
                 url,
                 events,
                 description,
+                webhooks_allow_net,
             } => {
                 let event_types = events
                     .iter()
@@ -95,7 +101,11 @@ pub fn run(cmd: WebhookCommand) -> anyhow::Result<ExitCode> {
                             .ok_or_else(|| anyhow::anyhow!("unknown event type {t:?}"))
                     })
                     .collect::<anyhow::Result<Vec<_>>>()?;
-                let app = app(&db).await?;
+                let app = app(&db)
+                    .await?
+                    .with_egress(rightsguard_app::egress::EgressPolicy::new(
+                        webhooks_allow_net,
+                    ));
                 let e = app
                     .create_webhook_endpoint(
                         &app.system_actor(),

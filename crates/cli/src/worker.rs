@@ -17,6 +17,7 @@ use rightsguard_app::{App, AppError, SystemClock, WorkItem};
 use rightsguard_domain::ids::OrgId;
 use rightsguard_domain::policy::Policy;
 use rightsguard_store::SqlStore;
+use rightsguard_store::dead_letters::{DeadLetterStore as _, NewDeadLetter};
 
 use crate::stream::{self, ConsumerSettings, Layout};
 
@@ -47,7 +48,9 @@ pub struct Args {
     #[arg(long, default_value_t = 30)]
     ack_wait_secs: u64,
     /// Deliveries of one item before it is moved to the dead letters
-    /// (`<stream>.dead.<kind>`), logged and counted.
+    /// (`<stream>.dead.<kind>`), logged and counted; an item delivered again
+    /// after its last allowed delivery (its worker died) is moved there
+    /// without being run.
     #[arg(long, default_value_t = 5)]
     max_deliver: i64,
     /// Seconds between the worker's progress lines on stderr.
@@ -174,6 +177,18 @@ impl Worker {
     /// on its last delivery, moved to the dead letters.
     async fn handle(&self, m: Message) {
         let delivered = m.info().map(|i| i.delivered).unwrap_or(1);
+        let limit = self.settings.max_deliver;
+        if delivered > limit {
+            // Its last allowed delivery ended without an outcome: the worker
+            // died, or storing its dead letter failed. Give it up now.
+            let kind = m.subject.rsplit('.').next().unwrap_or("unknown").to_owned();
+            let error = format!(
+                "delivery {} of {limit} ended without an outcome (its worker stopped, or the dead letter was not stored)",
+                delivered - 1
+            );
+            self.dead_letter(&m, &kind, &error, delivered).await;
+            return;
+        }
         let item: WorkItem = match serde_json::from_slice(&m.payload) {
             Ok(i) => i,
             Err(e) => {
@@ -235,8 +250,10 @@ impl Worker {
         }
     }
 
-    /// Moves an item that cannot be done to `<stream>.dead.<kind>` (with
-    /// the error), logs and counts it, and ends its deliveries.
+    /// Moves an item that cannot be done to the dead letters (the
+    /// `dead_letters` table, seen at `GET /api/v1/admin/dead-letters`, and
+    /// `<stream>.dead.<kind>`, with the error), logs and counts it, and ends
+    /// its deliveries.
     async fn dead_letter(&self, m: &Message, kind: &str, error: &str, delivered: i64) {
         self.tally.dead.fetch_add(1, Ordering::Relaxed);
         tracing::error!(subject = %m.subject, delivered, %error, "dead letter: the item is given up");
@@ -247,6 +264,21 @@ impl Worker {
             "payload": String::from_utf8_lossy(&m.payload),
         });
         let published = async {
+            // First where admins see it (the API), then the copy on the stream.
+            let seq = m.info().map(|i| i.stream_sequence).unwrap_or(0);
+            self.app
+                .store()
+                .record_dead_letter(&NewDeadLetter {
+                    stream: self.layout.name.clone(),
+                    stream_seq: i64::try_from(seq)?,
+                    subject: m.subject.to_string(),
+                    kind: kind.to_owned(),
+                    deliveries: delivered,
+                    reason: error.to_owned(),
+                    payload: String::from_utf8_lossy(&m.payload).into_owned(),
+                    at: self.app.now(),
+                })
+                .await?;
             self.js
                 .publish(
                     self.layout.dead_subject(kind),
@@ -261,9 +293,13 @@ impl Worker {
             Ok(()) => {
                 let _ = m.ack_with(AckKind::Term).await;
             }
-            // Not stored: leave the item to be delivered again (and given up
-            // again) rather than lose it.
-            Err(e) => tracing::error!(error = %e, "storing a dead letter failed"),
+            // Not stored: hand the item back; its next delivery is past the
+            // limit and is given up again (the stream's deliveries are
+            // unlimited), rather than lost.
+            Err(e) => {
+                tracing::error!(error = %e, "storing a dead letter failed");
+                let _ = m.ack_with(AckKind::Nak(Some(Duration::from_secs(2)))).await;
+            }
         }
     }
 }

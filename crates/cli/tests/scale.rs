@@ -117,6 +117,7 @@ impl Env {
         let client = async_nats::connect(&self.nats).await.unwrap();
         let js = async_nats::jetstream::new(client);
         let _ = js.delete_stream(&self.stream).await;
+        let _ = js.delete_stream(format!("{}-events", self.stream)).await;
         self.app.store().close().await;
         self.db.drop_now().await.unwrap();
     }
@@ -148,6 +149,10 @@ impl Env {
     }
 
     fn worker(&self) -> Worker {
+        self.worker_with(&[])
+    }
+
+    fn worker_with(&self, extra: &[&str]) -> Worker {
         let mut child = Command::new(env!("CARGO_BIN_EXE_rightsguard"))
             .args([
                 "worker",
@@ -162,6 +167,7 @@ impl Env {
                 "--concurrency",
                 "2",
             ])
+            .args(extra)
             .env("RUST_LOG", "warn")
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
@@ -183,6 +189,27 @@ impl Env {
             }
         });
         Worker(child)
+    }
+
+    /// A platform admin's API token.
+    async fn admin_token(&self) -> String {
+        let admin = UserId::parse("adam").unwrap();
+        self.app
+            .add_user(
+                &self.app.system_actor(),
+                admin.clone(),
+                &org("platform"),
+                rightsguard_domain::actor::Role::Admin,
+                DisplayName::parse("adam").unwrap(),
+            )
+            .await
+            .unwrap();
+        let token = self
+            .app
+            .issue_token(&self.app.system_actor(), &admin)
+            .await
+            .unwrap();
+        token.secret.expose().to_owned()
     }
 
     /// Registers acme's right r1 (class 25, mark ACME) with its marks;
@@ -433,6 +460,236 @@ async fn listing_events_reach_workers_through_the_stream() {
     e.finish().await;
 }
 
+/// Listing `i` of shop1 written with the blocked brand (held), then clean
+/// (released): two outbound events.
+async fn held_then_released(e: &Env, i: usize) {
+    let seller = Actor::seller(org("shop1"), UserId::parse("sam").unwrap());
+    let id = listing_id(i);
+    let version = match e.app.store().listing(&id).await.unwrap() {
+        Some(l) => {
+            e.app
+                .update_listing(&seller, &id, content("ACME shoes"), l.version)
+                .await
+                .unwrap()
+                .version
+        }
+        None => {
+            e.app
+                .create_listing(&seller, id.clone(), None, content("ACME shoes"))
+                .await
+                .unwrap()
+                .version
+        }
+    };
+    e.app
+        .update_listing(&seller, &id, content("Plain shoes"), version)
+        .await
+        .unwrap();
+}
+
+/// Every message of the events stream, in stream order, read by a consumer
+/// of its own once the stream holds `n`.
+async fn consume_events(e: &Env, n: usize) -> Vec<async_nats::jetstream::Message> {
+    use futures_util::StreamExt as _;
+    let client = async_nats::connect(&e.nats).await.unwrap();
+    let js = async_nats::jetstream::new(client);
+    let name = format!("{}-events", e.stream);
+    let stream = wait_for("the events stream", Duration::from_secs(60), async || {
+        let mut s = js.get_stream(&name).await.ok()?;
+        let held = s.info().await.ok()?.state.messages;
+        (held >= n as u64).then_some(s)
+    })
+    .await;
+    let consumer = stream
+        .create_consumer(async_nats::jetstream::consumer::pull::Config {
+            ack_policy: async_nats::jetstream::consumer::AckPolicy::Explicit,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    let mut got = Vec::new();
+    let mut batch = consumer
+        .fetch()
+        .max_messages(n + 10)
+        .expires(Duration::from_secs(2))
+        .messages()
+        .await
+        .unwrap();
+    while let Some(m) = batch.next().await {
+        let m = m.unwrap();
+        m.ack().await.unwrap();
+        got.push(m);
+    }
+    got
+}
+
+/// `serve --nats` publishes every outbound action of the outbox to
+/// `<stream>.events.<type>`: events written while no server ran are
+/// published when one starts; a server SIGKILLed and restarted with its
+/// cursor lost (as if it died between JetStream's acknowledgement and the
+/// cursor's move) publishes everything again, and the stream keeps each
+/// event once (`Nats-Msg-Id` is the event id), in order per listing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn outbound_events_reach_the_events_stream_once_in_order_across_a_restart() {
+    use rightsguard_domain::blocklist::BlockTermCommand;
+    use rightsguard_store::webhooks::WebhookStore;
+    let Some(e) = env().await else {
+        return;
+    };
+    let r1 = e.right(true).await;
+    let term = e
+        .app
+        .request_block_term(&holder(), &r1, "ACME")
+        .await
+        .unwrap();
+    let admin = Actor::admin(org("platform"), UserId::parse("ada").unwrap());
+    e.app
+        .decide_block_term(&admin, &term.id, &BlockTermCommand::Approve)
+        .await
+        .unwrap();
+    held_then_released(&e, 0).await;
+    let server = e.serve();
+    held_then_released(&e, 1).await;
+    assert_eq!(consume_events(&e, 4).await.len(), 4);
+    server.kill();
+    held_then_released(&e, 2).await;
+    held_then_released(&e, 0).await;
+    sqlx::query("DELETE FROM outbox_cursors")
+        .execute(e.app.store().pool())
+        .await
+        .unwrap();
+    let server = e.serve();
+    let outbox = e.app.store().outbox_events(0, 100).await.unwrap();
+    assert_eq!(outbox.len(), 8);
+    // The cursor reaches the end: everything was published again.
+    wait_for(
+        "the relay to catch up",
+        Duration::from_secs(60),
+        async || {
+            let seq = e
+                .app
+                .store()
+                .outbox_cursor(&format!("nats:{}-events", e.stream))
+                .await
+                .unwrap();
+            (seq == outbox.last().unwrap().seq).then_some(())
+        },
+    )
+    .await;
+    let got = consume_events(&e, 8).await;
+    let ids: Vec<String> = got
+        .iter()
+        .map(|m| {
+            m.headers
+                .as_ref()
+                .unwrap()
+                .get("Nats-Msg-Id")
+                .unwrap()
+                .to_string()
+        })
+        .collect();
+    let want: Vec<&str> = outbox.iter().map(|o| o.id.as_str()).collect();
+    assert_eq!(ids, want, "each event once, in outbox order");
+    let mut last: std::collections::BTreeMap<String, i64> = Default::default();
+    for (m, o) in got.iter().zip(&outbox) {
+        assert_eq!(
+            m.subject.as_str(),
+            format!("{}.events.{}", e.stream, o.kind)
+        );
+        assert_eq!(m.payload.as_ref(), o.payload.as_bytes(), "the webhook body");
+        let h = m.headers.as_ref().unwrap();
+        let key = h.get("Rightsguard-Key").unwrap().to_string();
+        let seq: i64 = h.get("Rightsguard-Seq").unwrap().as_str().parse().unwrap();
+        let prev = last.insert(key.clone(), seq).unwrap_or(0);
+        assert_eq!(seq, prev + 1, "{key}: {seq} after {prev}");
+    }
+    assert_eq!(last.get("L000000"), Some(&4));
+    server.kill();
+    e.finish().await;
+}
+
+/// Regression (issue 7): an item whose last allowed delivery died with its
+/// worker was never delivered again (the limit was the stream's), so it was
+/// neither done nor dead-lettered: lost. Here the test takes the item's only
+/// allowed delivery on the workers' consumer and never answers (a worker
+/// SIGKILLed mid-item); the next worker gets it once more and moves it to
+/// the dead letters, with why.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_item_whose_last_delivery_died_reaches_the_dead_letters() {
+    use futures_util::StreamExt as _;
+    let Some(e) = env().await else {
+        return;
+    };
+    let limit = ["--max-deliver", "1"];
+    // The first worker makes the consumer, then goes away.
+    e.worker_with(&limit).kill();
+    let client = async_nats::connect(&e.nats).await.unwrap();
+    let js = async_nats::jetstream::new(client);
+    js.publish(
+        format!("{}.work.listing", e.stream),
+        br#"{"kind":"listing","listing":"L-gone"}"#.as_slice().into(),
+    )
+    .await
+    .unwrap()
+    .await
+    .unwrap();
+    let stream = js.get_stream(&e.stream).await.unwrap();
+    let consumer: async_nats::jetstream::consumer::PullConsumer = stream
+        .get_consumer(&format!("{}-workers", e.stream))
+        .await
+        .unwrap();
+    let mut taken = consumer
+        .fetch()
+        .max_messages(1)
+        .expires(Duration::from_secs(5))
+        .messages()
+        .await
+        .unwrap();
+    let dying = taken.next().await.unwrap().unwrap();
+    assert_eq!(dying.info().unwrap().delivered, 1);
+    drop(dying); // never acknowledged
+    let worker = e.worker_with(&limit);
+    let letter = wait_for("the dead letter", Duration::from_secs(60), async || {
+        stream
+            .get_last_raw_message_by_subject(&format!("{}.dead.listing", e.stream))
+            .await
+            .ok()
+    })
+    .await;
+    let letter: serde_json::Value = serde_json::from_slice(&letter.payload).unwrap();
+    assert_eq!(letter["delivered"], 2, "{letter}");
+    assert!(
+        letter["error"]
+            .as_str()
+            .unwrap()
+            .contains("ended without an outcome"),
+        "{letter}"
+    );
+    assert!(letter["payload"].as_str().unwrap().contains("L-gone"));
+    // Admins see it in the API, with why, its kind and its deliveries.
+    let server = e.serve();
+    let admin = e.admin_token().await;
+    let (status, body) = common::http_get(
+        server.base.trim_start_matches("http://"),
+        "/api/v1/admin/dead-letters",
+        &admin,
+    );
+    assert!(status.contains("200"), "{status} {body}");
+    let listed: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(listed.as_array().unwrap().len(), 1, "{listed}");
+    assert_eq!(listed[0]["kind"], "listing");
+    assert_eq!(listed[0]["deliveries"], 2);
+    assert!(
+        listed[0]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("ended without an outcome")
+    );
+    server.kill();
+    worker.kill();
+    e.finish().await;
+}
+
 /// Listings written straight into the table (the crash test needs
 /// thousands quickly; the audit trail of their creation is not under test).
 async fn load_listings(store: &SqlStore, n: usize) {
@@ -581,22 +838,7 @@ async fn a_simulated_feed_through_the_stream_and_the_api_is_found() {
         return;
     };
     e.right(true).await;
-    let admin = UserId::parse("adam").unwrap();
-    e.app
-        .add_user(
-            &e.app.system_actor(),
-            admin.clone(),
-            &org("platform"),
-            rightsguard_domain::actor::Role::Admin,
-            DisplayName::parse("adam").unwrap(),
-        )
-        .await
-        .unwrap();
-    let token = e
-        .app
-        .issue_token(&e.app.system_actor(), &admin)
-        .await
-        .unwrap();
+    let token = e.admin_token().await;
     // The worker writes the fed listings on the system clock: their scans
     // must be due for the relay too.
     let server = e.serve_on(&["--clock", "system"]);
@@ -614,7 +856,7 @@ async fn a_simulated_feed_through_the_stream_and_the_api_is_found() {
             "--api",
             &server.base,
             "--token",
-            token.secret.expose(),
+            &token,
             "--rate",
             "400",
             "--count",

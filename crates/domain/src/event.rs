@@ -79,6 +79,11 @@ pub enum Subject {
         /// The authorisation.
         authorisation: AuthorisationId,
     },
+    /// A seller's store: its freezes, unfreezes and closure.
+    Store {
+        /// The seller.
+        seller: OrgId,
+    },
 }
 
 /// How a counter-notice answered by the rights holder was escalated.
@@ -391,6 +396,24 @@ pub enum EventKind {
         /// When it was decided.
         decided_on: Option<jiff::civil::Date>,
     },
+    /// A seller's store was frozen (or its freeze moved) by a penalty.
+    StoreFrozen {
+        /// End of the freeze.
+        until: Timestamp,
+        /// The complaint whose established violation triggered it.
+        complaint: ComplaintId,
+        /// Its listing.
+        listing: ListingId,
+    },
+    /// A store's freeze ended (its time ran out, or the penalty was reversed).
+    StoreUnfrozen,
+    /// A seller's store was closed by a penalty.
+    StoreClosed {
+        /// The complaint whose established violation triggered it.
+        complaint: ComplaintId,
+        /// Its listing.
+        listing: ListingId,
+    },
     /// An admin configured a webhook endpoint of the marketplace (created,
     /// changed, secret rotated); secrets are never logged.
     WebhookEndpointChanged {
@@ -457,6 +480,11 @@ impl DomainEvent {
     /// An event about an organisation's accounts.
     pub fn account(org: OrgId, actor: &Actor, at: Timestamp, kind: EventKind) -> Self {
         Self::new(actor, at, Subject::Account { org }, kind)
+    }
+
+    /// An event about a seller's store.
+    pub fn store(seller: OrgId, actor: &Actor, at: Timestamp, kind: EventKind) -> Self {
+        Self::new(actor, at, Subject::Store { seller }, kind)
     }
 
     /// An event about an evidence file.

@@ -9,9 +9,12 @@
 //! and the right from the rows beside them, and the app delivers them.
 //!
 //! A notifier's suspension under DSA Art. 23 and its end are account
-//! actions, ordered per account. Store freezes, unfreezes and closures are
-//! not actions yet: penalties are computed from established complaints when
-//! read, so no event records a freeze starting or ending.
+//! actions, ordered per account. A seller's store frozen, unfrozen or closed
+//! are store actions, ordered per store: penalties are computed from
+//! established complaints, and the app records a `Store*` event whenever the
+//! computed status moves away from the last one announced (see
+//! `rightsguard_domain::penalty::store_change`), at the establishment and at
+//! the freeze's end.
 
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
@@ -42,17 +45,30 @@ pub enum ActionType {
     /// A notifier's suspension ended.
     #[serde(rename = "account.suspension_ended")]
     AccountSuspensionEnded,
+    /// A seller's store is frozen until `until` (sent again with the new
+    /// end when a later penalty moves it).
+    #[serde(rename = "store.frozen")]
+    StoreFrozen,
+    /// A store's freeze ended: it may trade again.
+    #[serde(rename = "store.unfrozen")]
+    StoreUnfrozen,
+    /// A seller's store is closed for good.
+    #[serde(rename = "store.closed")]
+    StoreClosed,
 }
 
 impl ActionType {
     /// Every type, in a fixed order.
-    pub const ALL: [ActionType; 6] = [
+    pub const ALL: [ActionType; 9] = [
         ActionType::ListingTakenDown,
         ActionType::ListingReinstated,
         ActionType::ListingHeld,
         ActionType::ListingReleased,
         ActionType::AccountSuspended,
         ActionType::AccountSuspensionEnded,
+        ActionType::StoreFrozen,
+        ActionType::StoreUnfrozen,
+        ActionType::StoreClosed,
     ];
 
     /// The wire name (`listing.taken_down`, ...).
@@ -64,6 +80,9 @@ impl ActionType {
             ActionType::ListingReleased => "listing.released",
             ActionType::AccountSuspended => "account.suspended",
             ActionType::AccountSuspensionEnded => "account.suspension_ended",
+            ActionType::StoreFrozen => "store.frozen",
+            ActionType::StoreUnfrozen => "store.unfrozen",
+            ActionType::StoreClosed => "store.closed",
         }
     }
 
@@ -84,8 +103,8 @@ impl std::fmt::Display for ActionType {
 pub struct Action {
     /// What the marketplace must do.
     pub kind: ActionType,
-    /// What the events are ordered by: the listing id, or `account:ORG`
-    /// for account events.
+    /// What the events are ordered by: the listing id, `account:ORG` for
+    /// account events, `store:SELLER` for store events.
     pub key: String,
     /// The complaint behind it, for takedowns and reinstatements.
     pub complaint: Option<ComplaintId>,
@@ -102,7 +121,7 @@ pub struct ActionData {
     /// The organisation (account events).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub account: Option<String>,
-    /// Until when an account is suspended.
+    /// Until when an account is suspended or a store frozen.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub until: Option<Timestamp>,
     /// Its seller (filled in by storage from the complaint or listing row).
@@ -127,6 +146,34 @@ pub struct ActionData {
 
 /// The outbound action an audit event stands for, if it is one.
 pub fn action_of(event: &DomainEvent) -> Option<Action> {
+    if let Subject::Store { seller } = &event.subject {
+        let mut data = ActionData {
+            seller: Some(seller.as_str().to_owned()),
+            ..ActionData::default()
+        };
+        let (kind, complaint) = match &event.kind {
+            // The cause's complaint is named; its listing is not, so that
+            // `data.listing` always means a listing event.
+            EventKind::StoreFrozen {
+                until, complaint, ..
+            } => {
+                data.until = Some(*until);
+                (ActionType::StoreFrozen, Some(complaint))
+            }
+            EventKind::StoreClosed { complaint, .. } => (ActionType::StoreClosed, Some(complaint)),
+            EventKind::StoreUnfrozen => (ActionType::StoreUnfrozen, None),
+            _ => return None,
+        };
+        data.complaint = complaint.map(|c| c.as_str().to_owned());
+        return Some(Action {
+            kind,
+            key: format!("store:{seller}"),
+            // The complaint is the penalty's cause, not a takedown: storage
+            // must not look its listing up as the key.
+            complaint: None,
+            data,
+        });
+    }
     if let Subject::Notifier { notifier } = &event.subject {
         let mut data = ActionData {
             account: Some(notifier.as_str().to_owned()),
@@ -239,7 +286,7 @@ mod tests {
             action_of(&released).map(|a| a.kind),
             Some(ActionType::ListingReleased)
         );
-        let updated = DomainEvent::listing(l, &actor, at(), EventKind::ListingUpdated);
+        let updated = DomainEvent::listing(l.clone(), &actor, at(), EventKind::ListingUpdated);
         assert_eq!(action_of(&updated), None);
         let org = OrgId::parse("acme").unwrap();
         let suspended = DomainEvent::notifier(
@@ -276,6 +323,43 @@ mod tests {
             },
         );
         assert_eq!(action_of(&warned), None);
+        let frozen = DomainEvent::store(
+            OrgId::parse("shop1").unwrap(),
+            &actor,
+            at(),
+            EventKind::StoreFrozen {
+                until: at(),
+                complaint: c.clone(),
+                listing: l.clone(),
+            },
+        );
+        let a = action_of(&frozen).unwrap();
+        assert_eq!(
+            (a.kind, a.key.as_str(), a.complaint),
+            (ActionType::StoreFrozen, "store:shop1", None)
+        );
+        assert_eq!(
+            (
+                a.data.seller.as_deref(),
+                a.data.complaint.as_deref(),
+                a.data.until
+            ),
+            (Some("shop1"), Some("C1"), Some(at()))
+        );
+        let store = |kind| DomainEvent::store(OrgId::parse("shop1").unwrap(), &actor, at(), kind);
+        assert_eq!(
+            action_of(&store(EventKind::StoreUnfrozen)).map(|a| a.kind),
+            Some(ActionType::StoreUnfrozen)
+        );
+        assert_eq!(
+            action_of(&store(EventKind::StoreClosed {
+                complaint: c,
+                listing: l,
+            }))
+            .map(|a| a.kind),
+            Some(ActionType::StoreClosed)
+        );
+        assert_eq!(action_of(&store(EventKind::ListingUpdated)), None);
         for t in ActionType::ALL {
             assert_eq!(ActionType::parse(t.as_str()), Some(t));
             assert_eq!(

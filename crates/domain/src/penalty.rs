@@ -18,6 +18,7 @@ use serde::Serialize;
 
 use crate::calendar::Calendar;
 use crate::complaint::{Complaint, ReasonCode};
+use crate::event::EventKind;
 use crate::ids::{ComplaintId, ListingId, OrgId};
 use crate::policy::{Policy, Severity, Threshold, ThresholdAction};
 
@@ -262,6 +263,50 @@ fn rung_crossed(ladder: &[Threshold], before: u32, after: u32) -> Option<Thresho
         .copied()
 }
 
+/// The event that moves a store from the status last announced to the
+/// marketplace to the status of `standing`, if they differ: a freeze begun,
+/// moved or ended, or a closure. Closure is final: nothing follows it. A
+/// freeze that a later one extends is announced again with its new end, so a
+/// receiver never unfreezes early; one that has ended is announced only if
+/// no other penalty followed it (the store is then frozen again or closed).
+pub fn store_change(announced: StoreStatus, standing: &Standing) -> Option<EventKind> {
+    let cause = |pred: &dyn Fn(&PenaltyKind) -> bool| {
+        standing
+            .penalties
+            .iter()
+            .rev()
+            .find(|p| pred(&p.kind))
+            .map(|p| (p.complaint.clone(), p.listing.clone()))
+    };
+    match (announced, standing.status) {
+        (StoreStatus::Closed { .. }, _) => None,
+        (_, StoreStatus::Closed { .. }) => cause(&|k| *k == PenaltyKind::Close)
+            .map(|(complaint, listing)| EventKind::StoreClosed { complaint, listing }),
+        (StoreStatus::Frozen { until: was }, StoreStatus::Frozen { until }) if was == until => None,
+        (_, StoreStatus::Frozen { until }) => {
+            cause(&|k| *k == PenaltyKind::Freeze { until }).map(|(complaint, listing)| {
+                EventKind::StoreFrozen {
+                    until,
+                    complaint,
+                    listing,
+                }
+            })
+        }
+        (StoreStatus::Frozen { .. }, StoreStatus::Active) => Some(EventKind::StoreUnfrozen),
+        (StoreStatus::Active, StoreStatus::Active) => None,
+    }
+}
+
+/// The status a store event announces.
+pub fn announced_status(kind: &EventKind, at: Timestamp) -> Option<StoreStatus> {
+    match kind {
+        EventKind::StoreFrozen { until, .. } => Some(StoreStatus::Frozen { until: *until }),
+        EventKind::StoreUnfrozen => Some(StoreStatus::Active),
+        EventKind::StoreClosed { .. } => Some(StoreStatus::Closed { since: at }),
+        _ => None,
+    }
+}
+
 fn status_at(penalties: &[Penalty], now: Timestamp) -> StoreStatus {
     if let Some(p) = penalties
         .iter()
@@ -475,5 +520,81 @@ mod tests {
             PenaltyKind::Warning,
             "alibaba.com's first strike triggers no rung: a warning"
         );
+    }
+
+    #[test]
+    fn store_changes_announce_freezes_their_extension_and_end_and_closure_once() {
+        let (p, c) = setup("aliexpress");
+        let first = [v(1, S, "2026-02-02T00:00:00Z")];
+        let frozen = assess(&first, ts("2026-02-02T01:00:00Z"), &p, &c);
+        let until = ts("2026-02-03T00:00:00Z");
+        let Some(EventKind::StoreFrozen {
+            until: u,
+            complaint,
+            ..
+        }) = store_change(StoreStatus::Active, &frozen)
+        else {
+            panic!("a freeze is announced")
+        };
+        assert_eq!((u, complaint.as_str()), (until, "C1"));
+        let announced = StoreStatus::Frozen { until };
+        assert_eq!(store_change(announced, &frozen), None, "announced once");
+        // A second serious violation while frozen merges into the first.
+        let second = [first[0].clone(), v(2, S, "2026-02-02T20:00:00Z")];
+        let merged = assess(&second, ts("2026-02-02T21:00:00Z"), &p, &c);
+        assert_eq!(
+            store_change(announced, &merged),
+            None,
+            "within the merge window: one strike"
+        );
+        // A later strike freezes for seven days: announced with its end (even
+        // if the first freeze's end was never announced), and a job left for
+        // an earlier end unfreezes nothing.
+        let later = [first[0].clone(), v(2, S, "2026-02-10T00:00:00Z")];
+        let extended = assess(&later, ts("2026-02-10T01:00:00Z"), &p, &c);
+        let long = ts("2026-02-17T00:00:00Z");
+        assert!(matches!(
+            store_change(announced, &extended),
+            Some(EventKind::StoreFrozen { until, .. }) if until == long
+        ));
+        let announced = StoreStatus::Frozen { until: long };
+        let at_first_end = assess(&later, ts("2026-02-11T00:00:00Z"), &p, &c);
+        assert_eq!(store_change(announced, &at_first_end), None);
+        let after = assess(&later, long, &p, &c);
+        assert_eq!(
+            store_change(announced, &after),
+            Some(EventKind::StoreUnfrozen)
+        );
+        assert_eq!(store_change(StoreStatus::Active, &after), None);
+        // The third strike closes; nothing follows a closure.
+        let third = [
+            later[0].clone(),
+            later[1].clone(),
+            v(3, S, "2026-03-10T00:00:00Z"),
+        ];
+        let closed = assess(&third, ts("2026-03-10T01:00:00Z"), &p, &c);
+        assert!(matches!(
+            store_change(StoreStatus::Active, &closed),
+            Some(EventKind::StoreClosed { .. })
+        ));
+        let since = ts("2026-03-10T00:00:00Z");
+        assert_eq!(
+            store_change(StoreStatus::Closed { since }, &after),
+            None,
+            "closure is final"
+        );
+        for (kind, want) in [
+            (
+                EventKind::StoreFrozen {
+                    until,
+                    complaint: ComplaintId::parse("C1").unwrap(),
+                    listing: ListingId::parse("L1").unwrap(),
+                },
+                StoreStatus::Frozen { until },
+            ),
+            (EventKind::StoreUnfrozen, StoreStatus::Active),
+        ] {
+            assert_eq!(announced_status(&kind, since), Some(want));
+        }
     }
 }

@@ -52,6 +52,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(run_jobs))
         .merge(crate::listings::routes())
         .merge(crate::webhooks::routes())
+        .merge(crate::dead_letters::routes())
         .merge(crate::findings::routes())
         .merge(crate::clearance::routes())
 }
@@ -704,6 +705,9 @@ pub struct JobsRun {
     pub scans: usize,
     /// Of those, notification jobs (e-mails, reminders, penalty notices).
     pub notifications: usize,
+    /// Of those, store statuses compared with the one announced to the
+    /// marketplace (`store.frozen`, `store.unfrozen`, `store.closed`).
+    pub store_statuses: usize,
 }
 
 /// Runs the due deadline jobs now: admins only (the background runner does
@@ -718,5 +722,6 @@ async fn run_jobs(State(s): State<AppState>, Caller(actor): Caller) -> ApiResult
         assessments: n.assessments,
         scans: n.scans,
         notifications: n.notifications,
+        store_statuses: n.store_statuses,
     }))
 }

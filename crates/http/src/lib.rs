@@ -41,6 +41,7 @@ mod accounts;
 mod api;
 mod clearance;
 mod customs;
+mod dead_letters;
 mod docs;
 mod dossier;
 mod error;
@@ -131,6 +132,9 @@ pub struct Config {
     pub smtp: Option<String>,
     /// The sender of notification e-mails (`Name <addr>` or `addr`).
     pub smtp_from: String,
+    /// Where webhooks may be sent: public addresses, plus the networks it
+    /// allows (`serve --webhooks-allow-net`; tests allow loopback).
+    pub webhook_egress: rightsguard_app::egress::EgressPolicy,
 }
 
 /// The default sender of notification e-mails.
@@ -411,7 +415,9 @@ pub async fn build_state(config: &Config) -> Result<AppState, StartError> {
     };
     let files = EvidenceStore::open(config.evidence_dir(), config.evidence_limit as u64)
         .map_err(|e| StartError::Evidence(e.to_string()))?;
-    let mut app = App::new(store, clock, policy, config.platform.clone())?.with_evidence(files);
+    let mut app = App::new(store, clock, policy, config.platform.clone())?
+        .with_evidence(files)
+        .with_egress(config.webhook_egress.clone());
     if let Some(url) = &config.smtp {
         app = app.with_mailer(rightsguard_app::notifications::Mailer::new(
             url,
@@ -547,7 +553,7 @@ async fn run_webhooks_every(
     every: Duration,
     mut stop: tokio::sync::watch::Receiver<bool>,
 ) {
-    let client = match rightsguard_app::webhooks::delivery_client() {
+    let client = match rightsguard_app::webhooks::delivery_client(state.app.egress()) {
         Ok(c) => c,
         Err(e) => {
             tracing::error!(error = %e, "webhook worker cannot build its HTTP client");

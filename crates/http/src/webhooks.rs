@@ -145,8 +145,9 @@ pub struct CreateEndpointBody {
     #[serde(default)]
     pub description: String,
     /// Event types to receive (`listing.taken_down`, `listing.reinstated`,
-    /// `listing.held`, `listing.released`, `account.suspended`,
-    /// `account.suspension_ended`); empty or absent: all.
+    /// `listing.held`, `listing.released`, `store.frozen`, `store.unfrozen`,
+    /// `store.closed`, `account.suspended`, `account.suspension_ended`);
+    /// empty or absent: all.
     #[serde(default)]
     pub event_types: Vec<String>,
     /// Whether it receives deliveries now (default true).

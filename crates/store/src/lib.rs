@@ -32,6 +32,7 @@
 
 pub mod backup;
 pub mod customs;
+pub mod dead_letters;
 pub mod dossier;
 pub mod evidence;
 pub mod exports;
@@ -43,6 +44,7 @@ pub use stats::{ActivityStore, Stats};
 pub mod listings;
 pub mod notifications;
 pub mod notifiers;
+pub mod penalties;
 pub mod web;
 pub mod webhooks;
 
@@ -542,6 +544,7 @@ pub fn subject_key(s: &Subject) -> String {
         Subject::Listing { listing } => format!("listing:{listing}"),
         Subject::BlockTerm { term } => format!("block_term:{term}"),
         Subject::Authorisation { authorisation } => format!("authorisation:{authorisation}"),
+        Subject::Store { seller } => format!("store:{seller}"),
     }
 }
 

@@ -8,7 +8,8 @@
 //! transaction, so an event and its notifications commit or roll back
 //! together. The same transaction schedules the jobs the event implies: a
 //! reminder 24 hours before a new deadline, the penalty notice of an
-//! established complaint (the app computes the penalty), the expiry
+//! established complaint (the app computes the penalty) and the sync of its
+//! seller's store status (`crate::penalties`), the expiry
 //! reminders of a newly verified right. Jobs that fire later create their
 //! notifications with [`NotificationStore::notify_orgs`].
 //!
@@ -392,7 +393,12 @@ pub(crate) async fn append_notifications(
             let intents = intents_of(event);
             let reminder = deadline_reminder_of(event);
             let established = matches!(event.kind, EventKind::ComplaintEstablished);
-            if intents.is_empty() && reminder.is_none() && !established {
+            // A reversal may take an established violation off the ledger.
+            let reversed = matches!(
+                event.kind,
+                EventKind::InternalComplaintDecided { reversed: true, .. }
+            );
+            if intents.is_empty() && reminder.is_none() && !established && !reversed {
                 return Ok(());
             }
             let Some(c) = load_complaint(&mut *tx, complaint.as_str()).await? else {
@@ -430,6 +436,17 @@ pub(crate) async fn append_notifications(
                     }),
                     due_at: r.at,
                 });
+            }
+            if established || reversed {
+                // The store's status may have moved: the app compares it
+                // with the one announced (store.frozen, ...).
+                for seller in orgs_of(&c, listing.as_str(), Party::Seller) {
+                    jobs.push(crate::penalties::sync_job(
+                        &seller,
+                        &format!("evt_{audit_seq}"),
+                        event.at,
+                    ));
+                }
             }
             if established {
                 let seller = orgs_of(&c, listing.as_str(), Party::Seller);

@@ -41,8 +41,8 @@ pub struct OutboxEvent {
     pub id: String,
     /// What happened.
     pub kind: ActionType,
-    /// The ordering key: the listing, or `account:ORG` for account events
-    /// (stored in `listing_id`).
+    /// The ordering key: the listing, `account:ORG` for account events,
+    /// `store:SELLER` for store events (stored in `listing_id`).
     pub listing: String,
     /// Its seller, when known.
     pub seller: Option<String>,
@@ -94,15 +94,16 @@ pub(crate) async fn append_outbox(
                 None => (None, None),
             }
         }
-        None if data.listing.is_some() => {
+        None if data.listing.as_deref() == Some(action.key.as_str()) => {
             let row = sqlx::query("SELECT seller FROM listings WHERE id = $1")
                 .bind(action.key.as_str())
                 .fetch_optional(&mut *tx)
                 .await?;
             (row.map(|r| r.try_get(0)).transpose()?, None)
         }
-        // Account events name the account; there is no seller or right.
-        None => (None, None),
+        // Account events name the account (no seller or right); store
+        // events name their seller.
+        None => (data.seller.clone(), None),
     };
     data.seller = seller.clone();
     data.right = right;
@@ -200,6 +201,15 @@ pub trait WebhookStore: Send + Sync {
     ) -> impl Future<Output = Result<Vec<OutboxEvent>>> + Send;
     /// One outbox event by id.
     fn outbox_event(&self, id: &str) -> impl Future<Output = Result<Option<OutboxEvent>>> + Send;
+    /// How far relay `name` has published the outbox (a `seq`; 0 if never).
+    fn outbox_cursor(&self, name: &str) -> impl Future<Output = Result<i64>> + Send;
+    /// Moves relay `name`'s cursor forward to `seq` (never back: a slower
+    /// replica of the same relay does not undo a faster one).
+    fn advance_outbox_cursor(
+        &self,
+        name: &str,
+        seq: i64,
+    ) -> impl Future<Output = Result<()>> + Send;
     /// Creates an endpoint with its audit records ([`StoreError::Duplicate`]
     /// if the id is taken).
     fn create_webhook_endpoint(
@@ -496,6 +506,28 @@ impl WebhookStore for SqlStore {
         .as_ref()
         .map(outbox_row)
         .transpose()
+    }
+
+    async fn outbox_cursor(&self, name: &str) -> Result<i64> {
+        let row = sqlx::query("SELECT seq FROM outbox_cursors WHERE name = $1")
+            .bind(name)
+            .fetch_optional(self.pool())
+            .await?;
+        Ok(row.map(|r| r.try_get(0)).transpose()?.unwrap_or(0))
+    }
+
+    async fn advance_outbox_cursor(&self, name: &str, seq: i64) -> Result<()> {
+        // Not under the write lock: the row is the relay's alone, and the
+        // guard `seq < $2` keeps it monotonic whoever writes.
+        sqlx::query(
+            "INSERT INTO outbox_cursors (name, seq) VALUES ($1, $2) \
+             ON CONFLICT (name) DO UPDATE SET seq = $2 WHERE outbox_cursors.seq < $2",
+        )
+        .bind(name)
+        .bind(seq)
+        .execute(self.pool())
+        .await?;
+        Ok(())
     }
 
     async fn create_webhook_endpoint(

@@ -37,6 +37,8 @@ conformance!(
     deliveries_are_leased_in_listing_order_retried_and_given_up,
     concurrent_claimers_never_share_a_delivery_and_keep_listing_order,
     a_notifier_suspension_and_its_end_are_account_events,
+    store_events_are_announced_once_per_change_in_order_per_store,
+    outbox_cursors_only_move_forward,
 );
 
 fn t0() -> Timestamp {
@@ -646,4 +648,100 @@ async fn a_notifier_suspension_and_its_end_are_account_events(store: &SqlStore) 
         .unwrap();
     assert_eq!(d.len(), 1);
     assert_eq!(d[0].event_type, ActionType::AccountSuspended);
+}
+
+async fn store_events_are_announced_once_per_change_in_order_per_store(store: &SqlStore) {
+    use rightsguard_domain::penalty::StoreStatus;
+    use rightsguard_store::penalties::{PenaltyStore, SYNC_STORE_STATUS, sync_job};
+    let shop = org("shop1");
+    let first = store.announced_store_status(&shop).await.unwrap();
+    assert_eq!((first.status, first.seq), (StoreStatus::Active, 0));
+    let until = t0().checked_add(secs(86_400)).unwrap();
+    let system = Actor::system(org("platform"));
+    let frozen = DomainEvent::store(
+        shop.clone(),
+        &system,
+        t0(),
+        EventKind::StoreFrozen {
+            until,
+            complaint: rightsguard_domain::ids::ComplaintId::parse("C1").unwrap(),
+            listing: lid("L1"),
+        },
+    );
+    let job = sync_job(&shop, "until:1", until);
+    store
+        .announce_store_status(
+            &shop,
+            0,
+            std::slice::from_ref(&frozen),
+            std::slice::from_ref(&job),
+        )
+        .await
+        .unwrap();
+    let now = store.announced_store_status(&shop).await.unwrap();
+    assert_eq!(now.status, StoreStatus::Frozen { until });
+    assert!(now.seq > 0);
+    // A writer that saw the old state loses: the change is not announced twice.
+    let again = store.announce_store_status(&shop, 0, &[frozen], &[]).await;
+    assert!(matches!(again, Err(StoreError::Conflict(_))), "{again:?}");
+    // The freeze's end is due as a job.
+    let jobs = store
+        .claim_due_jobs(until, "w", secs(60), 10)
+        .await
+        .unwrap();
+    assert_eq!(
+        jobs.iter().map(|j| j.kind.as_str()).collect::<Vec<_>>(),
+        [SYNC_STORE_STATUS]
+    );
+    let unfrozen = DomainEvent::store(shop.clone(), &system, until, EventKind::StoreUnfrozen);
+    store
+        .announce_store_status(&shop, now.seq, &[unfrozen], &[])
+        .await
+        .unwrap();
+    assert_eq!(
+        store.announced_store_status(&shop).await.unwrap().status,
+        StoreStatus::Active
+    );
+    assert_eq!(
+        store
+            .announced_store_status(&org("shop2"))
+            .await
+            .unwrap()
+            .seq,
+        0,
+        "per store"
+    );
+    let events = store.outbox_events(0, 10).await.unwrap();
+    let seen: Vec<(ActionType, &str, i64, Option<&str>)> = events
+        .iter()
+        .map(|e| {
+            (
+                e.kind,
+                e.listing.as_str(),
+                e.listing_seq,
+                e.seller.as_deref(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        seen,
+        [
+            (ActionType::StoreFrozen, "store:shop1", 1, Some("shop1")),
+            (ActionType::StoreUnfrozen, "store:shop1", 2, Some("shop1")),
+        ]
+    );
+    let body = events[0].payload_json().unwrap();
+    assert_eq!(body["data"]["seller"], "shop1");
+    assert_eq!(body["data"]["complaint"], "C1");
+    assert!(body["data"]["until"].is_string());
+}
+
+async fn outbox_cursors_only_move_forward(store: &SqlStore) {
+    assert_eq!(store.outbox_cursor("nats").await.unwrap(), 0);
+    store.advance_outbox_cursor("nats", 5).await.unwrap();
+    store.advance_outbox_cursor("nats", 3).await.unwrap();
+    assert_eq!(store.outbox_cursor("nats").await.unwrap(), 5);
+    store.advance_outbox_cursor("nats", 7).await.unwrap();
+    assert_eq!(store.outbox_cursor("nats").await.unwrap(), 7);
+    assert_eq!(store.outbox_cursor("other").await.unwrap(), 0);
 }

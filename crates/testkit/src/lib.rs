@@ -165,6 +165,10 @@ pub async fn fresh_database(backend: Backend) -> Result<Option<Database>, Error>
 
 /// The server's configuration as the tests run it on `db`: a manual clock
 /// from [`CLOCK_START`], port 0, no background job runner.
+/// The networks the tests' webhook receivers listen on, allowed for
+/// webhooks (the form of `serve --webhooks-allow-net`).
+pub const LOOPBACK: &str = "127.0.0.0/8,::1/128";
+
 pub fn test_config(db: &Database) -> Result<Config, Error> {
     Ok(Config {
         db: db.url.clone(),
@@ -180,6 +184,13 @@ pub fn test_config(db: &Database) -> Result<Config, Error> {
         webhooks_every: None,
         smtp: None,
         smtp_from: rightsguard_http::DEFAULT_SMTP_FROM.to_owned(),
+        // The test receivers listen on 127.0.0.1.
+        webhook_egress: rightsguard_app::egress::EgressPolicy::new(
+            LOOPBACK
+                .split(',')
+                .map(str::parse)
+                .collect::<Result<_, _>>()?,
+        ),
     })
 }
 

@@ -554,6 +554,7 @@ const ROUTES: &[(&str, &str)] = &[
     ("patch", "/api/v1/webhooks/endpoints/{id}"),
     ("post", "/api/v1/webhooks/endpoints/{id}/rotate"),
     ("get", "/api/v1/webhooks/deliveries"),
+    ("get", "/api/v1/admin/dead-letters"),
     ("post", "/api/v1/webhooks/events/{id}/redeliver"),
     ("get", "/api/v1/me/notifications"),
     ("post", "/api/v1/me/notifications/read"),

@@ -18,7 +18,7 @@ use reqwest::{Client, Method, StatusCode};
 use rightsguard_app::webhooks::{delivery_client, verify_signature};
 use rightsguard_store::webhooks::WebhookStore;
 use rightsguard_testkit::receiver::{Received, Receiver};
-use rightsguard_testkit::{Backend, TestApp, spawn_app};
+use rightsguard_testkit::{Backend, TestApp, both, spawn_app};
 use serde_json::{Value, json};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -36,6 +36,11 @@ async fn postgres_webhooks_reach_a_receiver_that_was_down_once_each_in_order_sig
     webhooks_end_to_end(&app).await;
     app.finish().await.unwrap();
 }
+
+both!(
+    store_frozen_then_unfrozen_reach_a_receiver_in_order_signed,
+    endpoints_on_private_networks_are_refused_at_registration_and_delivery,
+);
 
 async fn call(
     app: &TestApp,
@@ -78,7 +83,7 @@ async fn advance(app: &TestApp, seconds: i64) {
 
 /// Runs delivery passes until one finds nothing due; returns attempts made.
 async fn deliver(app: &TestApp) -> usize {
-    let client = delivery_client().unwrap();
+    let client = delivery_client(app.state.app.egress()).unwrap();
     let mut attempted = 0;
     loop {
         let pass = app
@@ -188,6 +193,19 @@ async fn take_down(app: &TestApp, cid: &str, listings: &[&str]) {
     }
 }
 
+/// What events are ordered by: the listing, the account or the store.
+fn order_key(event: &Value) -> String {
+    let data = &event["data"];
+    let kind = event["type"].as_str().unwrap();
+    if kind.starts_with("store.") {
+        format!("store:{}", data["seller"].as_str().unwrap())
+    } else if let Some(a) = data["account"].as_str() {
+        format!("account:{a}")
+    } else {
+        data["listing"].as_str().unwrap().to_owned()
+    }
+}
+
 /// Every delivery verifies under `secret`; first arrivals per listing come in
 /// `listing_seq` order with no gap.
 fn check_signed_and_ordered(got: &[Received], secret: &str) {
@@ -204,7 +222,7 @@ fn check_signed_and_ordered(got: &[Received], secret: &str) {
         if !seen.insert(r.id.clone()) {
             continue;
         }
-        let listing = r.json["data"]["listing"].as_str().unwrap().to_owned();
+        let listing = order_key(&r.json);
         let seq = r.json["listing_seq"].as_i64().unwrap();
         let prev = last.insert(listing.clone(), seq).unwrap_or(0);
         assert_eq!(seq, prev + 1, "listing {listing}: event {seq} after {prev}");
@@ -549,4 +567,222 @@ async fn webhooks_end_to_end(app: &TestApp) {
     // Every change to an endpoint is in the audit log, and the chain holds.
     let audit = ok(app, Method::GET, "/api/v1/audit/verify", &t.admin, None).await;
     assert_eq!(audit["first_bad"], Value::Null, "{audit}");
+}
+
+async fn run_jobs(app: &TestApp) -> Value {
+    ok(
+        app,
+        Method::POST,
+        "/api/v1/admin/jobs/run",
+        &app.tokens.admin,
+        None,
+    )
+    .await
+}
+
+/// Moves the manual clock to `to` (never back).
+async fn advance_to(app: &TestApp, to: jiff::Timestamp) {
+    let secs = to.duration_since(app.state.app.now()).as_secs();
+    if secs > 0 {
+        advance(app, secs).await;
+    }
+}
+
+/// The (type, key) of every outbox event, oldest first.
+async fn outbox(app: &TestApp) -> Vec<(String, String)> {
+    let events = app.state.app.store().outbox_events(0, 100).await.unwrap();
+    events
+        .iter()
+        .map(|e| (e.kind.to_string(), e.listing.clone()))
+        .collect()
+}
+
+/// A counterfeit complaint upheld and left unanswered becomes established:
+/// the first serious violation freezes shop1's store for a day. The freeze
+/// is an event (audit and outbox in one transaction), its end another,
+/// scheduled at the freeze's end; a receiver that was down gets both, in
+/// order, signed, once each.
+async fn store_frozen_then_unfrozen_reach_a_receiver_in_order_signed(app: &TestApp) {
+    let t = &app.tokens;
+    let rx = Receiver::start().await.unwrap();
+    let created = ok(
+        app,
+        Method::POST,
+        "/api/v1/webhooks/endpoints",
+        &t.admin,
+        Some(json!({"url": rx.url, "event_types": ["store.frozen", "store.unfrozen", "store.closed"]})),
+    )
+    .await;
+    let secret = created["secret"].as_str().unwrap().to_owned();
+    rx.set_down(true);
+    right_and_block_term(app).await;
+    take_down(app, "C1", &["L1"]).await;
+    let events = app.state.app.store().outbox_events(0, 100).await.unwrap();
+    let due: jiff::Timestamp = events[0].payload_json().unwrap()["data"]["counter_notice_due"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    // Nothing is frozen while the seller may still answer.
+    run_jobs(app).await;
+    assert_eq!(
+        outbox(app).await,
+        [("listing.taken_down".into(), "L1".into())]
+    );
+
+    advance_to(
+        app,
+        due.checked_add(jiff::SignedDuration::from_secs(1)).unwrap(),
+    )
+    .await;
+    for _ in 0..3 {
+        run_jobs(app).await;
+    }
+    let store = |k: &str| (k.to_owned(), "store:shop1".to_owned());
+    assert_eq!(
+        outbox(app).await,
+        [
+            ("listing.taken_down".into(), "L1".into()),
+            store("store.frozen")
+        ]
+    );
+    let frozen = app.state.app.store().outbox_events(1, 10).await.unwrap();
+    let body = frozen[0].payload_json().unwrap();
+    assert_eq!(body["data"]["seller"], "shop1");
+    assert_eq!(body["data"]["complaint"], "C1");
+    assert_eq!(body["listing_seq"], 1);
+    assert!(body["data"].get("listing").is_none(), "{body}");
+    let until: jiff::Timestamp = body["data"]["until"].as_str().unwrap().parse().unwrap();
+    let standing = ok(
+        app,
+        Method::GET,
+        "/api/v1/sellers/shop1/standing",
+        &t.admin,
+        None,
+    )
+    .await;
+    assert_eq!(
+        standing["status"]["until"], body["data"]["until"],
+        "{standing}"
+    );
+    // Down: the freeze waits; running the jobs again announces nothing twice.
+    assert_eq!(deliver(app).await, 1);
+    run_jobs(app).await;
+    assert_eq!(outbox(app).await.len(), 2);
+
+    // The freeze's end: its job (due then) announces the unfreeze.
+    advance_to(
+        app,
+        until
+            .checked_sub(jiff::SignedDuration::from_secs(1))
+            .unwrap(),
+    )
+    .await;
+    run_jobs(app).await;
+    assert_eq!(outbox(app).await.len(), 2, "not before the end");
+    advance_to(app, until).await;
+    let ran = run_jobs(app).await;
+    assert_eq!(ran["store_statuses"], 1, "{ran}");
+    assert_eq!(outbox(app).await[2..], [store("store.unfrozen")]);
+    run_jobs(app).await;
+    assert_eq!(outbox(app).await.len(), 3, "unfrozen once");
+
+    rx.set_down(false);
+    advance(app, 3600).await;
+    assert_eq!(deliver(app).await, 2);
+    let got = rx.received();
+    let kinds: Vec<&str> = got
+        .iter()
+        .map(|r| r.json["type"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        kinds,
+        ["store.frozen", "store.unfrozen"],
+        "only the subscribed types, in order"
+    );
+    check_signed_and_ordered(&got, &secret);
+    let audit = ok(app, Method::GET, "/api/v1/audit/verify", &t.admin, None).await;
+    assert_eq!(audit["first_bad"], Value::Null, "{audit}");
+}
+
+/// SSRF: an endpoint on loopback, a private network, link-local (the cloud
+/// metadata address) or unique-local IPv6 is refused with a 422 unless the
+/// operator allowed its network (these tests allow loopback); at delivery
+/// the client's resolver refuses a name whose addresses are not permitted
+/// (what a DNS rebinding would need), and the attempt is logged as failed.
+async fn endpoints_on_private_networks_are_refused_at_registration_and_delivery(app: &TestApp) {
+    let t = &app.tokens;
+    for (url, why) in [
+        ("http://169.254.169.254/latest/meta-data/", "link-local"),
+        ("http://10.1.2.3/hook", "private"),
+        ("http://192.168.0.10:8080/hook", "private"),
+        ("http://[fd00::1]/hook", "unique-local"),
+        ("http://[::ffff:169.254.169.254]/", "link-local"),
+        ("http://0.0.0.0:80/", "unspecified"),
+    ] {
+        let (s, v) = call(
+            app,
+            Method::POST,
+            "/api/v1/webhooks/endpoints",
+            &t.admin,
+            Some(json!({ "url": url })),
+        )
+        .await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{url}: {v}");
+        assert!(v.to_string().contains(why), "{url}: {v}");
+    }
+    let rx = Receiver::start().await.unwrap();
+    let by_name = rx.url.replace("127.0.0.1", "localhost");
+    let created = ok(
+        app,
+        Method::POST,
+        "/api/v1/webhooks/endpoints",
+        &t.admin,
+        Some(json!({ "url": by_name })),
+    )
+    .await;
+    let id = created["endpoint"]["id"].as_str().unwrap();
+    let (s, v) = call(
+        app,
+        Method::PATCH,
+        &format!("/api/v1/webhooks/endpoints/{id}"),
+        &t.admin,
+        Some(json!({ "url": "http://172.16.5.5/hook" })),
+    )
+    .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
+    right_and_block_term(app).await;
+    held_then_released(app, "L1").await;
+    // A server whose operator allowed nothing resolves the name at delivery
+    // and refuses its loopback addresses: nothing is sent.
+    let strict = delivery_client(&rightsguard_app::egress::EgressPolicy::default()).unwrap();
+    let pass = app
+        .state
+        .app
+        .deliver_webhooks(&app.state.worker, &strict)
+        .await
+        .unwrap();
+    assert_eq!((pass.attempted, pass.delivered), (1, 0));
+    assert_eq!(rx.refused(), 0);
+    assert!(rx.received().is_empty());
+    let log = ok(
+        app,
+        Method::GET,
+        "/api/v1/webhooks/deliveries?status=pending",
+        &t.admin,
+        None,
+    )
+    .await;
+    let tried = log
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["attempts"] == 1)
+        .unwrap();
+    let error = tried["last_error"].as_str().unwrap();
+    assert!(error.contains("loopback"), "{error}");
+    // With loopback allowed (as configured), it arrives.
+    advance(app, 60).await;
+    assert_eq!(deliver(app).await, 2);
+    assert_eq!(rx.received().len(), 2);
 }

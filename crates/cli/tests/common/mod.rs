@@ -65,6 +65,9 @@ impl Server {
                 // No write may be refused for its rate.
                 "--write-rate",
                 "0",
+                // The tests' webhook receivers listen on loopback.
+                "--webhooks-allow-net",
+                rightsguard_testkit::LOOPBACK,
             ])
             .args(clock)
             .args(extra)
