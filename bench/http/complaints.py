@@ -7,31 +7,15 @@ the file given, and a JSON summary on stdout.
 Usage: complaints.py BASE REVIEWER_TOKEN HOLDER_TOKEN SELLER_TOKEN N IDS_OUT
 """
 import concurrent.futures as cf
-import http.client
 import json
 import sys
-import threading
 import time
-import urllib.parse
+
+from api import Api
 
 base, reviewer, holder, seller, n, out = sys.argv[1:7]
 n = int(n)
-url = urllib.parse.urlparse(base)
-local = threading.local()
-
-
-def call(method, path, token, body=None):
-    if not hasattr(local, "c"):
-        local.c = http.client.HTTPConnection(url.hostname, url.port, timeout=60)
-    data = json.dumps(body) if body is not None else None
-    headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
-    local.c.request(method, path, body=data, headers=headers)
-    r = local.c.getresponse()
-    text = r.read()
-    if r.status >= 300:
-        raise SystemExit(f"{method} {path}: {r.status} {text[:300]!r}")
-    return json.loads(text)
-
+call = Api(base).call
 
 t0 = time.time()
 rid = "tm-reads"

@@ -6,31 +6,15 @@ run on parallel connections; concurrent approvals share index rebuilds.
 Usage: seed.py BASE ADMIN_TOKEN REVIEWER_TOKEN HOLDER_TOKEN TERMS.txt
 """
 import concurrent.futures as cf
-import http.client
 import json
 import sys
-import threading
 import time
-import urllib.parse
+
+from api import Api
 
 base, admin, reviewer, holder, terms_file = sys.argv[1:6]
-url = urllib.parse.urlparse(base)
-local = threading.local()
 CLASS_SETS = [[9], [25], [18, 25], [3], [9, 28], [14]]
-
-
-def call(method, path, token, body=None):
-    if not hasattr(local, "c"):
-        local.c = http.client.HTTPConnection(url.hostname, url.port, timeout=60)
-    data = json.dumps(body) if body is not None else None
-    headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
-    local.c.request(method, path, body=data, headers=headers)
-    r = local.c.getresponse()
-    text = r.read()
-    if r.status >= 300:
-        raise SystemExit(f"{method} {path}: {r.status} {text[:300]!r}")
-    return json.loads(text)
-
+call = Api(base).call
 
 terms = [t.strip() for t in open(terms_file) if t.strip()]
 rights = (len(terms) + 99) // 100

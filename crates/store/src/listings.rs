@@ -332,20 +332,29 @@ impl ListingStore for SqlStore {
     }
 
     async fn first_sightings(&self, images: &[Sha256]) -> Result<Vec<ImageSighting>> {
-        let mut out = Vec::new();
-        for sha in images {
-            let row = sqlx::query(
-                "SELECT listing, seller, first_seen FROM listing_images WHERE sha256 = $1 \
-                 ORDER BY first_seen, listing LIMIT 1",
-            )
-            .bind(sha.to_string())
-            .fetch_optional(self.pool())
-            .await?;
-            if let Some(r) = row {
+        let mut out: Vec<ImageSighting> = Vec::new();
+        for chunk in images.chunks(500) {
+            let marks: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
+            // Only placeholders are formatted in; the hashes are bound. Each
+            // image's earliest sighting comes first among its rows.
+            let mut q = sqlx::query(sqlx::AssertSqlSafe(format!(
+                "SELECT sha256, listing, seller, first_seen FROM listing_images \
+                 WHERE sha256 IN ({}) ORDER BY sha256, first_seen, listing",
+                marks.join(", ")
+            )));
+            for sha in chunk {
+                q = q.bind(sha.to_string());
+            }
+            for r in q.fetch_all(self.pool()).await? {
+                let sha: String = r.try_get("sha256")?;
+                let sha256 = Sha256::parse(&sha).map_err(corrupt)?;
+                if out.last().is_some_and(|s| s.sha256 == sha256) {
+                    continue;
+                }
                 let listing: String = r.try_get("listing")?;
                 let seller: String = r.try_get("seller")?;
                 out.push(ImageSighting {
-                    sha256: *sha,
+                    sha256,
                     listing: ListingId::parse(&listing).map_err(corrupt)?,
                     seller: OrgId::parse(&seller).map_err(corrupt)?,
                     first_seen: from_micros(r.try_get("first_seen")?)?,
