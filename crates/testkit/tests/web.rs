@@ -515,6 +515,23 @@ async fn each_role_sees_only_its_own(app: &TestApp) {
         )
         .await;
     assert_eq!(p.status, StatusCode::SEE_OTHER, "{}", p.body);
+    // A refusal keeps its own status: a listing not in the complaint is
+    // invalid (422), deciding a decided listing again is a conflict (409).
+    let p = rita
+        .post_multipart(
+            "/complaints/C1",
+            &[("csrf", &csrf), ("listing", "L9"), ("action", "uphold")],
+        )
+        .await;
+    assert_eq!(p.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", p.body);
+    assert!(p.body.contains("is not part of complaint"), "{}", p.body);
+    let p = rita
+        .post_multipart(
+            "/complaints/C1",
+            &[("csrf", &csrf), ("listing", "L1"), ("action", "uphold")],
+        )
+        .await;
+    assert_eq!(p.status, StatusCode::CONFLICT, "{}", p.body);
     // The seller of L1 sees it and may answer; the other seller and the other
     // rights holder get 404, exactly like for a complaint that does not exist.
     let mut sam = Browser::signed_in(app, "sam").await;

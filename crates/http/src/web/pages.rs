@@ -1724,7 +1724,8 @@ async fn act_on_complaint(
             Ok(_) => Ok(see_other(&format!("/complaints/{cid}"))),
             Err(e) if for_the_form(&e) => {
                 let msg = app_message(lang, &e);
-                complaint_view(&web, &s, &id, Some(msg), form, StatusCode::CONFLICT).await
+                let status = ApiError::app_status_and_code(&e).0;
+                complaint_view(&web, &s, &id, Some(msg), form, status).await
             }
             Err(e) => Err(e.into()),
         }
