@@ -99,6 +99,10 @@ pub fn routes() -> Router<AppState> {
             get(super::authorisations::authorisations_page)
                 .post(super::authorisations::grant_authorisation),
         )
+        .route(
+            "/authorisations/{id}/revoke",
+            post(super::authorisations::revoke_authorisation),
+        )
         .route("/admin/policies", get(super::platform::policies_page))
         .route("/principal", post(super::agent::choose_principal))
         .route("/exports", get(super::platform::exports_page))
