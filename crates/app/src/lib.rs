@@ -42,7 +42,7 @@ pub use access::complaint_as_seen_by;
 pub use accounts::{AuthError, IssuedToken, Secret};
 pub use clearance::ClearanceHit;
 pub use dossier::Dossier;
-pub use escalation::EscalationPackage;
+pub use escalation::{DocumentDetail, EscalationPackage, ProceedingDetail};
 pub use evidence::Uploaded;
 pub use exports::StatementPage;
 pub use findings::{

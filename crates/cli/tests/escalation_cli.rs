@@ -1,8 +1,9 @@
 //! `rightsguard customs ...` and `rightsguard escalation ...` on the demo
 //! marketplace: a recordal of the demo's Chinese mark is recorded and
 //! listed, refusals exit 2 with the reason, a customs proceeding is recorded
-//! on its complaint, and the complaint's package verifies offline (exit 0)
-//! until its `escalation.json` is changed (exit 1).
+//! on its complaint with a document uploaded from a file, and the
+//! complaint's package holds the document and verifies offline (exit 0)
+//! until its `escalation.json` or the document is changed (exit 1).
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // a test crate
 
@@ -66,6 +67,9 @@ fn customs_recordals_and_an_escalation_package_from_the_command_line() {
     let (_, csv, _) = rightsguard(&["export", "complaints", "--db", &db]);
     let row = csv.lines().find(|l| l.contains("tm-acme-cn")).expect(&csv);
     let id = row.split(',').next().unwrap().to_owned();
+    let approval = dir.path().join("approval.pdf");
+    std::fs::write(&approval, b"%PDF-1.4 customs approval T-DEMO-1").unwrap();
+    let document = format!("customs approval={}", approval.display());
     let (code, out, err) = rightsguard(&[
         "escalation",
         "record",
@@ -85,9 +89,33 @@ fn customs_recordals_and_an_escalation_package_from_the_command_line() {
         "infringement_found",
         "--decided-on",
         "2021-01-04",
+        "--document",
+        &document,
     ]);
     assert_eq!(code, 0, "{err}");
     assert!(out.contains("\"outcome\":\"infringement_found\""), "{out}");
+    assert!(out.contains("\"label\":\"customs approval\""), "{out}");
+    assert!(err.contains("application/pdf"), "{err}");
+    let (code, _, err) = rightsguard(&[
+        "escalation",
+        "record",
+        "--db",
+        &db,
+        "--complaint",
+        &id,
+        "--route",
+        "customs_recordal",
+        "--authority",
+        "GACC",
+        "--reference",
+        "T-DEMO-1",
+        "--filed-on",
+        "2020-12-01",
+        "--document",
+        "no file given",
+    ]);
+    assert_eq!(code, 2, "a document without LABEL=FILE is a usage error");
+    assert!(err.contains("LABEL=FILE"), "{err}");
     let (code, _, err) = rightsguard(&[
         "escalation",
         "record",
@@ -128,8 +156,29 @@ fn customs_recordals_and_an_escalation_package_from_the_command_line() {
         "{out}"
     );
 
-    // Change the outcome in escalation.json: caught.
     let bytes = std::fs::read(&zip).unwrap();
+    let files = rightsguard_dossier::read_zip(&bytes).unwrap();
+    let doc = files
+        .keys()
+        .find(|p| p.starts_with("proceedings/customs_recordal-T-DEMO-1/customs_approval-"))
+        .expect("the document in the package")
+        .clone();
+    assert_eq!(files[&doc], b"%PDF-1.4 customs approval T-DEMO-1");
+
+    // Change the document: caught.
+    let mut forged = files.clone();
+    forged.insert(doc.clone(), b"%PDF-1.4 customs refusal".to_vec());
+    let tampered_doc = dir.path().join("tampered-doc.zip");
+    std::fs::write(
+        &tampered_doc,
+        rightsguard_dossier::write_zip(&forged).unwrap(),
+    )
+    .unwrap();
+    let (code, out, _) = rightsguard(&["escalation", "verify", tampered_doc.to_str().unwrap()]);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains(&doc), "{out}");
+
+    // Change the outcome in escalation.json: caught.
     let mut a = zip::ZipArchive::new(Cursor::new(bytes)).unwrap();
     let mut w = zip::ZipWriter::new(Cursor::new(Vec::new()));
     for i in 0..a.len() {

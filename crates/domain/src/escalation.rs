@@ -12,6 +12,15 @@
 //! One proceeding per (complaint, route, reference): recording the same
 //! again replaces it (typically to add the outcome), and the audit log keeps
 //! what it said before.
+//!
+//! A proceeding carries its documents (the filed complaint, the court's
+//! judgment, customs' approval): evidence files by SHA-256, each with a
+//! short label. Documents accumulate: recording the proceeding again adds
+//! the documents it names to those it had (a judgment arrives months after
+//! the filing), and naming a document it already has changes only its
+//! label. None is ever removed, so no version of the case file loses a
+//! document the parties were shown. Whether the recorder may use a file is
+//! the app's check (it needs the evidence records), before this one.
 
 use jiff::Timestamp;
 use jiff::civil::Date;
@@ -21,11 +30,24 @@ use crate::actor::{Actor, Role};
 use crate::complaint::Complaint;
 use crate::customs::CustomsRecordal;
 use crate::event::{DomainEvent, EventKind};
-use crate::ids::ComplaintId;
+use crate::ids::{ComplaintId, Sha256};
 use crate::rule::{RuleError, Transition};
 
 /// The longest authority name or reference accepted, in characters.
 pub const MAX_TEXT: usize = 200;
+/// The most documents one proceeding carries.
+pub const MAX_DOCUMENTS: usize = 20;
+/// The longest document label accepted, in characters.
+pub const MAX_LABEL: usize = 100;
+
+/// A document of a proceeding: an evidence file and what it is.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Document {
+    /// The evidence file.
+    pub sha256: Sha256,
+    /// What it is ("filed complaint", "court judgment", "customs approval").
+    pub label: String,
+}
 
 /// Where a case was taken.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -93,6 +115,10 @@ pub struct Proceeding {
     pub outcome: Option<Outcome>,
     /// When it was decided.
     pub decided_on: Option<Date>,
+    /// Its documents, in the order they were first recorded (absent from
+    /// rows stored before proceedings carried documents).
+    #[serde(default)]
+    pub documents: Vec<Document>,
 }
 
 /// What the holder (or staff) records of a proceeding.
@@ -110,19 +136,51 @@ pub struct RecordProceeding {
     pub outcome: Option<Outcome>,
     /// When it was decided (with `outcome`).
     pub decided_on: Option<Date>,
+    /// Documents to add (or relabel, by hash).
+    #[serde(default)]
+    pub documents: Vec<Document>,
 }
 
 fn text(s: &str, field: &str) -> Result<String, RuleError> {
+    bounded(s, field, MAX_TEXT)
+}
+
+fn bounded(s: &str, field: &str, max: usize) -> Result<String, RuleError> {
     let t = s.trim();
     if t.is_empty() {
         return Err(RuleError::Invalid(format!("{field} is required")));
     }
-    if t.chars().count() > MAX_TEXT || t.chars().any(char::is_control) {
+    if t.chars().count() > max || t.chars().any(char::is_control) {
         return Err(RuleError::Invalid(format!(
-            "{field} must be at most {MAX_TEXT} characters of printable text"
+            "{field} must be at most {max} characters of printable text"
         )));
     }
     Ok(t.to_owned())
+}
+
+/// The documents of a proceeding once `added` are recorded on top of
+/// `had`: a new hash is appended, a known one relabelled (see the module
+/// doc). Refused with the field named: an empty or over-long label, or more
+/// than [`MAX_DOCUMENTS`] in all.
+pub fn merge_documents(had: &[Document], added: &[Document]) -> Result<Vec<Document>, RuleError> {
+    let mut out = had.to_vec();
+    for (i, d) in added.iter().enumerate() {
+        let label = bounded(&d.label, &format!("documents[{i}].label"), MAX_LABEL)?;
+        match out.iter_mut().find(|o| o.sha256 == d.sha256) {
+            Some(o) => o.label = label,
+            None => out.push(Document {
+                sha256: d.sha256,
+                label,
+            }),
+        }
+    }
+    if out.len() > MAX_DOCUMENTS {
+        return Err(RuleError::Invalid(format!(
+            "documents: a proceeding carries at most {MAX_DOCUMENTS} documents ({} with these)",
+            out.len()
+        )));
+    }
+    Ok(out)
 }
 
 /// Who may record a proceeding of complaint `c`: the complainant (or its
@@ -141,12 +199,15 @@ pub fn may_record(actor: &Actor, c: &Complaint) -> Result<(), RuleError> {
     }
 }
 
-/// Records a proceeding of complaint `c` on `today` (at `now`). A customs
-/// recordal must name one of `recordals` (the right's, stored first).
+/// Records a proceeding of complaint `c` on `today` (at `now`), on top of
+/// `previous` (the stored one with the same route and reference, whose
+/// documents it keeps). A customs recordal must name one of `recordals`
+/// (the right's, stored first).
 pub fn record(
     cmd: RecordProceeding,
     c: &Complaint,
     recordals: &[CustomsRecordal],
+    previous: Option<&Proceeding>,
     actor: &Actor,
     today: Date,
     now: Timestamp,
@@ -195,6 +256,11 @@ pub fn record(
             c.right
         )));
     }
+    let had = previous
+        .filter(|p| p.complaint == c.id && p.route == cmd.route && p.reference == reference)
+        .map(|p| p.documents.as_slice())
+        .unwrap_or_default();
+    let documents = merge_documents(had, &cmd.documents)?;
     let p = Proceeding {
         complaint: c.id.clone(),
         route: cmd.route,
@@ -203,6 +269,7 @@ pub fn record(
         filed_on: cmd.filed_on,
         outcome: cmd.outcome,
         decided_on: cmd.decided_on,
+        documents,
     };
     let event = DomainEvent::complaint(
         c.id.clone(),
@@ -216,6 +283,7 @@ pub fn record(
             filed_on: p.filed_on,
             outcome: p.outcome,
             decided_on: p.decided_on,
+            documents: p.documents.clone(),
         },
     );
     Ok(Transition {
@@ -249,6 +317,7 @@ mod tests {
             filed_on: date(2026, 3, 5),
             outcome: None,
             decided_on: None,
+            documents: Vec::new(),
         }
     }
 
@@ -269,6 +338,7 @@ mod tests {
             cmd(Route::AdministrativeComplaint),
             &c,
             &[],
+            None,
             &holder(),
             TODAY,
             now(),
@@ -281,7 +351,7 @@ mod tests {
             decided_on: Some(date(2026, 3, 30)),
             ..cmd(Route::AdministrativeComplaint)
         };
-        let t = record(decided, &c, &[], &holder(), TODAY, now()).unwrap();
+        let t = record(decided, &c, &[], None, &holder(), TODAY, now()).unwrap();
         assert_eq!(t.state.outcome, Some(Outcome::InfringementFound));
     }
 
@@ -289,7 +359,7 @@ mod tests {
     fn bad_dates_and_half_outcomes_are_refused_with_the_field() {
         let c = complaint();
         let go = |cmd| {
-            record(cmd, &c, &[], &holder(), TODAY, now())
+            record(cmd, &c, &[], None, &holder(), TODAY, now())
                 .unwrap_err()
                 .to_string()
         };
@@ -323,6 +393,7 @@ mod tests {
             cmd(Route::CustomsRecordal),
             &c,
             &[],
+            None,
             &holder(),
             TODAY,
             now(),
@@ -342,12 +413,109 @@ mod tests {
                 cmd(Route::CustomsRecordal),
                 &c,
                 &[recordal],
+                None,
                 &holder(),
                 TODAY,
                 now()
             )
             .is_ok()
         );
+    }
+
+    fn doc(n: u8, label: &str) -> Document {
+        Document {
+            sha256: Sha256::parse(&format!("{n:02x}").repeat(32)).unwrap(),
+            label: label.into(),
+        }
+    }
+
+    #[test]
+    fn documents_accumulate_by_hash_and_a_known_one_is_relabelled() {
+        let c = complaint();
+        let first = RecordProceeding {
+            documents: vec![doc(1, " filed complaint ")],
+            ..cmd(Route::Lawsuit)
+        };
+        let t = record(first, &c, &[], None, &holder(), TODAY, now()).unwrap();
+        assert_eq!(t.state.documents, [doc(1, "filed complaint")]);
+        match &t.events[0].kind {
+            EventKind::EscalationProceedingRecorded { documents, .. } => {
+                assert_eq!(documents, &t.state.documents);
+            }
+            k => panic!("{k:?}"),
+        }
+        let later = RecordProceeding {
+            documents: vec![doc(2, "court judgment"), doc(1, "complaint as filed")],
+            ..cmd(Route::Lawsuit)
+        };
+        let t2 = record(later, &c, &[], Some(&t.state), &holder(), TODAY, now()).unwrap();
+        assert_eq!(
+            t2.state.documents,
+            [doc(1, "complaint as filed"), doc(2, "court judgment")]
+        );
+        // Recording without documents keeps them.
+        let t3 = record(
+            cmd(Route::Lawsuit),
+            &c,
+            &[],
+            Some(&t2.state),
+            &holder(),
+            TODAY,
+            now(),
+        )
+        .unwrap();
+        assert_eq!(t3.state.documents.len(), 2);
+    }
+
+    #[test]
+    fn too_many_documents_or_a_bad_label_are_refused_with_the_field() {
+        let c = complaint();
+        let many: Vec<Document> = (0..=MAX_DOCUMENTS as u8).map(|n| doc(n, "page")).collect();
+        let e = record(
+            RecordProceeding {
+                documents: many,
+                ..cmd(Route::Lawsuit)
+            },
+            &c,
+            &[],
+            None,
+            &holder(),
+            TODAY,
+            now(),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            e.contains("documents: a proceeding carries at most 20"),
+            "{e}"
+        );
+        for label in ["  ", &"x".repeat(MAX_LABEL + 1), "a\nb"] {
+            let e = record(
+                RecordProceeding {
+                    documents: vec![doc(1, "ok"), doc(2, label)],
+                    ..cmd(Route::Lawsuit)
+                },
+                &c,
+                &[],
+                None,
+                &holder(),
+                TODAY,
+                now(),
+            )
+            .unwrap_err()
+            .to_string();
+            assert!(e.contains("documents[1].label"), "{e}");
+        }
+    }
+
+    #[test]
+    fn a_row_stored_before_documents_still_reads() {
+        let p: Proceeding = serde_json::from_value(serde_json::json!({
+            "complaint": "C1", "route": "lawsuit", "authority": "court",
+            "reference": "R1", "filed_on": "2026-03-01", "outcome": null, "decided_on": null,
+        }))
+        .unwrap();
+        assert!(p.documents.is_empty());
     }
 
     #[test]
@@ -357,6 +525,7 @@ mod tests {
             cmd(Route::Lawsuit),
             &complaint(),
             &[],
+            None,
             &seller,
             TODAY,
             now(),
@@ -369,6 +538,7 @@ mod tests {
                 cmd(Route::Lawsuit),
                 &complaint(),
                 &[],
+                None,
                 &reviewer,
                 TODAY,
                 now()

@@ -404,6 +404,10 @@ pub enum EventKind {
         outcome: Option<crate::escalation::Outcome>,
         /// When it was decided.
         decided_on: Option<jiff::civil::Date>,
+        /// Its documents after this record (hash and label; absent from
+        /// records written before proceedings carried documents).
+        #[serde(default)]
+        documents: Vec<crate::escalation::Document>,
     },
     /// A seller's store was frozen (or its freeze moved) by a penalty.
     StoreFrozen {

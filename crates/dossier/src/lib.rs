@@ -20,8 +20,12 @@
 //! An escalation package (for an AMR complaint, a lawsuit or a customs
 //! recordal) is a dossier with one more file, `escalation.json`
 //! ([`EscalationCase`]: the route, the proceedings recorded and the right's
-//! customs recordals), named in the same manifest; [`verify()`] checks it
-//! like any other file and cross-checks its complaint and time.
+//! customs recordals), named in the same manifest, and the proceedings'
+//! documents under [`PROCEEDINGS_DIR`] (`proceedings/<route>-<reference>/
+//! <label>-<sha8>.<ext>`), listed in `escalation.json` with their SHA-256;
+//! [`verify()`] checks them like any other file and cross-checks the case
+//! file's complaint and time and that every document of every proceeding
+//! is in the ZIP with the bytes its hash names.
 //!
 //! This crate does no I/O: the app gathers the case ([`DossierInput`]), the
 //! `pdf` feature renders it (krilla, with a bundled CJK font) and
@@ -59,6 +63,9 @@ pub const AUDIT_PATH: &str = "audit/records.jsonl";
 pub const ESCALATION_PATH: &str = "escalation.json";
 /// The format tag of [`EscalationCase`].
 pub const ESCALATION_FORMAT: &str = "rightsguard-escalation/1";
+/// Where an escalation package's proceeding documents go in the ZIP
+/// (see [`proceeding_document_path`]).
+pub const PROCEEDINGS_DIR: &str = "proceedings/";
 /// Where evidence files go in the ZIP (`evidence/SHA256.EXT`).
 pub const EVIDENCE_DIR: &str = "evidence/";
 /// The most a verifier reads of one file (the evidence store's limits are
@@ -215,6 +222,74 @@ pub struct EscalationCase {
     pub proceedings: Vec<Proceeding>,
     /// The customs recordals of the complaint's right.
     pub customs_recordals: Vec<CustomsRecordal>,
+    /// The proceedings' documents in the ZIP, by proceeding (absent from
+    /// packages made before proceedings carried documents).
+    #[serde(default)]
+    pub documents: Vec<PackagedDocument>,
+}
+
+/// A proceeding's document as an escalation package holds it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PackagedDocument {
+    /// The proceeding's route.
+    pub route: Route,
+    /// The proceeding's reference.
+    pub reference: String,
+    /// What the document is.
+    pub label: String,
+    /// Its SHA-256 (of the bytes at `path`).
+    pub sha256: Sha256,
+    /// Its sniffed content type.
+    pub content_type: String,
+    /// Its size in bytes.
+    pub size: u64,
+    /// Its path in the ZIP.
+    pub path: String,
+}
+
+/// A path segment made of `s`: letters and digits (any script) kept, runs
+/// of anything else one `_`, at most 60 characters; `fallback` if nothing
+/// is left. No separator, dot or control character survives.
+fn path_segment(s: &str, fallback: &str) -> String {
+    let mut out = String::new();
+    for ch in s.chars() {
+        if ch.is_alphanumeric() || ch == '-' {
+            out.push(ch);
+        } else if !out.ends_with('_') {
+            out.push('_');
+        }
+        if out.chars().count() >= 60 {
+            break;
+        }
+    }
+    let t = out.trim_matches('_');
+    if t.is_empty() {
+        fallback.to_owned()
+    } else {
+        t.to_owned()
+    }
+}
+
+/// Where a proceeding's document goes in an escalation package:
+/// `proceedings/<route>-<reference>/<label>-<first 8 hex of sha>.<ext>`,
+/// reference and label reduced to safe path segments.
+pub fn proceeding_document_path(
+    route: Route,
+    reference: &str,
+    label: &str,
+    sha256: &Sha256,
+    content_type: &str,
+) -> String {
+    let sha = sha256.to_string();
+    format!(
+        "{PROCEEDINGS_DIR}{}-{}/{}-{}.{}",
+        route.as_str(),
+        path_segment(reference, "case"),
+        path_segment(label, "document"),
+        sha.get(..8).unwrap_or(&sha),
+        extension_of(content_type)
+    )
 }
 
 /// Why a dossier could not be written.
@@ -643,7 +718,11 @@ pub fn verify(zip_bytes: &[u8]) -> Report {
         check_case(case, &manifest, &files, &mut report.problems);
     }
     if let Some(esc) = files.get(ESCALATION_PATH) {
-        report.escalation = check_escalation(esc, &manifest, &mut report.problems);
+        report.escalation = check_escalation(esc, &manifest, &files, &mut report.problems);
+    } else if let Some(p) = files.keys().find(|p| p.starts_with(PROCEEDINGS_DIR)) {
+        report.problems.push(Problem::Escalation(format!(
+            "missing, yet the ZIP holds proceeding document {p}"
+        )));
     }
     if let Some(audit) = files.get(AUDIT_PATH) {
         check_audit(audit, &manifest.audit, &mut report);
@@ -759,6 +838,7 @@ fn check_case(
 fn check_escalation(
     bytes: &[u8],
     manifest: &Manifest,
+    files: &BTreeMap<String, Vec<u8>>,
     problems: &mut Vec<Problem>,
 ) -> Option<Route> {
     let case: EscalationCase = match serde_json::from_slice(bytes) {
@@ -796,7 +876,66 @@ fn check_escalation(
             p.complaint
         )));
     }
+    check_documents(&case, files, problems);
     Some(case.route)
+}
+
+/// Every document of every proceeding is listed, under [`PROCEEDINGS_DIR`],
+/// in the ZIP with the bytes its hash names; nothing else is in that folder.
+fn check_documents(
+    case: &EscalationCase,
+    files: &BTreeMap<String, Vec<u8>>,
+    problems: &mut Vec<Problem>,
+) {
+    let mut listed = BTreeSet::new();
+    for d in &case.documents {
+        listed.insert(d.path.as_str());
+        if !d.path.starts_with(PROCEEDINGS_DIR) {
+            problems.push(Problem::Escalation(format!(
+                "lists document {} outside {PROCEEDINGS_DIR}",
+                d.path
+            )));
+            continue;
+        }
+        match files.get(&d.path) {
+            None => problems.push(Problem::Escalation(format!(
+                "lists document {}, which is not in the ZIP",
+                d.path
+            ))),
+            Some(bytes) => {
+                let actual = sha256_hex(bytes);
+                if actual != d.sha256.to_string() {
+                    problems.push(Problem::Escalation(format!(
+                        "document {} should hash to {}, it hashes to {actual}",
+                        d.path, d.sha256
+                    )));
+                }
+            }
+        }
+    }
+    for p in &case.proceedings {
+        for doc in &p.documents {
+            let held = case.documents.iter().any(|d| {
+                d.route == p.route && d.reference == p.reference && d.sha256 == doc.sha256
+            });
+            if !held {
+                problems.push(Problem::Escalation(format!(
+                    "proceeding {} {} has document {} ({}), which the package does not hold",
+                    p.route.as_str(),
+                    p.reference,
+                    doc.sha256,
+                    doc.label
+                )));
+            }
+        }
+    }
+    for path in files.keys() {
+        if path.starts_with(PROCEEDINGS_DIR) && !listed.contains(path.as_str()) {
+            problems.push(Problem::Escalation(format!(
+                "does not list document {path}, which is in the ZIP"
+            )));
+        }
+    }
 }
 
 fn check_audit(bytes: &[u8], summary: &AuditSummary, report: &mut Report) {

@@ -537,8 +537,9 @@ pub fn render(input: &DossierInput) -> Result<Vec<u8>, DossierError> {
                     filed_on,
                     outcome,
                     decided_on,
+                    documents,
                 } => Some(format!(
-                    "{} · {}: {authority}, reference {reference}, filed {filed_on}{}",
+                    "{} · {}: {authority}, reference {reference}, filed {filed_on}{}{}",
                     fmt_time(e.at),
                     route.as_str().replace('_', " "),
                     match (outcome, decided_on) {
@@ -550,7 +551,14 @@ pub fn render(input: &DossierInput) -> Result<Vec<u8>, DossierError> {
                                 .unwrap_or_default()
                         ),
                         _ => ", pending".to_owned(),
-                    }
+                    },
+                    documents
+                        .iter()
+                        .map(|d| {
+                            let sha = d.sha256.to_string();
+                            format!("; {} ({})", d.label, sha.get(..8).unwrap_or(&sha))
+                        })
+                        .collect::<String>()
                 )),
                 EventKind::CustomsRecordalRecorded {
                     number,

@@ -6,13 +6,16 @@
 //! duplicate is [`StoreError::Duplicate`] whatever right it names; a renewal
 //! is an optimistic update (`version`), so two renewals racing cannot both
 //! win. A proceeding is keyed by (complaint, route, reference) and recording
-//! it again replaces it.
+//! it again replaces it, if it still is what the caller read (its documents
+//! accumulate, so a record made from a stale read would drop one); its
+//! documents are cited by the complaint in the same transaction, so the
+//! complaint's parties may read them as they read its evidence.
 
 use std::future::Future;
 
 use jiff::Timestamp;
 use rightsguard_domain::customs::CustomsRecordal;
-use rightsguard_domain::escalation::Proceeding;
+use rightsguard_domain::escalation::{Proceeding, Route};
 use rightsguard_domain::event::DomainEvent;
 use rightsguard_domain::ids::{ComplaintId, RightId};
 use sqlx::Row;
@@ -56,13 +59,23 @@ pub trait CustomsStore: Send + Sync {
         right: &RightId,
     ) -> impl Future<Output = Result<Vec<CustomsRecordal>>> + Send;
     /// Records a proceeding (replacing the one with the same complaint,
-    /// route and reference) with its audit records.
+    /// route and reference, which must still be `previous`, else
+    /// [`StoreError::Conflict`]) with its audit records, and cites its
+    /// documents as evidence of the complaint.
     fn record_proceeding(
         &self,
         p: &Proceeding,
+        previous: Option<&Proceeding>,
         at: Timestamp,
         events: &[DomainEvent],
     ) -> impl Future<Output = Result<()>> + Send;
+    /// One proceeding of a complaint.
+    fn proceeding(
+        &self,
+        complaint: &ComplaintId,
+        route: Route,
+        reference: &str,
+    ) -> impl Future<Output = Result<Option<Proceeding>>> + Send;
     /// A complaint's proceedings, by route and reference.
     fn proceedings_of(
         &self,
@@ -161,10 +174,32 @@ impl CustomsStore for SqlStore {
     async fn record_proceeding(
         &self,
         p: &Proceeding,
+        previous: Option<&Proceeding>,
         at: Timestamp,
         events: &[DomainEvent],
     ) -> Result<()> {
+        // Writes are serialised (see `begin_write`), so what is read here
+        // stays until the commit.
         let mut tx = self.begin_write().await?;
+        let stored: Option<Proceeding> = sqlx::query(
+            "SELECT body FROM escalation_proceedings \
+             WHERE complaint_id = $1 AND route = $2 AND reference = $3",
+        )
+        .bind(p.complaint.as_str())
+        .bind(p.route.as_str())
+        .bind(&p.reference)
+        .fetch_optional(&mut *tx)
+        .await?
+        .map(|r| from_json(&r.try_get::<String, _>(0)?, "escalation proceeding"))
+        .transpose()?;
+        if stored.as_ref() != previous {
+            return Err(StoreError::Conflict(format!(
+                "escalation proceeding {} {} of complaint {}",
+                p.route.as_str(),
+                p.reference,
+                p.complaint
+            )));
+        }
         sqlx::query(
             "INSERT INTO escalation_proceedings (complaint_id, route, reference, body, recorded_at) \
              VALUES ($1, $2, $3, $4, $5) ON CONFLICT (complaint_id, route, reference) \
@@ -177,9 +212,37 @@ impl CustomsStore for SqlStore {
         .bind(micros(at))
         .execute(&mut *tx)
         .await?;
+        for d in &p.documents {
+            sqlx::query(
+                "INSERT INTO evidence_citations (sha256, complaint_id) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+            )
+            .bind(d.sha256.to_string())
+            .bind(p.complaint.as_str())
+            .execute(&mut *tx)
+            .await?;
+        }
         append_audit(&mut tx, events).await?;
         tx.commit().await?;
         Ok(())
+    }
+
+    async fn proceeding(
+        &self,
+        complaint: &ComplaintId,
+        route: Route,
+        reference: &str,
+    ) -> Result<Option<Proceeding>> {
+        sqlx::query(
+            "SELECT body FROM escalation_proceedings \
+             WHERE complaint_id = $1 AND route = $2 AND reference = $3",
+        )
+        .bind(complaint.as_str())
+        .bind(route.as_str())
+        .bind(reference)
+        .fetch_optional(&self.pool)
+        .await?
+        .map(|r| from_json(&r.try_get::<String, _>(0)?, "escalation proceeding"))
+        .transpose()
     }
 
     async fn proceedings_of(&self, complaint: &ComplaintId) -> Result<Vec<Proceeding>> {

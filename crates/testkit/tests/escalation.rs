@@ -4,7 +4,9 @@
 //! the reminder before a recordal lapses fires on its day, once, to the
 //! holder's users only, and survives a restart of the server; a complaint's
 //! proceedings are recorded with their outcome, and its escalation package
-//! verifies offline, holds the case, and shows tampering.
+//! verifies offline, holds the case, and shows tampering; proceedings carry
+//! their documents (accumulating), which the complaint's parties download
+//! and the package holds and verifies.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // a test crate
 
@@ -22,6 +24,7 @@ both!(
     customs_recordals_are_recorded_listed_and_renewed_with_clear_refusals,
     the_lapse_reminder_fires_on_its_day_once_to_the_holders_users_only,
     proceedings_and_the_escalation_package_verify_and_show_tampering,
+    proceedings_carry_documents_the_parties_download_and_the_package_verifies,
 );
 
 async fn call(
@@ -479,6 +482,253 @@ async fn proceedings_and_the_escalation_package_verify_and_show_tampering(app: &
     assert_eq!(
         download(&t.holder, "arbitration").await.0,
         StatusCode::UNPROCESSABLE_ENTITY
+    );
+}
+
+async fn upload(app: &TestApp, token: &str, bytes: &[u8]) -> String {
+    let resp = Client::new()
+        .post(app.url("/api/v1/evidence"))
+        .bearer_auth(token)
+        .body(bytes.to_vec())
+        .send()
+        .await
+        .unwrap();
+    assert!(resp.status().is_success());
+    resp.json::<Value>().await.unwrap()["sha256"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
+async fn download_status(app: &TestApp, token: &str, sha: &str) -> StatusCode {
+    Client::new()
+        .get(app.url(&format!("/api/v1/evidence/{sha}")))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap()
+        .status()
+}
+
+async fn proceedings_carry_documents_the_parties_download_and_the_package_verifies(app: &TestApp) {
+    let t = &app.tokens;
+    verified_cn_right(app, "r1").await;
+    let receipt = upload(app, &t.holder, b"test buy receipt for listing L1").await;
+    let (s, v) = post(
+        app,
+        "/api/v1/complaints",
+        &t.holder,
+        json!({"id": "C1", "right": "r1", "reason": "counterfeit", "evidence": [receipt],
+               "listings": [{"id": "L1", "seller": "shop1", "category_classes": [25]}]}),
+    )
+    .await;
+    assert!(s.is_success(), "{v}");
+    let filing = upload(app, &t.holder, b"%PDF-1.4 the complaint as filed").await;
+    let path = "/api/v1/complaints/C1/proceedings";
+    let mut filed = json!({"route": "lawsuit", "authority": "Hangzhou Internet Court",
+                           "reference": "(2026) Zhe 0192 Min Chu 17", "filed_on": "2026-03-02",
+                           "documents": [{"sha256": filing, "label": "filed complaint"}]});
+    let (s, v) = post(app, path, &t.holder, filed.clone()).await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    let docs = v["documents"].as_array().unwrap();
+    assert_eq!(docs.len(), 1);
+    assert_eq!(docs[0]["sha256"], filing.as_str());
+    assert_eq!(docs[0]["label"], "filed complaint");
+    assert_eq!(docs[0]["content_type"], "application/pdf");
+    assert_eq!(docs[0]["download"], format!("/api/v1/evidence/{filing}"));
+    assert!(docs[0]["size"].as_u64().unwrap() > 0);
+    assert!(docs[0]["uploaded_at"].is_string());
+
+    // Months later, the judgment, uploaded by the agent: added, not replacing.
+    let judgment = upload(app, &t.agent, b"%PDF-1.4 judgment: infringement found").await;
+    let mut decided = filed.clone();
+    decided["outcome"] = json!("infringement_found");
+    decided["decided_on"] = json!("2026-03-08");
+    decided["documents"] = json!([{"sha256": judgment, "label": "court judgment"}]);
+    let (s, v) = post(app, path, &t.agent, decided.clone()).await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    let labels: Vec<&str> = v["documents"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["label"].as_str().unwrap())
+        .collect();
+    assert_eq!(labels, ["filed complaint", "court judgment"]);
+    let (s, list) = call(app, Method::GET, path, &t.seller, None).await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(list[0]["documents"].as_array().unwrap().len(), 2);
+
+    // The audit keeps every version, each with its documents' hashes.
+    let subject = rightsguard_domain::event::Subject::Complaint {
+        complaint: rightsguard_domain::ids::ComplaintId::parse("C1").unwrap(),
+        listing: None,
+    };
+    let versions: Vec<Vec<String>> = app
+        .state
+        .app
+        .store()
+        .audit_of(&subject)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter_map(|r| match r.event.kind {
+            rightsguard_domain::event::EventKind::EscalationProceedingRecorded {
+                documents,
+                ..
+            } => Some(documents.iter().map(|d| d.sha256.to_string()).collect()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        versions,
+        [vec![filing.clone()], vec![filing.clone(), judgment.clone()]]
+    );
+
+    // Who may download: the complaint's parties (the seller too: it is told
+    // of the case against it) and staff; strangers are told nothing exists.
+    for (token, want) in [
+        (&t.holder, StatusCode::OK),
+        (&t.agent, StatusCode::OK),
+        (&t.seller, StatusCode::OK),
+        (&t.reviewer, StatusCode::OK),
+        (&t.rival, StatusCode::NOT_FOUND),
+    ] {
+        assert_eq!(download_status(app, token, &judgment).await, want);
+        assert_eq!(download_status(app, token, &filing).await, want);
+    }
+
+    // Refusals, each naming its field: a hash never uploaded, one the
+    // caller's side did not upload (the rival's), a bad hash, a bad label,
+    // too many documents.
+    let rivals = upload(app, &t.rival, b"the rival's own file").await;
+    let bad = |docs: Value| {
+        let mut b = filed.clone();
+        b["documents"] = docs;
+        b
+    };
+    let many: Vec<Value> = (0..21)
+        .map(|i| json!({"sha256": format!("{i:02x}").repeat(32), "label": "page"}))
+        .collect();
+    for (body, field) in [
+        (
+            bad(json!([{"sha256": "ab".repeat(32), "label": "ghost"}])),
+            "documents[0].sha256",
+        ),
+        (
+            bad(json!([{"sha256": filing, "label": "ok"}, {"sha256": rivals, "label": "theirs"}])),
+            "documents[1].sha256",
+        ),
+        (
+            bad(json!([{"sha256": "not-a-hash", "label": "x"}])),
+            "documents[0].sha256",
+        ),
+        (
+            bad(json!([{"sha256": judgment, "label": "  "}])),
+            "documents[0].label",
+        ),
+        (bad(json!(many)), "documents"),
+    ] {
+        let (s, v) = post(app, path, &t.holder, body.clone()).await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{body}: {v}");
+        let said = format!("{} {}", v["error"]["message"], v["error"]["field"]);
+        assert!(said.contains(field), "{field}: {v}");
+    }
+    // Twenty in all: 2 there, 19 more would be 21.
+    let mut uploaded = Vec::new();
+    for i in 0..19 {
+        let sha = upload(app, &t.holder, format!("page {i}").as_bytes()).await;
+        uploaded.push(json!({"sha256": sha, "label": format!("page {i}")}));
+    }
+    let (s, v) = post(app, path, &t.holder, bad(json!(uploaded.clone()))).await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
+    assert!(
+        v["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("at most 20")
+    );
+    // 18 more is 20: accepted. Nothing was lost by the refusals.
+    uploaded.pop();
+    filed["documents"] = json!(uploaded);
+    let (s, v) = post(app, path, &t.holder, filed.clone()).await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert_eq!(v["documents"].as_array().unwrap().len(), 20);
+    // A rival's file was never cited: the seller still cannot read it.
+    assert_eq!(
+        download_status(app, &t.seller, &rivals).await,
+        StatusCode::NOT_FOUND
+    );
+
+    // The package holds both documents under the proceeding's folder, lists
+    // them in escalation.json and the manifest, and verifies.
+    let resp = Client::new()
+        .get(app.url("/api/v1/complaints/C1/escalation-package.zip?route=lawsuit"))
+        .bearer_auth(&t.holder)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::OK);
+    let zip = resp.bytes().await.unwrap().to_vec();
+    let report = rightsguard_dossier::verify(&zip);
+    assert!(report.ok(), "{:?}", report.problems);
+    let files = rightsguard_dossier::read_zip(&zip).unwrap();
+    let folder = "proceedings/lawsuit-2026_Zhe_0192_Min_Chu_17/";
+    let judgment_path = format!("{folder}court_judgment-{}.pdf", &judgment[..8]);
+    let filing_path = format!("{folder}filed_complaint-{}.pdf", &filing[..8]);
+    for p in [&judgment_path, &filing_path] {
+        assert!(files.contains_key(p), "{p} missing: {:?}", files.keys());
+    }
+    assert_eq!(
+        files[&judgment_path],
+        b"%PDF-1.4 judgment: infringement found"
+    );
+    let manifest = String::from_utf8(files["manifest.json"].clone()).unwrap();
+    assert!(manifest.contains(&judgment_path) && manifest.contains(&judgment));
+    let case: Value = serde_json::from_slice(&files["escalation.json"]).unwrap();
+    assert_eq!(case["documents"].as_array().unwrap().len(), 20);
+    assert_eq!(
+        case["proceedings"][0]["documents"][1]["sha256"],
+        judgment.as_str()
+    );
+
+    // A changed document fails verification, so does a missing one, even
+    // when the manifest is rewritten to match.
+    let mut forged = files.clone();
+    forged.insert(
+        judgment_path.clone(),
+        b"%PDF-1.4 judgment: no infringement".to_vec(),
+    );
+    let report = rightsguard_dossier::verify(&rightsguard_dossier::write_zip(&forged).unwrap());
+    assert!(!report.ok());
+    assert!(
+        report
+            .problems
+            .iter()
+            .any(|p| p.to_string().contains(&judgment_path)),
+        "{:?}",
+        report.problems
+    );
+    let mut missing = files.clone();
+    missing.remove(&judgment_path);
+    let report = rightsguard_dossier::verify(&rightsguard_dossier::write_zip(&missing).unwrap());
+    assert!(!report.ok());
+    let mut manifest: Value = serde_json::from_slice(&files["manifest.json"]).unwrap();
+    manifest["files"]
+        .as_array_mut()
+        .unwrap()
+        .retain(|f| f["path"] != judgment_path.as_str());
+    missing.insert(
+        "manifest.json".into(),
+        serde_json::to_vec_pretty(&manifest).unwrap(),
+    );
+    let report = rightsguard_dossier::verify(&rightsguard_dossier::write_zip(&missing).unwrap());
+    assert!(
+        report
+            .problems
+            .iter()
+            .any(|p| p.to_string().contains(&judgment_path)),
+        "{:?}",
+        report.problems
     );
 }
 

@@ -1881,14 +1881,62 @@ async fn customs_and_escalation_pages(app: &TestApp) {
     // An outcome without its date: said beside the date, the rest kept.
     let mut half = filed.to_vec();
     half.push(("outcome", "settled"));
-    let p = alice.post("/complaints/C1/escalation", &half).await;
+    let p = alice
+        .post_multipart("/complaints/C1/escalation", &half)
+        .await;
     assert_eq!(p.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", p.body);
     assert!(p.body.contains("id=\"decided_on-error\""), "{}", p.body);
     assert!(p.body.contains("Hangzhou Internet Court"), "{}", p.body);
-    let p = alice.post("/complaints/C1/escalation", &filed).await;
+    // A file without its label: said beside the label, the rest kept.
+    let mut unlabelled = filed.to_vec();
+    unlabelled.push(("file:document_1", "the complaint as filed with the court"));
+    let p = alice
+        .post_multipart("/complaints/C1/escalation", &unlabelled)
+        .await;
+    assert_eq!(p.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", p.body);
+    assert!(
+        p.body.contains("id=\"document_label_1-error\""),
+        "{}",
+        p.body
+    );
+    assert!(p.body.contains("Hangzhou Internet Court"), "{}", p.body);
+    // A label without its file: beside the file.
+    let mut fileless = filed.to_vec();
+    fileless.push(("document_label_2", "court judgment"));
+    let p = alice
+        .post_multipart("/complaints/C1/escalation", &fileless)
+        .await;
+    assert_eq!(p.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", p.body);
+    assert!(p.body.contains("id=\"document_2-error\""), "{}", p.body);
+    assert!(p.body.contains("value=\"court judgment\""), "{}", p.body);
+    // Filed with its document.
+    let mut with_file = filed.to_vec();
+    with_file.push(("document_label_1", "filed complaint"));
+    with_file.push(("file:document_1", "the complaint as filed with the court"));
+    let p = alice
+        .post_multipart("/complaints/C1/escalation", &with_file)
+        .await;
     assert_eq!(p.status, StatusCode::SEE_OTHER, "{}", p.body);
     let p = alice.get("/complaints/C1/escalation").await;
     assert!(p.body.contains("(2026) Zhe 0192 Min Chu 17"), "{}", p.body);
+    assert!(p.body.contains("filed complaint</a>"), "{}", p.body);
+    let link = p
+        .body
+        .split("href=\"/evidence/")
+        .nth(1)
+        .and_then(|r| r.split('"').next())
+        .map(|sha| format!("/evidence/{sha}"))
+        .expect("a document link");
+    assert_eq!(alice.get(&link).await.status, StatusCode::OK);
+    // In Chinese, the document column and form.
+    alice.lang = Some("zh");
+    let p = alice.get("/complaints/C1/escalation").await;
+    assert!(
+        p.body.contains("程序文书") && p.body.contains("文书名称"),
+        "{}",
+        p.body
+    );
+    alice.lang = None;
     let zip = alice
         .client
         .get(app.url("/complaints/C1/escalation-package.zip?route=lawsuit"))
@@ -1911,6 +1959,10 @@ async fn customs_and_escalation_pages(app: &TestApp) {
         bob.get("/complaints/C1/escalation").await.status,
         StatusCode::NOT_FOUND
     );
+    // The seller, a party, may download the proceeding's document; another
+    // holder is told it does not exist.
+    assert_eq!(sam.get(&link).await.status, StatusCode::OK);
+    assert_eq!(bob.get(&link).await.status, StatusCode::NOT_FOUND);
 }
 
 async fn scenario(app: TestApp) {

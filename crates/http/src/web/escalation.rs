@@ -1,7 +1,12 @@
 //! Escalation pages: a right's customs (GACC) recordals (record one, record
 //! a renewal) and a complaint's escalation (its proceedings, recording one
-//! or its outcome, and the packages to file with an AMR, a court or
-//! customs).
+//! or its outcome with documents to add, and the packages to file with an
+//! AMR, a court or customs).
+//!
+//! The proceeding form is multipart: up to [`DOCUMENT_SLOTS`] files, each
+//! with its label, are uploaded as the viewer's evidence and attached;
+//! each document in the list links `/evidence/{sha256}`, which serves it to
+//! the complaint's parties and staff.
 //!
 //! The pages decide nothing: the app says who may see (404 otherwise) and
 //! who may record (403). A refused form comes back with what was typed and
@@ -10,19 +15,22 @@
 use std::collections::BTreeMap;
 
 use askama::Template;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Multipart, Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use jiff::civil::Date;
 use rightsguard_app::AppError;
+use rightsguard_app::ProceedingDetail;
 use rightsguard_domain::customs::CustomsRecordal;
-use rightsguard_domain::escalation::{Outcome, Proceeding, RecordProceeding, Route};
+use rightsguard_domain::escalation::{Document, Outcome, RecordProceeding, Route};
 use rightsguard_domain::ids::{ComplaintId, RightId};
 use rightsguard_store::StoreError;
 use serde::Deserialize;
 
 use super::i18n::tr;
-use super::pages::{Frame, PageResult, finish};
+use super::pages::{
+    FormData, Frame, PageResult, app_message, finish, for_the_form, read_multipart,
+};
 use super::{Lang, PageError, Web, render, see_other};
 use crate::AppState;
 
@@ -272,6 +280,29 @@ pub struct ProceedingRow {
     pub outcome: String,
     /// Decided on, or empty.
     pub decided_on: String,
+    /// Its documents.
+    pub documents: Vec<DocumentRow>,
+}
+
+/// A proceeding's document as a list item.
+#[derive(Debug, Clone)]
+pub struct DocumentRow {
+    /// SHA-256 (hex).
+    pub sha256: String,
+    /// The first 12 hex digits, shown.
+    pub short: String,
+    /// Its label.
+    pub label: String,
+    /// "image/png, 2.1 KiB", or empty if the file's record is gone.
+    pub about: String,
+}
+
+fn size_text(bytes: u64) -> String {
+    match bytes {
+        b if b < 1024 => format!("{b} B"),
+        b if b < 1024 * 1024 => format!("{:.1} KiB", b as f64 / 1024.0),
+        b => format!("{:.1} MiB", b as f64 / (1024.0 * 1024.0)),
+    }
 }
 
 fn wire<T: serde::Serialize>(v: &T) -> String {
@@ -281,7 +312,8 @@ fn wire<T: serde::Serialize>(v: &T) -> String {
         .unwrap_or_default()
 }
 
-fn proceeding_row(p: &Proceeding) -> ProceedingRow {
+fn proceeding_row(d: &ProceedingDetail) -> ProceedingRow {
+    let p = &d.proceeding;
     ProceedingRow {
         route: format!("route_{}", p.route.as_str()),
         authority: p.authority.clone(),
@@ -292,6 +324,23 @@ fn proceeding_row(p: &Proceeding) -> ProceedingRow {
             .map(|o| format!("outcome_{}", wire(&o)))
             .unwrap_or_default(),
         decided_on: p.decided_on.map(|d| d.to_string()).unwrap_or_default(),
+        documents: d
+            .documents
+            .iter()
+            .map(|doc| {
+                let sha256 = doc.document.sha256.to_string();
+                DocumentRow {
+                    short: sha256.get(..12).unwrap_or(&sha256).to_owned(),
+                    sha256,
+                    label: doc.document.label.clone(),
+                    about: doc
+                        .record
+                        .as_ref()
+                        .map(|r| format!("{}, {}", r.content_type, size_text(r.size)))
+                        .unwrap_or_default(),
+                }
+            })
+            .collect(),
     }
 }
 
@@ -303,9 +352,15 @@ struct EscalationPage {
     rows: Vec<ProceedingRow>,
     routes: Vec<&'static str>,
     outcomes: Vec<&'static str>,
+    /// The document slots of the form, 1-based.
+    slots: Vec<usize>,
     form: Typed,
     error: Option<String>,
 }
+
+/// How many documents the proceeding form takes at once (more: record
+/// again, they accumulate).
+pub const DOCUMENT_SLOTS: usize = 3;
 
 const OUTCOMES: [&str; 4] = [
     "infringement_found",
@@ -314,24 +369,15 @@ const OUTCOMES: [&str; 4] = [
     "withdrawn",
 ];
 
-/// The form fields of a proceeding.
-#[derive(Debug, Deserialize)]
-pub(super) struct ProceedingForm {
-    #[serde(default)]
-    csrf: String,
-    #[serde(default)]
-    route: String,
-    #[serde(default)]
-    authority: String,
-    #[serde(default)]
-    reference: String,
-    #[serde(default)]
-    filed_on: String,
-    #[serde(default)]
-    outcome: String,
-    #[serde(default)]
-    decided_on: String,
-}
+/// The text fields of the proceeding form.
+const PROCEEDING_FIELDS: [&str; 6] = [
+    "route",
+    "authority",
+    "reference",
+    "filed_on",
+    "outcome",
+    "decided_on",
+];
 
 fn complaint_id(id: &str) -> Result<ComplaintId, PageError> {
     ComplaintId::parse(id).map_err(|_| AppError::NotFound(format!("complaint {id}")).into())
@@ -354,6 +400,7 @@ async fn escalation_render(
             rows: list.iter().map(proceeding_row).collect(),
             routes: Route::ALL.iter().map(|r| r.as_str()).collect(),
             outcomes: OUTCOMES.to_vec(),
+            slots: (1..=DOCUMENT_SLOTS).collect(),
             form,
             error,
         },
@@ -373,52 +420,91 @@ pub(super) async fn escalation_page(
     finish(&web, &s, r)
 }
 
-/// What a proceeding form holds, as typed.
-fn typed_of(f: &ProceedingForm) -> Typed {
+/// What a proceeding form holds, as typed (the labels too; files are not
+/// sent back, a browser cannot be given them).
+fn typed_of(f: &FormData) -> Typed {
     let mut t = Typed::default();
-    for (k, v) in [
-        ("route", &f.route),
-        ("authority", &f.authority),
-        ("reference", &f.reference),
-        ("filed_on", &f.filed_on),
-        ("outcome", &f.outcome),
-        ("decided_on", &f.decided_on),
-    ] {
-        t.values.insert(k.into(), v.clone());
+    let labels = (1..=DOCUMENT_SLOTS).map(|i| format!("document_label_{i}"));
+    for k in PROCEEDING_FIELDS
+        .map(str::to_owned)
+        .into_iter()
+        .chain(labels)
+    {
+        let v = f.fields.get(&k).cloned().unwrap_or_default();
+        t.values.insert(k, v);
     }
     t
 }
 
-/// The proceeding a form describes, or the errors beside its fields.
+/// A filled document slot of the form: its number, label and file.
+type Slot = (usize, String, Vec<u8>);
+
+/// The files and labels of the form's document slots, or the errors beside
+/// the slots: a file needs a label, a label a file.
+fn document_slots(lang: Lang, f: &FormData) -> Result<Vec<Slot>, BTreeMap<String, String>> {
+    let mut errors = BTreeMap::new();
+    let mut out = Vec::new();
+    for i in 1..=DOCUMENT_SLOTS {
+        let label = f.get(&format!("document_label_{i}"));
+        let field = format!("document_{i}");
+        let file = f
+            .file_fields
+            .iter()
+            .position(|n| *n == field)
+            .and_then(|k| f.files.get(k));
+        match (label.is_empty(), file) {
+            (true, None) => {}
+            (true, Some(_)) => {
+                errors.insert(
+                    format!("document_label_{i}"),
+                    tr(lang, "document_label_required").to_owned(),
+                );
+            }
+            (false, None) => {
+                errors.insert(field, tr(lang, "document_file_required").to_owned());
+            }
+            (false, Some(bytes)) => out.push((i, label, bytes.clone())),
+        }
+    }
+    if errors.is_empty() {
+        Ok(out)
+    } else {
+        Err(errors)
+    }
+}
+
+/// The proceeding a form describes (without documents), or the errors
+/// beside its fields.
 fn parse_proceeding(
     lang: Lang,
-    f: &ProceedingForm,
+    f: &FormData,
 ) -> Result<RecordProceeding, BTreeMap<String, String>> {
     let mut errors = BTreeMap::new();
-    let route = Route::parse(&f.route);
+    let route = Route::parse(&f.get("route"));
     if route.is_none() {
         errors.insert("route".into(), tr(lang, "reason_required").into());
     }
-    let filed_on = date(lang, &f.filed_on)
+    let filed_on = date(lang, &f.get("filed_on"))
         .map_err(|m| errors.insert("filed_on".into(), m))
         .ok();
     let outcome: Option<Outcome> =
-        serde_json::from_value(serde_json::Value::String(f.outcome.clone())).ok();
-    let decided_on = if f.decided_on.trim().is_empty() {
+        serde_json::from_value(serde_json::Value::String(f.get("outcome"))).ok();
+    let decided_on = if f.get("decided_on").is_empty() {
         None
     } else {
-        date(lang, &f.decided_on)
+        date(lang, &f.get("decided_on"))
             .map_err(|m| errors.insert("decided_on".into(), m))
             .ok()
     };
     match (route, filed_on) {
         (Some(route), Some(filed_on)) if errors.is_empty() => Ok(RecordProceeding {
             route,
-            authority: f.authority.clone(),
-            reference: f.reference.clone(),
+            authority: f.get("authority"),
+            reference: f.get("reference"),
             filed_on,
             outcome,
             decided_on,
+            documents: Vec::new(),
         }),
         _ => Err(errors),
     }
@@ -428,37 +514,90 @@ pub(super) async fn record_proceeding(
     State(s): State<AppState>,
     web: Web,
     Path(id): Path<String>,
-    axum::Form(form): axum::Form<ProceedingForm>,
+    m: Multipart,
 ) -> Response {
     let r = async {
-        web.check_write(&form.csrf)?;
+        let data = read_multipart(m, s.evidence_limit).await?;
+        web.check_write(&data.get("csrf"))?;
         let id = complaint_id(&id)?;
-        let mut typed = typed_of(&form);
+        let actor = web.actor()?;
+        let lang = web.lang;
+        let mut typed = typed_of(&data);
         let mut error = None;
-        match parse_proceeding(web.lang, &form) {
-            Err(errors) => typed.errors = errors,
-            Ok(cmd) => match s.app.record_proceeding(web.actor()?, &id, cmd).await {
+        let parsed = parse_proceeding(lang, &data);
+        let slots = document_slots(lang, &data);
+        let (mut cmd, slots) = match (parsed, slots) {
+            (Ok(cmd), Ok(slots)) => (cmd, slots),
+            (parsed, slots) => {
+                typed.errors.extend(parsed.err().unwrap_or_default());
+                typed.errors.extend(slots.err().unwrap_or_default());
+                return escalation_render(
+                    &s,
+                    &web,
+                    &id,
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    typed,
+                    None,
+                )
+                .await;
+            }
+        };
+        // The complaint first, so a stranger's files are not stored.
+        s.app.complaint_visible_to(actor, &id).await?;
+        let mut slot_of = Vec::new();
+        for (slot, label, bytes) in slots {
+            match s.app.upload_evidence(actor, bytes, None).await {
+                Ok(u) => {
+                    cmd.documents.push(Document {
+                        sha256: u.record.sha256,
+                        label,
+                    });
+                    slot_of.push(slot);
+                }
+                Err(e) if for_the_form(&e) => {
+                    typed
+                        .errors
+                        .insert(format!("document_{slot}"), app_message(lang, &e));
+                }
+                Err(e) => return Err(e.into()),
+            }
+        }
+        if typed.errors.is_empty() {
+            match s.app.record_proceeding(actor, &id, cmd).await {
                 Ok(_) => return Ok(see_other(&format!("/complaints/{id}/escalation"))),
                 Err(e) => {
                     let msg = refusal(e)?;
                     // Beside the field the rules name, else above the form.
-                    match [
-                        "decided_on",
-                        "filed_on",
-                        "authority",
-                        "reference",
-                        "outcome",
-                    ]
-                    .into_iter()
-                    .find(|k| msg.contains(k))
-                    {
+                    let doc_field = (0..slot_of.len()).find_map(|i| {
+                        let slot = slot_of.get(i)?;
+                        if msg.contains(&format!("documents[{i}].label")) {
+                            Some(format!("document_label_{slot}"))
+                        } else if msg.contains(&format!("documents[{i}]")) {
+                            Some(format!("document_{slot}"))
+                        } else {
+                            None
+                        }
+                    });
+                    let field = doc_field.or_else(|| {
+                        [
+                            "decided_on",
+                            "filed_on",
+                            "authority",
+                            "reference",
+                            "outcome",
+                        ]
+                        .into_iter()
+                        .find(|k| msg.contains(k))
+                        .map(str::to_owned)
+                    });
+                    match field {
                         Some(field) => {
-                            typed.errors.insert(field.into(), msg);
+                            typed.errors.insert(field, msg);
                         }
                         None => error = Some(msg),
                     }
                 }
-            },
+            }
         }
         escalation_render(
             &s,

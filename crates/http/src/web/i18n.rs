@@ -1060,10 +1060,28 @@ pub const TABLE: &[(&str, &str, &str)] = &[
     ("escalation_packages", "Escalation packages", "维权材料包"),
     (
         "escalation_hint",
-        "The evidence dossier (PDF, evidence files, the right's certificate, audit records) plus the proceedings and customs recordals, under one manifest of SHA-256 hashes; check it with `rightsguard escalation verify`.",
-        "含证据材料包（PDF、证据文件、权利证书、审计记录）以及维权程序和海关备案，统一列入 SHA-256 清单；可用 `rightsguard escalation verify` 离线校验。",
+        "The evidence dossier (PDF, evidence files, the right's certificate, audit records) plus the proceedings with their documents and the customs recordals, under one manifest of SHA-256 hashes; check it with `rightsguard escalation verify`.",
+        "含证据材料包（PDF、证据文件、权利证书、审计记录）以及维权程序及其文书和海关备案，统一列入 SHA-256 清单；可用 `rightsguard escalation verify` 离线校验。",
     ),
     ("proceedings", "Proceedings", "维权程序"),
+    ("proceeding_documents", "Documents", "程序文书"),
+    (
+        "proceeding_documents_hint",
+        "Attach up to three files at a time, each with a label (e.g. filed complaint, court judgment, customs approval). Documents accumulate: record the same route and reference again to add more (at most 20 per proceeding). The complaint's parties may download them.",
+        "每次最多附三个文件，每个文件需填写名称（如：投诉书、判决书、海关备案批准）。文书累加：以相同途径和案号再次登记即可追加（每个程序最多 20 份）。投诉双方均可下载。",
+    ),
+    ("document_label", "Document label", "文书名称"),
+    ("document_file", "Document file", "文书文件"),
+    (
+        "document_label_required",
+        "Give this file a label (what it is).",
+        "请填写该文件的名称（是什么文书）。",
+    ),
+    (
+        "document_file_required",
+        "Choose the file for this label.",
+        "请为该名称选择文件。",
+    ),
     (
         "no_proceedings",
         "No proceeding is recorded yet.",

@@ -596,11 +596,13 @@ async fn home(State(s): State<AppState>, web: Web) -> Response {
 
 // ---------------------------------------------------------------- forms
 
-/// A submitted form: text fields and uploaded files.
+/// A submitted form: text fields and uploaded files (non-empty ones, in
+/// the order sent; `file_fields[i]` is the field `files[i]` came in).
 #[derive(Debug, Default)]
 pub(super) struct FormData {
     pub(super) fields: BTreeMap<String, String>,
     pub(super) files: Vec<Vec<u8>>,
+    pub(super) file_fields: Vec<String>,
 }
 
 impl FormData {
@@ -626,6 +628,7 @@ pub(super) async fn read_multipart(mut m: Multipart, limit: usize) -> Result<For
             }
             if !bytes.is_empty() {
                 out.files.push(bytes.to_vec());
+                out.file_fields.push(name);
             }
         } else {
             let text = field.text().await.map_err(bad)?;
