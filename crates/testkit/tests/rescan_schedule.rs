@@ -5,7 +5,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // a test crate
 
 use reqwest::Method;
-use rightsguard_testkit::{Backend, TestApp, spawn_app, spawn_app_with};
+use rightsguard_testkit::{Backend, TestApp, both, spawn_app_with};
 use serde_json::{Value, json};
 
 /// A verified right of acme with a mark, and one listing naming it.
@@ -122,18 +122,4 @@ async fn postgres_the_interval_given_to_the_server_wins() {
     app.finish().await.unwrap();
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn sqlite_the_policy_interval_is_weekly() {
-    let app = spawn_app(Backend::Sqlite).await.unwrap().unwrap();
-    the_policy_interval_is_weekly(&app).await;
-    app.finish().await.unwrap();
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn postgres_the_policy_interval_is_weekly() {
-    let Some(app) = spawn_app(Backend::Postgres).await.unwrap() else {
-        return;
-    };
-    the_policy_interval_is_weekly(&app).await;
-    app.finish().await.unwrap();
-}
+both!(the_policy_interval_is_weekly);
