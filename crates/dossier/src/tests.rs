@@ -421,3 +421,22 @@ fn the_pdf_renders_and_embeds_a_font_subset() {
         std::fs::write(std::path::Path::new(&dir).join("test-dossier.pdf"), &pdf).unwrap();
     }
 }
+
+#[test]
+fn a_proceeding_document_path_is_one_safe_folder_and_file() {
+    let sha = Sha256::from_bytes([0xab; 32]);
+    let p = crate::proceeding_document_path(
+        Route::Lawsuit,
+        "(2026) Zhe 0192 Min Chu 17",
+        "../../court judgment",
+        &sha,
+        "application/pdf",
+    );
+    assert_eq!(
+        p,
+        "proceedings/lawsuit-2026_Zhe_0192_Min_Chu_17/court_judgment-abababab.pdf"
+    );
+    let p =
+        crate::proceeding_document_path(Route::CustomsRecordal, "///", "判决书", &sha, "image/png");
+    assert_eq!(p, "proceedings/customs_recordal-case/判决书-abababab.png");
+}

@@ -45,6 +45,7 @@ conformance!(
     tokens_are_found_by_hash_and_revoked_once,
     powers_of_attorney_are_listed_per_agent,
     evidence_uploads_are_recorded_once_per_org_and_citations_indexed,
+    a_proceeding_from_a_stale_read_is_refused_and_cites_its_documents,
 );
 
 fn t0() -> Timestamp {
@@ -998,4 +999,99 @@ async fn evidence_uploads_are_recorded_once_per_org_and_citations_indexed(store:
         vec![c1.clone()]
     );
     assert_eq!(store.complaints_citing(&file).await.unwrap(), vec![c1]);
+}
+
+/// Recording a proceeding over a stale read would drop a document another
+/// record added: it is a conflict and writes nothing. A written one cites
+/// its documents as the complaint's evidence, in the same transaction.
+async fn a_proceeding_from_a_stale_read_is_refused_and_cites_its_documents(store: &SqlStore) {
+    use rightsguard_domain::escalation::{self, Document, RecordProceeding, Route};
+    use rightsguard_store::customs::CustomsStore;
+
+    let rules = Rules::new();
+    let r = verified_right(store, "r1").await;
+    let c = Complaint::submit(
+        submission("C1", &[("L1", "shop1")]),
+        &r,
+        &holder(),
+        t0(),
+        rules.ctx(),
+    )
+    .unwrap();
+    store
+        .save_complaint(&c.state, None, &c.events, &[])
+        .await
+        .unwrap();
+    let doc = |n: u8, label: &str| Document {
+        sha256: Sha256::from_bytes([n; 32]),
+        label: label.into(),
+    };
+    let cmd = |docs: Vec<Document>| RecordProceeding {
+        route: Route::Lawsuit,
+        authority: "Hangzhou Internet Court".into(),
+        reference: "R-1".into(),
+        filed_on: "2026-03-02".parse().unwrap(),
+        outcome: None,
+        decided_on: None,
+        documents: docs,
+    };
+    let today = "2026-03-10".parse().unwrap();
+    let record = |docs, previous: Option<&escalation::Proceeding>| {
+        escalation::record(cmd(docs), &c.state, &[], previous, &holder(), today, t0()).unwrap()
+    };
+    let first = record(vec![doc(1, "filed complaint")], None);
+    store
+        .record_proceeding(&first.state, None, t0(), &first.events)
+        .await
+        .unwrap();
+    // Two records read the first; one adds the judgment, the other (stale
+    // once the first is written) an annex.
+    let judgment = record(vec![doc(2, "court judgment")], Some(&first.state));
+    let annex = record(vec![doc(3, "annex")], Some(&first.state));
+    store
+        .record_proceeding(&judgment.state, Some(&first.state), t0(), &judgment.events)
+        .await
+        .unwrap();
+    assert!(matches!(
+        store
+            .record_proceeding(&annex.state, Some(&first.state), t0(), &annex.events)
+            .await,
+        Err(StoreError::Conflict(_))
+    ));
+    // A new one where one exists is a conflict too.
+    assert!(matches!(
+        store
+            .record_proceeding(&annex.state, None, t0(), &annex.events)
+            .await,
+        Err(StoreError::Conflict(_))
+    ));
+    let stored = store
+        .proceeding(&c.state.id, Route::Lawsuit, "R-1")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(stored, judgment.state);
+    assert_eq!(store.proceedings_of(&c.state.id).await.unwrap(), [stored]);
+    for (n, cited) in [(1, true), (2, true), (3, false)] {
+        assert_eq!(
+            store
+                .complaints_citing(&Sha256::from_bytes([n; 32]))
+                .await
+                .unwrap()
+                .contains(&c.state.id),
+            cited,
+            "document {n}"
+        );
+    }
+    let log = store
+        .audit_of(&Subject::Complaint {
+            complaint: c.state.id.clone(),
+            listing: None,
+        })
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|r| matches!(r.event.kind, EventKind::EscalationProceedingRecorded { .. }))
+        .count();
+    assert_eq!(log, 2, "the refused record wrote no audit record");
 }
