@@ -129,7 +129,7 @@ impl<S: Store + FindingStore + DossierStore + CustomsStore> App<S> {
             if !self.may_attach(actor, c, &d.sha256).await? {
                 return Err(RuleError::Invalid(format!(
                     "documents[{i}].sha256: {} is no evidence file you uploaded \
-                     (upload it first: POST /api/v1/evidence)",
+                     (upload the file first)",
                     d.sha256
                 ))
                 .into());

@@ -1959,6 +1959,23 @@ async fn customs_and_escalation_pages(app: &TestApp) {
         bob.get("/complaints/C1/escalation").await.status,
         StatusCode::NOT_FOUND
     );
+    // The seller may not record one (its file is not stored either).
+    let sam_csrf = csrf_of(&mut sam).await;
+    let p = sam
+        .post_multipart(
+            "/complaints/C1/escalation",
+            &[
+                ("csrf", sam_csrf.as_str()),
+                ("route", "lawsuit"),
+                ("authority", "Hangzhou Internet Court"),
+                ("reference", "S-1"),
+                ("filed_on", "2026-03-02"),
+                ("document_label_1", "defence"),
+                ("file:document_1", "the seller's defence"),
+            ],
+        )
+        .await;
+    assert_eq!(p.status, StatusCode::FORBIDDEN, "{}", p.body);
     // The seller, a party, may download the proceeding's document; another
     // holder is told it does not exist.
     assert_eq!(sam.get(&link).await.status, StatusCode::OK);

@@ -542,8 +542,10 @@ pub(super) async fn record_proceeding(
                 .await;
             }
         };
-        // The complaint first, so a stranger's files are not stored.
-        s.app.complaint_visible_to(actor, &id).await?;
+        // Who may record first, so neither a stranger's nor a seller's
+        // files are stored.
+        let c = s.app.complaint_visible_to(actor, &id).await?.value;
+        rightsguard_domain::escalation::may_record(actor, &c).map_err(AppError::from)?;
         let mut slot_of = Vec::new();
         for (slot, label, bytes) in slots {
             match s.app.upload_evidence(actor, bytes, None).await {
