@@ -40,7 +40,7 @@ use rightsguard_domain::blocklist::{
 use rightsguard_domain::event::{DomainEvent, EventKind};
 use rightsguard_domain::ids::{AuthorisationId, BlockTermId, ListingId, OrgId, RightId, Sha256};
 use rightsguard_domain::listing::{
-    Listing, ListingContent, grant_authorisation, may_read, may_write,
+    Listing, ListingContent, grant_authorisation, may_read, may_write, revoke_authorisation,
 };
 use rightsguard_domain::rule::RuleError;
 use rightsguard_store::listings::{ListingStore, StoredAuthorisation, StoredBlockTerm};
@@ -514,6 +514,60 @@ impl<S: Store + ListingStore> App<S> {
         )];
         self.store().create_authorisation(&stored, &events).await?;
         Ok(stored)
+    }
+
+    /// The granting rights holder (or its agent) or an admin withdraws an
+    /// authorisation, with a reason: the seller's next listing write naming
+    /// the brand is gated again (listings already live stay as they are).
+    /// Who cannot see it gets 404, the seller and reviewers a refusal.
+    pub async fn revoke_authorisation(
+        &self,
+        actor: &Actor,
+        id: &AuthorisationId,
+        reason: &str,
+    ) -> Result<StoredAuthorisation> {
+        let not_found = || AppError::NotFound(format!("authorisation {id}"));
+        for _ in 0..crate::RETRIES {
+            let Some(loaded) = self.store().authorisation(id).await? else {
+                return Err(not_found());
+            };
+            let visible = match actor.role {
+                Role::Reviewer | Role::Admin | Role::System => true,
+                Role::RightsHolder => actor.org == loaded.owner,
+                Role::Agent => actor.principal.as_ref() == Some(&loaded.owner),
+                Role::Seller => actor.org == loaded.authorisation.seller,
+            };
+            if !visible {
+                return Err(not_found());
+            }
+            let next = revoke_authorisation(&loaded.authorisation, &loaded.owner, actor, reason)?;
+            let now = self.now();
+            let events = [DomainEvent::authorisation(
+                id.clone(),
+                actor,
+                now,
+                EventKind::AuthorisationRevoked {
+                    seller: next.seller.clone(),
+                    right: next.right.clone(),
+                    reason: reason.trim().to_owned(),
+                },
+            )];
+            match self
+                .store()
+                .update_authorisation(id, &loaded.authorisation, &next, &events)
+                .await
+            {
+                Ok(()) => {
+                    return Ok(StoredAuthorisation {
+                        authorisation: next,
+                        ..loaded
+                    });
+                }
+                Err(StoreError::Conflict(_)) => continue,
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Err(AppError::Busy(format!("authorisation {id}")))
     }
 
     /// Authorisations the actor may see: the granting holder (or its

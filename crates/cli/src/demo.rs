@@ -79,7 +79,13 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     }
     let config = rightsguard_http::Config {
         db: db.clone(),
-        listen: args.listen,
+        // Without serving, the data is loaded through a server on a free
+        // port, so a demo loaded beside a running one does not collide.
+        listen: if args.no_serve {
+            std::net::SocketAddr::from(([127, 0, 0, 1], 0))
+        } else {
+            args.listen
+        },
         policy: args.policy.clone(),
         clock: rightsguard_http::ClockChoice::Manual(args.start),
         platform: OrgId::parse("platform")?,
@@ -102,7 +108,12 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         .build()?;
     rt.block_on(async {
         let server = rightsguard_http::Server::bind(&config).await?;
-        let addr = server.local_addr()?;
+        // The address printed is the one `demo` serves on.
+        let addr = if args.no_serve {
+            args.listen
+        } else {
+            server.local_addr()?
+        };
         let state = server.state();
         let clock = state
             .manual_clock

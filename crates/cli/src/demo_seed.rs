@@ -10,6 +10,7 @@
 //! clock running, established (with the seller's penalty), rejected and
 //! withdrawn; and a listing held by the keyword blocklist.
 
+use anyhow::Context;
 use jiff::SignedDuration;
 use rightsguard_app::{App, ManualClock};
 use rightsguard_domain::account::{DisplayName, OrgKind};
@@ -200,6 +201,16 @@ pub async fn seed(app: &App<SqlStore>, clock: &ManualClock) -> anyhow::Result<Ve
     for r in [&acme.id, &lumen.id] {
         app.act_on_right(&rita, r, &RightCommand::Verify).await?;
     }
+    // ACME's mark is recorded with customs (GACC): ten years from approval,
+    // capped at the mark's own last day, with its lapse reminder scheduled.
+    app.record_customs_recordal(
+        &alice,
+        &acme.id,
+        "T2021-0031234",
+        jiff::civil::date(2021, 3, 1),
+    )
+    .await
+    .context("the demo's customs recordal")?;
 
     // A dozen listings, so the pages have captures to show: those the
     // complaints below name, and four more to file new complaints against.

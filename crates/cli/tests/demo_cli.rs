@@ -78,6 +78,17 @@ fn demo_serves_a_marketplace_with_complaints_in_every_state() {
         status.contains("200") && body.contains("\"serious_strikes\":1"),
         "{status} {body}"
     );
+    // ACME's mark is recorded with customs, its ten years capped at the
+    // mark's own last day.
+    let (status, body) = http_get(
+        &addr,
+        "/api/v1/rights/tm-acme/customs-recordals",
+        &tokens["alice"],
+    );
+    assert!(
+        status.contains("200") && body.contains("T2021-0031234") && body.contains("2029-05-31"),
+        "{status} {body}"
+    );
     // A seller does not see another rights holder's complaint against someone else.
     let (status, _) = http_get(&addr, "/api/v1/complaints/C-1001", &tokens["sid"]);
     assert!(status.contains("404"), "{status}");
@@ -151,4 +162,27 @@ fn demo_serves_a_marketplace_with_complaints_in_every_state() {
         .unwrap();
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("exists already"));
+}
+
+/// `demo --no-serve` loads its data without taking the port it would serve
+/// on: it works while that port is in use (by another demo, say).
+#[test]
+fn demo_without_serving_does_not_take_its_port() {
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = taken.local_addr().unwrap().port();
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite:{}", dir.path().join("demo.sqlite").display());
+    let listen = format!("127.0.0.1:{port}");
+    let out = Command::new(env!("CARGO_BIN_EXE_rightsguard"))
+        .args(["demo", "--no-serve", "--listen", &listen, "--db", &db])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    // It prints the address it would serve on.
+    assert!(
+        stdout.contains(&format!("http://{listen}/api/docs")),
+        "{stdout}"
+    );
+    drop(taken);
 }

@@ -358,6 +358,15 @@ pub enum EventKind {
         /// Last day valid, if limited.
         valid_until: Option<jiff::civil::Date>,
     },
+    /// An authorisation was withdrawn.
+    AuthorisationRevoked {
+        /// The seller.
+        seller: OrgId,
+        /// The right (brand).
+        right: RightId,
+        /// Why.
+        reason: String,
+    },
     /// A right's recordal with customs (GACC) was recorded.
     CustomsRecordalRecorded {
         /// Customs' recordal number.

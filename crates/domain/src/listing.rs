@@ -376,6 +376,52 @@ pub fn grant_authorisation(
     })
 }
 
+/// The granting rights holder (or its agent), or an admin, withdraws an
+/// authorisation: from then on the seller's listing writes naming the brand
+/// are gated again. A reason is required; an authorisation is revoked once.
+pub fn revoke_authorisation(
+    a: &Authorisation,
+    owner: &OrgId,
+    actor: &Actor,
+    reason: &str,
+) -> Result<Authorisation, RuleError> {
+    match actor.role {
+        Role::Admin => {}
+        Role::RightsHolder | Role::Agent => {
+            if !actor.acts_for_rights_holder(owner) {
+                return Err(RuleError::NotAParty(format!(
+                    "the authorisation was granted by {owner}"
+                )));
+            }
+        }
+        role => {
+            return Err(RuleError::Forbidden {
+                role,
+                command: "revoke an authorisation",
+            });
+        }
+    }
+    let reason = reason.trim();
+    if reason.is_empty() {
+        return Err(RuleError::Invalid("a reason is required".into()));
+    }
+    if reason.chars().count() > 2_000 {
+        return Err(RuleError::Invalid(
+            "the reason is longer than 2,000 characters".into(),
+        ));
+    }
+    if a.revoked {
+        return Err(RuleError::WrongState {
+            command: "revoke",
+            state: "revoked".into(),
+        });
+    }
+    Ok(Authorisation {
+        revoked: true,
+        ..a.clone()
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -520,5 +566,49 @@ mod tests {
             grant_authorisation(&r, org("shop"), ev, None, &seller("shop"), today),
             Err(RuleError::Forbidden { .. })
         ));
+    }
+
+    #[test]
+    fn the_grantor_or_an_admin_revokes_once_with_a_reason() {
+        let r = trademark("r1", "acme", "CN", &[25]);
+        let holder = Actor::rights_holder(org("acme"), UserId::parse("al").unwrap());
+        let today = date(2026, 6, 1);
+        let a = grant_authorisation(
+            &r,
+            org("shop"),
+            Sha256::from_bytes([1; 32]),
+            None,
+            &holder,
+            today,
+        )
+        .unwrap();
+        let acme = org("acme");
+        let revoked = revoke_authorisation(&a, &acme, &holder, " licence ended ").unwrap();
+        assert!(revoked.revoked);
+        assert!(!revoked.covers(&org("shop"), &r.id, today));
+        assert!(matches!(
+            revoke_authorisation(&revoked, &acme, &holder, "again"),
+            Err(RuleError::WrongState { .. })
+        ));
+        assert!(matches!(
+            revoke_authorisation(&a, &acme, &holder, "  "),
+            Err(RuleError::Invalid(_))
+        ));
+        let rival = Actor::rights_holder(org("rival"), UserId::parse("bo").unwrap());
+        assert!(matches!(
+            revoke_authorisation(&a, &acme, &rival, "mine"),
+            Err(RuleError::NotAParty(_))
+        ));
+        assert!(matches!(
+            revoke_authorisation(&a, &acme, &seller("shop"), "no"),
+            Err(RuleError::Forbidden { .. })
+        ));
+        let reviewer = Actor::reviewer(org("platform"), UserId::parse("rita").unwrap());
+        assert!(matches!(
+            revoke_authorisation(&a, &acme, &reviewer, "no"),
+            Err(RuleError::Forbidden { .. })
+        ));
+        let admin = Actor::admin(org("platform"), UserId::parse("ada").unwrap());
+        assert!(revoke_authorisation(&a, &acme, &admin, "fraudulent licence").is_ok());
     }
 }

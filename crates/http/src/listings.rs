@@ -10,7 +10,7 @@ use axum::http::StatusCode;
 use jiff::Timestamp;
 use jiff::civil::Date;
 use rightsguard_domain::blocklist::{BlockHit, BlockTermCommand, BlockTermState};
-use rightsguard_domain::ids::{BlockTermId, ListingId, OrgId, RightId, Sha256};
+use rightsguard_domain::ids::{AuthorisationId, BlockTermId, ListingId, OrgId, RightId, Sha256};
 use rightsguard_domain::listing::{
     CategoryName, Listing, ListingContent, ListingDescription, ListingState, ListingTitle,
     MAX_IMAGES, Price,
@@ -36,6 +36,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(request_block_term, list_block_terms))
         .routes(routes!(decide_block_term))
         .routes(routes!(authorise_seller, list_authorisations))
+        .routes(routes!(revoke_authorisation))
 }
 
 fn not_found(what: &str, id: &str) -> ApiError {
@@ -572,6 +573,38 @@ async fn authorise_seller(
         .authorise_seller(&actor, &b.seller, &b.right, b.evidence, b.valid_until)
         .await?;
     Ok((StatusCode::CREATED, Json(a.into())))
+}
+
+/// Why an authorisation is withdrawn.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RevokeAuthorisationBody {
+    /// Why (required, at most 2,000 characters); kept in the audit log.
+    pub reason: String,
+}
+
+/// Withdraws an authorisation (the granting rights holder or its agent, or
+/// an admin): the seller's next listing write naming the brand is gated
+/// again; listings already live are not changed. Revoking twice is 409.
+#[utoipa::path(post, path = "/api/v1/authorisations/{id}/revoke", tag = "blocklist",
+    request_body = RevokeAuthorisationBody,
+    params(("id" = String, Path, description = "Authorisation id")), security(("bearer" = [])),
+    responses((status = 200, description = "The authorisation, revoked", body = AuthorisationView),
+        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody),
+        (status = 422, body = ErrorBody)))]
+async fn revoke_authorisation(
+    State(s): State<AppState>,
+    Caller(actor): Caller,
+    Path(id): Path<String>,
+    JsonBody(b): JsonBody<RevokeAuthorisationBody>,
+) -> ApiResult<Json<AuthorisationView>> {
+    let id = AuthorisationId::parse(&id).map_err(|_| not_found("authorisation", &id))?;
+    Ok(Json(
+        s.app
+            .revoke_authorisation(&actor, &id, &b.reason)
+            .await?
+            .into(),
+    ))
 }
 
 /// Authorisations: the granting holder (or its agent), the seller named, and staff.

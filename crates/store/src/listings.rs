@@ -172,6 +172,20 @@ pub trait ListingStore: Send + Sync {
         owner: Option<&OrgId>,
         seller: Option<&OrgId>,
     ) -> impl Future<Output = Result<Vec<StoredAuthorisation>>> + Send;
+    /// Loads one authorisation.
+    fn authorisation(
+        &self,
+        id: &AuthorisationId,
+    ) -> impl Future<Output = Result<Option<StoredAuthorisation>>> + Send;
+    /// Replaces an authorisation that is still `before` by `after`, with its
+    /// audit records: [`StoreError::Conflict`] when it changed meanwhile.
+    fn update_authorisation(
+        &self,
+        id: &AuthorisationId,
+        before: &Authorisation,
+        after: &Authorisation,
+        events: &[DomainEvent],
+    ) -> impl Future<Output = Result<()>> + Send;
 }
 
 fn versioned<T: for<'de> serde::Deserialize<'de>>(r: &AnyRow, what: &str) -> Result<Versioned<T>> {
@@ -571,5 +585,38 @@ impl ListingStore for SqlStore {
             }
         };
         rows.iter().map(authorisation_row).collect()
+    }
+
+    async fn authorisation(&self, id: &AuthorisationId) -> Result<Option<StoredAuthorisation>> {
+        let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT {AUTHORISATION_COLUMNS} FROM authorisations WHERE id = $1"
+        )))
+        .bind(id.as_str())
+        .fetch_optional(self.pool())
+        .await?;
+        row.as_ref().map(authorisation_row).transpose()
+    }
+
+    async fn update_authorisation(
+        &self,
+        id: &AuthorisationId,
+        before: &Authorisation,
+        after: &Authorisation,
+        events: &[DomainEvent],
+    ) -> Result<()> {
+        let mut tx = self.begin_write().await?;
+        // The body is the version: the update applies only to what was read.
+        let done = sqlx::query("UPDATE authorisations SET body = $1 WHERE id = $2 AND body = $3")
+            .bind(to_json(after)?)
+            .bind(id.as_str())
+            .bind(to_json(before)?)
+            .execute(&mut *tx)
+            .await?;
+        if done.rows_affected() != 1 {
+            return Err(StoreError::Conflict(format!("authorisation {id}")));
+        }
+        append_audit(&mut tx, events).await?;
+        tx.commit().await?;
+        Ok(())
     }
 }

@@ -331,6 +331,57 @@ impl TestApp {
         Ok((status, value))
     }
 
+    /// [`TestApp::call`] that must succeed: the body, or an error naming
+    /// the path, the status and the body.
+    pub async fn ok(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        token: &str,
+        body: Option<serde_json::Value>,
+    ) -> Result<serde_json::Value, Error> {
+        let (status, value) = self.call(method, path, token, body).await?;
+        if status.is_success() {
+            Ok(value)
+        } else {
+            Err(format!("{path}: {status} {value}").into())
+        }
+    }
+
+    /// Runs the due jobs once, as the admin (`POST /api/v1/admin/jobs/run`).
+    pub async fn run_jobs(&self) -> Result<serde_json::Value, Error> {
+        let admin = self.tokens.admin.clone();
+        self.ok(
+            reqwest::Method::POST,
+            "/api/v1/admin/jobs/run",
+            &admin,
+            None,
+        )
+        .await
+    }
+
+    /// Moves the manual clock on by `seconds`, as the admin.
+    pub async fn advance(&self, seconds: i64) -> Result<(), Error> {
+        let admin = self.tokens.admin.clone();
+        self.ok(
+            reqwest::Method::POST,
+            "/api/v1/admin/clock/advance",
+            &admin,
+            Some(serde_json::json!({ "seconds": seconds })),
+        )
+        .await?;
+        Ok(())
+    }
+
+    /// Moves the manual clock to `to` (never back).
+    pub async fn advance_to(&self, to: jiff::Timestamp) -> Result<(), Error> {
+        let secs = to.duration_since(self.state.app.now()).as_secs();
+        if secs > 0 {
+            self.advance(secs).await?;
+        }
+        Ok(())
+    }
+
     /// Stops the server gracefully and drops its database.
     pub async fn finish(mut self) -> Result<(), Error> {
         if let Some(stop) = self.stop.take() {

@@ -518,6 +518,7 @@ const ROUTES: &[(&str, &str)] = &[
     ("post", "/api/v1/block-terms/{id}/decision"),
     ("post", "/api/v1/authorisations"),
     ("get", "/api/v1/authorisations"),
+    ("post", "/api/v1/authorisations/{id}/revoke"),
     ("get", "/api/v1/findings"),
     ("get", "/api/v1/findings/{id}"),
     ("post", "/api/v1/findings/{id}/dismiss"),

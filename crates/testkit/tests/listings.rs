@@ -4,6 +4,9 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // a test crate
 
 use reqwest::{Client, Method, StatusCode};
+use rightsguard_domain::event::{EventKind, Subject};
+use rightsguard_domain::ids::AuthorisationId;
+use rightsguard_store::Store;
 use rightsguard_testkit::{TestApp, both};
 use serde_json::{Value, json};
 
@@ -22,19 +25,7 @@ async fn call(
     token: &str,
     body: Option<Value>,
 ) -> (StatusCode, Value) {
-    let mut req = Client::new()
-        .request(method, app.url(path))
-        .bearer_auth(token);
-    if let Some(b) = body {
-        req = req.json(&b);
-    }
-    let resp = req.send().await.unwrap();
-    let status = resp.status();
-    let text = resp.text().await.unwrap();
-    (
-        status,
-        serde_json::from_str(&text).unwrap_or(Value::String(text)),
-    )
+    app.call(method, path, token, body).await.unwrap()
 }
 
 async fn get(app: &TestApp, path: &str, token: &str) -> (StatusCode, Value) {
@@ -269,6 +260,80 @@ async fn an_authorised_seller_is_not_held(app: &TestApp) {
         .await,
         StatusCode::NOT_FOUND,
     );
+
+    // Revocation: the seller named and reviewers are refused, others do not
+    // see it, a reason is required; the holder revokes it once.
+    let id = auth["id"].as_str().unwrap();
+    let revoke = format!("/api/v1/authorisations/{id}/revoke");
+    let why = json!({"reason": "distribution contract ended"});
+    for (token, status) in [
+        (&t.seller, StatusCode::FORBIDDEN),
+        (&t.reviewer, StatusCode::FORBIDDEN),
+        (&t.seller2, StatusCode::NOT_FOUND),
+        (&t.rival, StatusCode::NOT_FOUND),
+    ] {
+        expect(post(app, &revoke, token, why.clone()).await, status);
+    }
+    expect(
+        post(
+            app,
+            "/api/v1/authorisations/au-nope/revoke",
+            &t.holder,
+            why.clone(),
+        )
+        .await,
+        StatusCode::NOT_FOUND,
+    );
+    let r = expect(
+        post(app, &revoke, &t.holder, json!({"reason": " "})).await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+    );
+    assert_eq!(r["error"]["code"], "invalid", "{r}");
+    let done = expect(
+        post(app, &revoke, &t.agent, why.clone()).await,
+        StatusCode::OK,
+    );
+    assert_eq!(done["revoked"], true, "{done}");
+    let again = expect(
+        post(app, &revoke, &t.holder, why.clone()).await,
+        StatusCode::CONFLICT,
+    );
+    assert_eq!(again["error"]["code"], "wrong_state", "{again}");
+    // What is live stays; the seller's next write naming the brand is held.
+    let live = expect(
+        get(app, "/api/v1/listings/A1", &t.seller).await,
+        StatusCode::OK,
+    );
+    assert_eq!(live["state"], "active", "{live}");
+    let next = listing(app, &t.seller, "A3", "ACME trail shoes", "Shoes").await;
+    assert_eq!(next["state"], "held", "{next}");
+    let all = expect(
+        get(app, "/api/v1/authorisations", &t.seller).await,
+        StatusCode::OK,
+    );
+    assert_eq!(all[0]["revoked"], true, "{all}");
+    // The revocation is audited with its reason, and the chain holds.
+    let records = app
+        .state
+        .app
+        .store()
+        .audit_of(&Subject::Authorisation {
+            authorisation: AuthorisationId::parse(id).unwrap(),
+        })
+        .await
+        .unwrap();
+    assert!(
+        records.iter().any(|r| matches!(
+            &r.event.kind,
+            EventKind::AuthorisationRevoked { reason, .. } if reason == "distribution contract ended"
+        )),
+        "{records:?}"
+    );
+    let audit = expect(
+        get(app, "/api/v1/audit/verify", &t.admin).await,
+        StatusCode::OK,
+    );
+    assert_eq!(audit["ok"], true, "{audit}");
 }
 
 async fn strangers_get_404_and_wrong_roles_403_on_listings_and_terms(app: &TestApp) {
@@ -564,6 +629,7 @@ async fn the_openapi_document_lists_the_listing_routes(app: &TestApp) {
         ("/api/v1/block-terms/{id}/decision", "post"),
         ("/api/v1/authorisations", "post"),
         ("/api/v1/authorisations", "get"),
+        ("/api/v1/authorisations/{id}/revoke", "post"),
     ] {
         assert!(paths[path][method].is_object(), "{method} {path} missing");
     }

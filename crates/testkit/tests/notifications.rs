@@ -17,7 +17,7 @@
 use std::collections::BTreeSet;
 
 use jiff::Timestamp;
-use reqwest::{Client, Method, StatusCode};
+use reqwest::{Method, StatusCode};
 use rightsguard_domain::account::DisplayName;
 use rightsguard_domain::actor::Role;
 use rightsguard_domain::ids::{OrgId, UserId};
@@ -52,83 +52,21 @@ async fn run(backend: Backend) {
     app.finish().await.unwrap();
 }
 
-async fn call(
-    app: &TestApp,
-    method: Method,
-    path: &str,
-    token: &str,
-    body: Option<Value>,
-) -> (StatusCode, Value) {
-    let mut req = Client::new()
-        .request(method, app.url(path))
-        .bearer_auth(token);
-    if let Some(b) = body {
-        req = req.json(&b);
-    }
-    let resp = req.send().await.unwrap();
-    let status = resp.status();
-    let text = resp.text().await.unwrap();
-    (
-        status,
-        serde_json::from_str(&text).unwrap_or(Value::String(text)),
-    )
-}
-
-async fn ok(app: &TestApp, method: Method, path: &str, token: &str, body: Option<Value>) -> Value {
-    let (s, v) = call(app, method, path, token, body).await;
-    assert!(s.is_success(), "{path}: {s} {v}");
-    v
-}
-
 async fn command(app: &TestApp, cid: &str, token: &str, body: Value) -> Value {
-    ok(
-        app,
+    app.ok(
         Method::POST,
         &format!("/api/v1/complaints/{cid}/commands"),
         token,
         Some(body),
     )
     .await
-}
-
-async fn run_jobs(app: &TestApp) -> Value {
-    ok(
-        app,
-        Method::POST,
-        "/api/v1/admin/jobs/run",
-        &app.tokens.admin,
-        None,
-    )
-    .await
-}
-
-/// Moves the manual clock to `to` (never back).
-async fn advance_to(app: &TestApp, to: Timestamp) {
-    let secs = to.duration_since(app.state.app.now()).as_secs();
-    if secs > 0 {
-        ok(
-            app,
-            Method::POST,
-            "/api/v1/admin/clock/advance",
-            &app.tokens.admin,
-            Some(json!({"seconds": secs})),
-        )
-        .await;
-    }
-}
-
-async fn advance(app: &TestApp, secs: i64) {
-    let to = app
-        .state
-        .app
-        .now()
-        .checked_add(jiff::SignedDuration::from_secs(secs))
-        .unwrap();
-    advance_to(app, to).await;
+    .unwrap()
 }
 
 async fn inbox(app: &TestApp, token: &str) -> Value {
-    ok(app, Method::GET, "/api/v1/me/notifications", token, None).await
+    app.ok(Method::GET, "/api/v1/me/notifications", token, None)
+        .await
+        .unwrap()
 }
 
 /// The kinds in a user's inbox, oldest first.
@@ -211,23 +149,24 @@ async fn end_to_end(app: &TestApp, sink: &mut SmtpSink) {
         ),
     ];
     for (token, body) in settings {
-        ok(
-            app,
+        app.ok(
             Method::PUT,
             "/api/v1/me/notification-settings",
             token,
             Some(body),
         )
-        .await;
+        .await
+        .unwrap();
     }
-    let s = ok(
-        app,
-        Method::GET,
-        "/api/v1/me/notification-settings",
-        &t.holder,
-        None,
-    )
-    .await;
+    let s = app
+        .ok(
+            Method::GET,
+            "/api/v1/me/notification-settings",
+            &t.holder,
+            None,
+        )
+        .await
+        .unwrap();
     assert_eq!(s["email"], "alice@acme.example");
     let decided = s["kinds"]
         .as_array()
@@ -244,14 +183,15 @@ async fn end_to_end(app: &TestApp, sink: &mut SmtpSink) {
             "kinds",
         ),
     ] {
-        let (st, v) = call(
-            app,
-            Method::PUT,
-            "/api/v1/me/notification-settings",
-            &t.seller,
-            Some(bad),
-        )
-        .await;
+        let (st, v) = app
+            .call(
+                Method::PUT,
+                "/api/v1/me/notification-settings",
+                &t.seller,
+                Some(bad),
+            )
+            .await
+            .unwrap();
         assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
         assert_eq!(v["error"]["field"], field, "{v}");
     }
@@ -266,8 +206,7 @@ async fn end_to_end(app: &TestApp, sink: &mut SmtpSink) {
     .to_zoned(jiff::tz::TimeZone::UTC)
     .date();
     for (id, cert, valid_until) in [("r1", 1, None), ("r2", 2, Some(until.to_string()))] {
-        ok(
-            app,
+        app.ok(
             Method::POST,
             "/api/v1/rights",
             &t.holder,
@@ -275,19 +214,19 @@ async fn end_to_end(app: &TestApp, sink: &mut SmtpSink) {
                 "registration_number": "123", "nice_classes": [25], "valid_from": "2020-01-01",
                 "valid_until": valid_until, "certificates": [sha(cert)]})),
         )
-        .await;
-        ok(
-            app,
+        .await
+        .unwrap();
+        app.ok(
             Method::POST,
             &format!("/api/v1/rights/{id}/decision"),
             &t.reviewer,
             Some(json!({"command": "verify"})),
         )
-        .await;
+        .await
+        .unwrap();
     }
     // C1 names L1 of shop1 and L2 of shop2: L1 upheld, L2 rejected.
-    ok(
-        app,
+    app.ok(
         Method::POST,
         "/api/v1/complaints",
         &t.holder,
@@ -296,7 +235,8 @@ async fn end_to_end(app: &TestApp, sink: &mut SmtpSink) {
                          {"id": "L2", "seller": "shop2", "category_classes": [25]}],
             "evidence": [sha(0xee)]})),
     )
-    .await;
+    .await
+    .unwrap();
     command(
         app,
         "C1",
@@ -314,7 +254,7 @@ async fn end_to_end(app: &TestApp, sink: &mut SmtpSink) {
     .await;
 
     // The mail server is down: the e-mails fail and are kept for retry.
-    run_jobs(app).await;
+    app.run_jobs().await.unwrap();
     assert!(sink.messages().unwrap().is_empty());
 
     // The inboxes have everything already, each in its reader's language.
@@ -361,8 +301,8 @@ async fn end_to_end(app: &TestApp, sink: &mut SmtpSink) {
 
     // The mail server comes up: the retry delivers, once each.
     sink.start().unwrap();
-    advance(app, 60).await;
-    run_jobs(app).await;
+    app.advance(60).await.unwrap();
+    app.run_jobs().await.unwrap();
     let mails = sink.messages().unwrap();
     once_each(&mails);
     assert_eq!(mails.len(), 2, "{mails:#?}");
@@ -378,66 +318,70 @@ async fn end_to_end(app: &TestApp, sink: &mut SmtpSink) {
         "sent"
     );
     // Nothing is sent twice.
-    advance(app, 3600).await;
-    run_jobs(app).await;
+    app.advance(3600).await.unwrap();
+    app.run_jobs().await.unwrap();
     assert_eq!(sink.messages().unwrap().len(), 2);
 
     // Marking read: one's own only.
     let sid_id = sid_n["id"].as_i64().unwrap();
-    let r = ok(
-        app,
-        Method::POST,
-        "/api/v1/me/notifications/read",
-        &t.seller,
-        Some(json!({"ids": [sid_id]})),
-    )
-    .await;
+    let r = app
+        .ok(
+            Method::POST,
+            "/api/v1/me/notifications/read",
+            &t.seller,
+            Some(json!({"ids": [sid_id]})),
+        )
+        .await
+        .unwrap();
     assert_eq!(
         (r["marked"].as_i64(), r["unread"].as_i64()),
         (Some(0), Some(1))
     );
-    let r = ok(
-        app,
-        Method::POST,
-        "/api/v1/me/notifications/read",
-        &t.seller,
-        Some(json!({"all": true})),
-    )
-    .await;
+    let r = app
+        .ok(
+            Method::POST,
+            "/api/v1/me/notifications/read",
+            &t.seller,
+            Some(json!({"all": true})),
+        )
+        .await
+        .unwrap();
     assert_eq!(
         (r["marked"].as_i64(), r["unread"].as_i64()),
         (Some(1), Some(0))
     );
     assert_eq!(inbox(app, &sid_token).await["unread"], 1);
-    let (st, _) = call(
-        app,
-        Method::POST,
-        "/api/v1/me/notifications/read",
-        &t.seller,
-        Some(json!({})),
-    )
-    .await;
+    let (st, _) = app
+        .call(
+            Method::POST,
+            "/api/v1/me/notifications/read",
+            &t.seller,
+            Some(json!({})),
+        )
+        .await
+        .unwrap();
     assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY);
-    let (st, _) = call(
-        app,
-        Method::GET,
-        "/api/v1/me/notifications?limit=0",
-        &t.seller,
-        None,
-    )
-    .await;
+    let (st, _) = app
+        .call(
+            Method::GET,
+            "/api/v1/me/notifications?limit=0",
+            &t.seller,
+            None,
+        )
+        .await
+        .unwrap();
     assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY);
 
     // 24 hours before the counter-notice deadline: the sellers are reminded.
-    advance_to(
-        app,
+    app.advance_to(
         due.checked_sub(jiff::SignedDuration::from_hours(24))
             .unwrap(),
     )
-    .await;
+    .await
+    .unwrap();
     // One pass reminds; the e-mails it schedules go out in the next.
-    run_jobs(app).await;
-    run_jobs(app).await;
+    app.run_jobs().await.unwrap();
+    app.run_jobs().await.unwrap();
     assert_eq!(
         kinds(app, &t.seller).await,
         ["complaint_against_listing", "deadline_soon"]
@@ -457,13 +401,11 @@ async fn end_to_end(app: &TestApp, sink: &mut SmtpSink) {
 
     // The deadline passes without a counter-notice: established; counterfeit
     // is a serious violation, and the first one freezes the store for a day.
-    advance_to(
-        app,
-        due.checked_add(jiff::SignedDuration::from_secs(1)).unwrap(),
-    )
-    .await;
+    app.advance_to(due.checked_add(jiff::SignedDuration::from_secs(1)).unwrap())
+        .await
+        .unwrap();
     for _ in 0..3 {
-        run_jobs(app).await;
+        app.run_jobs().await.unwrap();
     }
     assert_eq!(
         kinds(app, &t.seller).await,
@@ -480,8 +422,7 @@ async fn end_to_end(app: &TestApp, sink: &mut SmtpSink) {
     assert!(kinds(app, &t.seller2).await.is_empty());
 
     // A counter-notice found valid reaches the complainant with its clock.
-    ok(
-        app,
+    app.ok(
         Method::POST,
         "/api/v1/complaints",
         &t.holder,
@@ -489,7 +430,8 @@ async fn end_to_end(app: &TestApp, sink: &mut SmtpSink) {
             "listings": [{"id": "L3", "seller": "shop1", "category_classes": [25]}],
             "evidence": [sha(0xee)]})),
     )
-    .await;
+    .await
+    .unwrap();
     command(
         app,
         "C2",
@@ -519,7 +461,7 @@ async fn end_to_end(app: &TestApp, sink: &mut SmtpSink) {
         json!({"command": "confirm_delivery", "listing": "L3"}),
     )
     .await;
-    run_jobs(app).await;
+    app.run_jobs().await.unwrap();
     let alice = inbox(app, &t.holder).await;
     let cn = &alice["notifications"][0];
     assert_eq!(cn["kind"], "counter_notice_to_answer");
@@ -539,9 +481,9 @@ async fn end_to_end(app: &TestApp, sink: &mut SmtpSink) {
         .timestamp()
         .checked_sub(jiff::SignedDuration::from_hours(24 * 30))
         .unwrap();
-    advance_to(app, remind).await;
+    app.advance_to(remind).await.unwrap();
     for _ in 0..2 {
-        run_jobs(app).await;
+        app.run_jobs().await.unwrap();
     }
     let alice = inbox(app, &t.holder).await;
     let expiring: Vec<&Value> = alice["notifications"]
@@ -558,8 +500,7 @@ async fn end_to_end(app: &TestApp, sink: &mut SmtpSink) {
     // Regression: when the clock jumps past a deadline (the runner was off),
     // its 24-hour reminder is not sent late. (Misuse is a general violation:
     // points, no penalty rung reached, so no penalty notice either.)
-    ok(
-        app,
+    app.ok(
         Method::POST,
         "/api/v1/complaints",
         &t.holder,
@@ -569,7 +510,8 @@ async fn end_to_end(app: &TestApp, sink: &mut SmtpSink) {
             "evidence": [sha(0xee)]}),
         ),
     )
-    .await;
+    .await
+    .unwrap();
     let c3 = command(
         app,
         "C3",
@@ -582,14 +524,14 @@ async fn end_to_end(app: &TestApp, sink: &mut SmtpSink) {
         .unwrap()
         .parse()
         .unwrap();
-    advance_to(
-        app,
+    app.advance_to(
         due3.checked_add(jiff::SignedDuration::from_hours(1))
             .unwrap(),
     )
-    .await;
+    .await
+    .unwrap();
     for _ in 0..3 {
-        run_jobs(app).await;
+        app.run_jobs().await.unwrap();
     }
     let sam = inbox(app, &t.seller).await;
     let about_l4: Vec<&str> = sam["notifications"]

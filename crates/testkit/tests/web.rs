@@ -515,6 +515,23 @@ async fn each_role_sees_only_its_own(app: &TestApp) {
         )
         .await;
     assert_eq!(p.status, StatusCode::SEE_OTHER, "{}", p.body);
+    // A refusal keeps its own status: a listing not in the complaint is
+    // invalid (422), deciding a decided listing again is a conflict (409).
+    let p = rita
+        .post_multipart(
+            "/complaints/C1",
+            &[("csrf", &csrf), ("listing", "L9"), ("action", "uphold")],
+        )
+        .await;
+    assert_eq!(p.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", p.body);
+    assert!(p.body.contains("is not part of complaint"), "{}", p.body);
+    let p = rita
+        .post_multipart(
+            "/complaints/C1",
+            &[("csrf", &csrf), ("listing", "L1"), ("action", "uphold")],
+        )
+        .await;
+    assert_eq!(p.status, StatusCode::CONFLICT, "{}", p.body);
     // The seller of L1 sees it and may answer; the other seller and the other
     // rights holder get 404, exactly like for a complaint that does not exist.
     let mut sam = Browser::signed_in(app, "sam").await;
@@ -1384,8 +1401,40 @@ async fn authorisations_pages(app: &TestApp) {
         !p.body.contains("href=\"/evidence/"),
         "the licence is the holder's file"
     );
+    assert!(
+        !p.body.contains("/revoke\""),
+        "the seller named does not revoke"
+    );
     let mut sue = Browser::signed_in(app, "sue").await;
     assert!(!sue.get("/authorisations").await.body.contains("tm1"));
+    // The holder revokes it: a reason is required (said beside the field),
+    // then it shows as revoked to both sides and offers no revoke again.
+    let p = alice.get("/authorisations").await;
+    let at = p.body.find("/revoke\"").expect("a revoke form");
+    let start = p.body[..at].rfind("/authorisations/").unwrap();
+    let action = p.body[start..at + "/revoke".len()].to_owned();
+    let csrf = p.csrf();
+    let r = alice
+        .post(&action, &[("csrf", &csrf), ("reason", " ")])
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+    assert!(r.body.contains("au-reason-err-"), "{}", r.body);
+    let r = alice
+        .post(&action, &[("csrf", &csrf), ("reason", "Licence ended.")])
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let p = alice.get("/authorisations").await;
+    assert!(
+        p.body.contains("Revoked") && !p.body.contains("/revoke\""),
+        "{}",
+        p.body
+    );
+    assert!(sam.get("/authorisations").await.body.contains("Revoked"));
+    // Revoking again (a stale page): refused with the rule's 409.
+    let r = alice
+        .post(&action, &[("csrf", &csrf), ("reason", "twice")])
+        .await;
+    assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.body);
 }
 
 /// Internal complaints (DSA Art. 20) on the complaint page: the seller

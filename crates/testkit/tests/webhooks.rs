@@ -42,45 +42,6 @@ both!(
     endpoints_on_private_networks_are_refused_at_registration_and_delivery,
 );
 
-async fn call(
-    app: &TestApp,
-    method: Method,
-    path: &str,
-    token: &str,
-    body: Option<Value>,
-) -> (StatusCode, Value) {
-    let mut req = Client::new()
-        .request(method, app.url(path))
-        .bearer_auth(token);
-    if let Some(b) = body {
-        req = req.json(&b);
-    }
-    let resp = req.send().await.unwrap();
-    let status = resp.status();
-    let text = resp.text().await.unwrap();
-    (
-        status,
-        serde_json::from_str(&text).unwrap_or(Value::String(text)),
-    )
-}
-
-async fn ok(app: &TestApp, method: Method, path: &str, token: &str, body: Option<Value>) -> Value {
-    let (s, v) = call(app, method, path, token, body).await;
-    assert!(s.is_success(), "{path}: {s} {v}");
-    v
-}
-
-async fn advance(app: &TestApp, seconds: i64) {
-    ok(
-        app,
-        Method::POST,
-        "/api/v1/admin/clock/advance",
-        &app.tokens.admin,
-        Some(json!({"seconds": seconds})),
-    )
-    .await;
-}
-
 /// Runs delivery passes until one finds nothing due; returns attempts made.
 async fn deliver(app: &TestApp) -> usize {
     let client = delivery_client(app.state.app.egress()).unwrap();
@@ -106,8 +67,7 @@ fn sha(n: u8) -> String {
 /// Right r1 (class 25) verified, and "ACME" on the blocklist.
 async fn right_and_block_term(app: &TestApp) {
     let t = &app.tokens;
-    ok(
-        app,
+    app.ok(
         Method::POST,
         "/api/v1/rights",
         &t.holder,
@@ -115,54 +75,58 @@ async fn right_and_block_term(app: &TestApp) {
         "jurisdiction": "CN", "registration_number": "123", "nice_classes": [25],
         "valid_from": "2020-01-01", "certificates": [sha(1)]})),
     )
-    .await;
-    ok(
-        app,
+    .await
+    .unwrap();
+    app.ok(
         Method::POST,
         "/api/v1/rights/r1/decision",
         &t.reviewer,
         Some(json!({"command": "verify"})),
     )
-    .await;
-    let term = ok(
-        app,
-        Method::POST,
-        "/api/v1/block-terms",
-        &t.holder,
-        Some(json!({"right": "r1", "term": "ACME"})),
-    )
-    .await;
+    .await
+    .unwrap();
+    let term = app
+        .ok(
+            Method::POST,
+            "/api/v1/block-terms",
+            &t.holder,
+            Some(json!({"right": "r1", "term": "ACME"})),
+        )
+        .await
+        .unwrap();
     let id = term["id"].as_str().unwrap();
-    ok(
-        app,
+    app.ok(
         Method::POST,
         &format!("/api/v1/block-terms/{id}/decision"),
         &t.admin,
         Some(json!({"command": "approve"})),
     )
-    .await;
+    .await
+    .unwrap();
 }
 
 /// A listing of shop1 held by the blocklist, then released by a clean edit.
 async fn held_then_released(app: &TestApp, id: &str) {
     let t = &app.tokens;
-    let held = ok(
-        app,
-        Method::POST,
-        "/api/v1/listings",
-        &t.seller,
-        Some(json!({"id": id, "title": "ACME running shoes", "category": "Shoes"})),
-    )
-    .await;
+    let held = app
+        .ok(
+            Method::POST,
+            "/api/v1/listings",
+            &t.seller,
+            Some(json!({"id": id, "title": "ACME running shoes", "category": "Shoes"})),
+        )
+        .await
+        .unwrap();
     assert_eq!(held["state"], "held");
-    let released = ok(
-        app,
-        Method::PUT,
-        &format!("/api/v1/listings/{id}"),
-        &t.seller,
-        Some(json!({"version": 1, "title": "Running shoes", "category": "Shoes"})),
-    )
-    .await;
+    let released = app
+        .ok(
+            Method::PUT,
+            &format!("/api/v1/listings/{id}"),
+            &t.seller,
+            Some(json!({"version": 1, "title": "Running shoes", "category": "Shoes"})),
+        )
+        .await
+        .unwrap();
     assert_eq!(released["state"], "active");
 }
 
@@ -172,24 +136,24 @@ async fn take_down(app: &TestApp, cid: &str, listings: &[&str]) {
         .iter()
         .map(|l| json!({"id": l, "seller": "shop1", "category_classes": [25]}))
         .collect();
-    ok(
-        app,
+    app.ok(
         Method::POST,
         "/api/v1/complaints",
         &t.holder,
         Some(json!({"id": cid, "right": "r1",
         "reason": "counterfeit", "listings": ls, "evidence": [sha(0xee)]})),
     )
-    .await;
+    .await
+    .unwrap();
     for l in listings {
-        ok(
-            app,
+        app.ok(
             Method::POST,
             &format!("/api/v1/complaints/{cid}/commands"),
             &t.reviewer,
             Some(json!({"command": "decide", "listing": l, "decision": {"decision": "uphold"}})),
         )
-        .await;
+        .await
+        .unwrap();
     }
 }
 
@@ -235,101 +199,111 @@ async fn webhooks_end_to_end(app: &TestApp) {
 
     // Only admins configure webhooks: 403 for everyone else.
     for token in [&t.reviewer, &t.holder, &t.seller, &t.agent] {
-        let (s, v) = call(app, Method::GET, "/api/v1/webhooks/endpoints", token, None).await;
+        let (s, v) = app
+            .call(Method::GET, "/api/v1/webhooks/endpoints", token, None)
+            .await
+            .unwrap();
         assert_eq!(s, StatusCode::FORBIDDEN, "{v}");
-        let (s, _) = call(
-            app,
-            Method::POST,
-            "/api/v1/webhooks/endpoints",
-            token,
-            Some(json!({"url": rx.url})),
-        )
-        .await;
+        let (s, _) = app
+            .call(
+                Method::POST,
+                "/api/v1/webhooks/endpoints",
+                token,
+                Some(json!({"url": rx.url})),
+            )
+            .await
+            .unwrap();
         assert_eq!(s, StatusCode::FORBIDDEN);
-        let (s, _) = call(app, Method::GET, "/api/v1/webhooks/deliveries", token, None).await;
+        let (s, _) = app
+            .call(Method::GET, "/api/v1/webhooks/deliveries", token, None)
+            .await
+            .unwrap();
         assert_eq!(s, StatusCode::FORBIDDEN);
-        let (s, _) = call(
-            app,
-            Method::POST,
-            "/api/v1/webhooks/events/evt_1/redeliver",
-            token,
-            None,
-        )
-        .await;
+        let (s, _) = app
+            .call(
+                Method::POST,
+                "/api/v1/webhooks/events/evt_1/redeliver",
+                token,
+                None,
+            )
+            .await
+            .unwrap();
         assert_eq!(s, StatusCode::FORBIDDEN);
     }
     // Bad input has field errors.
-    let (s, v) = call(
-        app,
-        Method::POST,
-        "/api/v1/webhooks/endpoints",
-        &t.admin,
-        Some(json!({"url": rx.url, "event_types": ["listing.exploded"]})),
-    )
-    .await;
+    let (s, v) = app
+        .call(
+            Method::POST,
+            "/api/v1/webhooks/endpoints",
+            &t.admin,
+            Some(json!({"url": rx.url, "event_types": ["listing.exploded"]})),
+        )
+        .await
+        .unwrap();
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(v["error"]["field"], "event_types");
-    let (s, _) = call(
-        app,
-        Method::POST,
-        "/api/v1/webhooks/endpoints",
-        &t.admin,
-        Some(json!({"url": "file:///etc/passwd"})),
-    )
-    .await;
+    let (s, _) = app
+        .call(
+            Method::POST,
+            "/api/v1/webhooks/endpoints",
+            &t.admin,
+            Some(json!({"url": "file:///etc/passwd"})),
+        )
+        .await
+        .unwrap();
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
-    let (s, _) = call(
-        app,
-        Method::GET,
-        "/api/v1/webhooks/endpoints/whe_nope",
-        &t.admin,
-        None,
-    )
-    .await;
+    let (s, _) = app
+        .call(
+            Method::GET,
+            "/api/v1/webhooks/endpoints/whe_nope",
+            &t.admin,
+            None,
+        )
+        .await
+        .unwrap();
     assert_eq!(s, StatusCode::NOT_FOUND);
 
-    let created = ok(
-        app,
-        Method::POST,
-        "/api/v1/webhooks/endpoints",
-        &t.admin,
-        Some(json!({"url": rx.url, "description": "the marketplace"})),
-    )
-    .await;
+    let created = app
+        .ok(
+            Method::POST,
+            "/api/v1/webhooks/endpoints",
+            &t.admin,
+            Some(json!({"url": rx.url, "description": "the marketplace"})),
+        )
+        .await
+        .unwrap();
     let endpoint = created["endpoint"]["id"].as_str().unwrap().to_owned();
     let secret = created["secret"].as_str().unwrap().to_owned();
     assert!(secret.starts_with("whsec_"));
-    let listed = ok(
-        app,
-        Method::GET,
-        "/api/v1/webhooks/endpoints",
-        &t.admin,
-        None,
-    )
-    .await;
+    let listed = app
+        .ok(Method::GET, "/api/v1/webhooks/endpoints", &t.admin, None)
+        .await
+        .unwrap();
     assert_eq!(listed.as_array().unwrap().len(), 1);
     assert!(
         !listed.to_string().contains(&secret),
         "secrets are shown only when made"
     );
     // A second endpoint for takedowns only, disabled: it must get nothing.
-    let other = ok(
-        app,
-        Method::POST,
-        "/api/v1/webhooks/endpoints",
-        &t.admin,
-        Some(json!({"url": rx.url, "event_types": ["listing.taken_down"], "enabled": false})),
-    )
-    .await;
+    let other = app
+        .ok(
+            Method::POST,
+            "/api/v1/webhooks/endpoints",
+            &t.admin,
+            Some(json!({"url": rx.url, "event_types": ["listing.taken_down"], "enabled": false})),
+        )
+        .await
+        .unwrap();
     let other_id = other["endpoint"]["id"].as_str().unwrap();
-    let one = ok(
-        app,
-        Method::GET,
-        &format!("/api/v1/webhooks/endpoints/{other_id}"),
-        &t.admin,
-        None,
-    )
-    .await;
+    let one = app
+        .ok(
+            Method::GET,
+            &format!("/api/v1/webhooks/endpoints/{other_id}"),
+            &t.admin,
+            None,
+        )
+        .await
+        .unwrap();
     assert_eq!(one["event_types"], json!(["listing.taken_down"]));
     assert_eq!(one["enabled"], false);
 
@@ -359,20 +333,21 @@ async fn webhooks_end_to_end(app: &TestApp) {
     // Attempts fail and back off; only the head of each listing is tried.
     assert_eq!(deliver(app).await, 3, "one attempt per listing head");
     assert_eq!(deliver(app).await, 0, "nothing due before the backoff ends");
-    advance(app, 10).await;
+    app.advance(10).await.unwrap();
     assert_eq!(deliver(app).await, 3);
-    advance(app, 20).await;
+    app.advance(20).await.unwrap();
     assert_eq!(deliver(app).await, 3);
     assert_eq!(rx.refused(), 9);
     assert!(rx.received().is_empty());
-    let pending = ok(
-        app,
-        Method::GET,
-        &format!("/api/v1/webhooks/deliveries?endpoint={endpoint}&status=pending"),
-        &t.admin,
-        None,
-    )
-    .await;
+    let pending = app
+        .ok(
+            Method::GET,
+            &format!("/api/v1/webhooks/deliveries?endpoint={endpoint}&status=pending"),
+            &t.admin,
+            None,
+        )
+        .await
+        .unwrap();
     assert_eq!(pending.as_array().unwrap().len(), 6);
     let head = pending
         .as_array()
@@ -393,7 +368,7 @@ async fn webhooks_end_to_end(app: &TestApp) {
 
     // Back up: everything arrives, once each, in order per listing, signed.
     rx.set_down(false);
-    advance(app, 40).await;
+    app.advance(40).await.unwrap();
     assert_eq!(deliver(app).await, 6);
     let got = rx.received();
     let ids: Vec<&str> = got.iter().map(|r| r.id.as_str()).collect();
@@ -412,39 +387,42 @@ async fn webhooks_end_to_end(app: &TestApp) {
         events[0].payload.as_bytes(),
         "the stored body is what is sent"
     );
-    let delivered = ok(
-        app,
-        Method::GET,
-        "/api/v1/webhooks/deliveries?status=delivered",
-        &t.admin,
-        None,
-    )
-    .await;
+    let delivered = app
+        .ok(
+            Method::GET,
+            "/api/v1/webhooks/deliveries?status=delivered",
+            &t.admin,
+            None,
+        )
+        .await
+        .unwrap();
     assert_eq!(delivered.as_array().unwrap().len(), 6);
     assert!(delivered[0]["delivered_at"].is_string());
     assert_eq!(
         delivered[0]["log"].as_array().unwrap().last().unwrap()["status_code"],
         204
     );
-    let (s, _) = call(
-        app,
-        Method::GET,
-        "/api/v1/webhooks/deliveries?status=lost",
-        &t.admin,
-        None,
-    )
-    .await;
+    let (s, _) = app
+        .call(
+            Method::GET,
+            "/api/v1/webhooks/deliveries?status=lost",
+            &t.admin,
+            None,
+        )
+        .await
+        .unwrap();
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
 
     // Rotation: during the grace period both secrets sign.
-    let rotated = ok(
-        app,
-        Method::POST,
-        &format!("/api/v1/webhooks/endpoints/{endpoint}/rotate"),
-        &t.admin,
-        Some(json!({"grace_hours": 1})),
-    )
-    .await;
+    let rotated = app
+        .ok(
+            Method::POST,
+            &format!("/api/v1/webhooks/endpoints/{endpoint}/rotate"),
+            &t.admin,
+            Some(json!({"grace_hours": 1})),
+        )
+        .await
+        .unwrap();
     let new_secret = rotated["secret"].as_str().unwrap().to_owned();
     assert_ne!(new_secret, secret);
     assert_eq!(rotated["endpoint"]["secrets"].as_array().unwrap().len(), 2);
@@ -475,7 +453,7 @@ async fn webhooks_end_to_end(app: &TestApp) {
         ));
     }
     // After it, only the new one.
-    advance(app, 2 * 3600).await;
+    app.advance(2 * 3600).await.unwrap();
     held_then_released(app, "L5").await;
     assert_eq!(deliver(app).await + deliver(app).await, 2);
     let got = rx.received();
@@ -498,23 +476,25 @@ async fn webhooks_end_to_end(app: &TestApp) {
     }
 
     // Redelivery: the same event, same id, again; unknown events are 404.
-    let redo = ok(
-        app,
-        Method::POST,
-        &format!("/api/v1/webhooks/events/{}/redeliver", events[0].id),
-        &t.admin,
-        None,
-    )
-    .await;
+    let redo = app
+        .ok(
+            Method::POST,
+            &format!("/api/v1/webhooks/events/{}/redeliver", events[0].id),
+            &t.admin,
+            None,
+        )
+        .await
+        .unwrap();
     assert_eq!(redo["queued"], 1, "only the enabled endpoint");
-    let (s, _) = call(
-        app,
-        Method::POST,
-        "/api/v1/webhooks/events/evt_424242/redeliver",
-        &t.admin,
-        None,
-    )
-    .await;
+    let (s, _) = app
+        .call(
+            Method::POST,
+            "/api/v1/webhooks/events/evt_424242/redeliver",
+            &t.admin,
+            None,
+        )
+        .await
+        .unwrap();
     assert_eq!(s, StatusCode::NOT_FOUND);
     assert_eq!(deliver(app).await, 1);
     let got = rx.received();
@@ -530,25 +510,27 @@ async fn webhooks_end_to_end(app: &TestApp) {
     assert_eq!(got.iter().filter(|r| r.id == events[0].id).count(), 2);
 
     // Disabling stops deliveries; the disabled endpoint never got any.
-    let patched = ok(
-        app,
-        Method::PATCH,
-        &format!("/api/v1/webhooks/endpoints/{endpoint}"),
-        &t.admin,
-        Some(json!({"enabled": false})),
-    )
-    .await;
+    let patched = app
+        .ok(
+            Method::PATCH,
+            &format!("/api/v1/webhooks/endpoints/{endpoint}"),
+            &t.admin,
+            Some(json!({"enabled": false})),
+        )
+        .await
+        .unwrap();
     assert_eq!(patched["enabled"], false);
     held_then_released(app, "L6").await;
     assert_eq!(deliver(app).await, 0);
-    let theirs = ok(
-        app,
-        Method::GET,
-        &format!("/api/v1/webhooks/deliveries?endpoint={other_id}"),
-        &t.admin,
-        None,
-    )
-    .await;
+    let theirs = app
+        .ok(
+            Method::GET,
+            &format!("/api/v1/webhooks/deliveries?endpoint={other_id}"),
+            &t.admin,
+            None,
+        )
+        .await
+        .unwrap();
     assert_eq!(theirs, json!([]));
     // The delivery counts are in /metrics.
     let metrics = Client::new()
@@ -565,27 +547,11 @@ async fn webhooks_end_to_end(app: &TestApp) {
         .unwrap_or_else(|| panic!("no delivery gauge in {metrics}"));
     assert!(line.ends_with(" 10"), "{line}");
     // Every change to an endpoint is in the audit log, and the chain holds.
-    let audit = ok(app, Method::GET, "/api/v1/audit/verify", &t.admin, None).await;
+    let audit = app
+        .ok(Method::GET, "/api/v1/audit/verify", &t.admin, None)
+        .await
+        .unwrap();
     assert_eq!(audit["first_bad"], Value::Null, "{audit}");
-}
-
-async fn run_jobs(app: &TestApp) -> Value {
-    ok(
-        app,
-        Method::POST,
-        "/api/v1/admin/jobs/run",
-        &app.tokens.admin,
-        None,
-    )
-    .await
-}
-
-/// Moves the manual clock to `to` (never back).
-async fn advance_to(app: &TestApp, to: jiff::Timestamp) {
-    let secs = to.duration_since(app.state.app.now()).as_secs();
-    if secs > 0 {
-        advance(app, secs).await;
-    }
 }
 
 /// The (type, key) of every outbox event, oldest first.
@@ -605,14 +571,12 @@ async fn outbox(app: &TestApp) -> Vec<(String, String)> {
 async fn store_frozen_then_unfrozen_reach_a_receiver_in_order_signed(app: &TestApp) {
     let t = &app.tokens;
     let rx = Receiver::start().await.unwrap();
-    let created = ok(
-        app,
-        Method::POST,
+    let created = app.ok(Method::POST,
         "/api/v1/webhooks/endpoints",
         &t.admin,
         Some(json!({"url": rx.url, "event_types": ["store.frozen", "store.unfrozen", "store.closed"]})),
     )
-    .await;
+    .await.unwrap();
     let secret = created["secret"].as_str().unwrap().to_owned();
     rx.set_down(true);
     right_and_block_term(app).await;
@@ -624,19 +588,17 @@ async fn store_frozen_then_unfrozen_reach_a_receiver_in_order_signed(app: &TestA
         .parse()
         .unwrap();
     // Nothing is frozen while the seller may still answer.
-    run_jobs(app).await;
+    app.run_jobs().await.unwrap();
     assert_eq!(
         outbox(app).await,
         [("listing.taken_down".into(), "L1".into())]
     );
 
-    advance_to(
-        app,
-        due.checked_add(jiff::SignedDuration::from_secs(1)).unwrap(),
-    )
-    .await;
+    app.advance_to(due.checked_add(jiff::SignedDuration::from_secs(1)).unwrap())
+        .await
+        .unwrap();
     for _ in 0..3 {
-        run_jobs(app).await;
+        app.run_jobs().await.unwrap();
     }
     let store = |k: &str| (k.to_owned(), "store:shop1".to_owned());
     assert_eq!(
@@ -653,42 +615,43 @@ async fn store_frozen_then_unfrozen_reach_a_receiver_in_order_signed(app: &TestA
     assert_eq!(body["listing_seq"], 1);
     assert!(body["data"].get("listing").is_none(), "{body}");
     let until: jiff::Timestamp = body["data"]["until"].as_str().unwrap().parse().unwrap();
-    let standing = ok(
-        app,
-        Method::GET,
-        "/api/v1/sellers/shop1/standing",
-        &t.admin,
-        None,
-    )
-    .await;
+    let standing = app
+        .ok(
+            Method::GET,
+            "/api/v1/sellers/shop1/standing",
+            &t.admin,
+            None,
+        )
+        .await
+        .unwrap();
     assert_eq!(
         standing["status"]["until"], body["data"]["until"],
         "{standing}"
     );
     // Down: the freeze waits; running the jobs again announces nothing twice.
     assert_eq!(deliver(app).await, 1);
-    run_jobs(app).await;
+    app.run_jobs().await.unwrap();
     assert_eq!(outbox(app).await.len(), 2);
 
     // The freeze's end: its job (due then) announces the unfreeze.
-    advance_to(
-        app,
+    app.advance_to(
         until
             .checked_sub(jiff::SignedDuration::from_secs(1))
             .unwrap(),
     )
-    .await;
-    run_jobs(app).await;
+    .await
+    .unwrap();
+    app.run_jobs().await.unwrap();
     assert_eq!(outbox(app).await.len(), 2, "not before the end");
-    advance_to(app, until).await;
-    let ran = run_jobs(app).await;
+    app.advance_to(until).await.unwrap();
+    let ran = app.run_jobs().await.unwrap();
     assert_eq!(ran["store_statuses"], 1, "{ran}");
     assert_eq!(outbox(app).await[2..], [store("store.unfrozen")]);
-    run_jobs(app).await;
+    app.run_jobs().await.unwrap();
     assert_eq!(outbox(app).await.len(), 3, "unfrozen once");
 
     rx.set_down(false);
-    advance(app, 3600).await;
+    app.advance(3600).await.unwrap();
     assert_eq!(deliver(app).await, 2);
     let got = rx.received();
     let kinds: Vec<&str> = got
@@ -701,7 +664,10 @@ async fn store_frozen_then_unfrozen_reach_a_receiver_in_order_signed(app: &TestA
         "only the subscribed types, in order"
     );
     check_signed_and_ordered(&got, &secret);
-    let audit = ok(app, Method::GET, "/api/v1/audit/verify", &t.admin, None).await;
+    let audit = app
+        .ok(Method::GET, "/api/v1/audit/verify", &t.admin, None)
+        .await
+        .unwrap();
     assert_eq!(audit["first_bad"], Value::Null, "{audit}");
 }
 
@@ -720,36 +686,39 @@ async fn endpoints_on_private_networks_are_refused_at_registration_and_delivery(
         ("http://[::ffff:169.254.169.254]/", "link-local"),
         ("http://0.0.0.0:80/", "unspecified"),
     ] {
-        let (s, v) = call(
-            app,
-            Method::POST,
-            "/api/v1/webhooks/endpoints",
-            &t.admin,
-            Some(json!({ "url": url })),
-        )
-        .await;
+        let (s, v) = app
+            .call(
+                Method::POST,
+                "/api/v1/webhooks/endpoints",
+                &t.admin,
+                Some(json!({ "url": url })),
+            )
+            .await
+            .unwrap();
         assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{url}: {v}");
         assert!(v.to_string().contains(why), "{url}: {v}");
     }
     let rx = Receiver::start().await.unwrap();
     let by_name = rx.url.replace("127.0.0.1", "localhost");
-    let created = ok(
-        app,
-        Method::POST,
-        "/api/v1/webhooks/endpoints",
-        &t.admin,
-        Some(json!({ "url": by_name })),
-    )
-    .await;
+    let created = app
+        .ok(
+            Method::POST,
+            "/api/v1/webhooks/endpoints",
+            &t.admin,
+            Some(json!({ "url": by_name })),
+        )
+        .await
+        .unwrap();
     let id = created["endpoint"]["id"].as_str().unwrap();
-    let (s, v) = call(
-        app,
-        Method::PATCH,
-        &format!("/api/v1/webhooks/endpoints/{id}"),
-        &t.admin,
-        Some(json!({ "url": "http://172.16.5.5/hook" })),
-    )
-    .await;
+    let (s, v) = app
+        .call(
+            Method::PATCH,
+            &format!("/api/v1/webhooks/endpoints/{id}"),
+            &t.admin,
+            Some(json!({ "url": "http://172.16.5.5/hook" })),
+        )
+        .await
+        .unwrap();
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
     right_and_block_term(app).await;
     held_then_released(app, "L1").await;
@@ -765,14 +734,15 @@ async fn endpoints_on_private_networks_are_refused_at_registration_and_delivery(
     assert_eq!((pass.attempted, pass.delivered), (1, 0));
     assert_eq!(rx.refused(), 0);
     assert!(rx.received().is_empty());
-    let log = ok(
-        app,
-        Method::GET,
-        "/api/v1/webhooks/deliveries?status=pending",
-        &t.admin,
-        None,
-    )
-    .await;
+    let log = app
+        .ok(
+            Method::GET,
+            "/api/v1/webhooks/deliveries?status=pending",
+            &t.admin,
+            None,
+        )
+        .await
+        .unwrap();
     let tried = log
         .as_array()
         .unwrap()
@@ -782,7 +752,7 @@ async fn endpoints_on_private_networks_are_refused_at_registration_and_delivery(
     let error = tried["last_error"].as_str().unwrap();
     assert!(error.contains("loopback"), "{error}");
     // With loopback allowed (as configured), it arrives.
-    advance(app, 60).await;
+    app.advance(60).await.unwrap();
     assert_eq!(deliver(app).await, 2);
     assert_eq!(rx.received().len(), 2);
 }

@@ -2,17 +2,17 @@
 //! to sell (its listings with those brands' block terms are not held); a
 //! rights holder (or its agent) sees what it granted and puts a new one on
 //! file with its evidence (licence, contract) and an optional last day;
-//! staff see all. The grant is the API's use case (`POST
-//! /api/v1/authorisations`); there is no revocation use case yet, so the
-//! page offers none.
+//! staff see all. The grant and the revocation are the API's use cases
+//! (`POST /api/v1/authorisations`, `POST /api/v1/authorisations/{id}/revoke`):
+//! the granting side and admins revoke a valid one here, with a reason.
 
 use askama::Template;
-use axum::extract::{Multipart, State};
+use axum::extract::{Multipart, Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use rightsguard_app::AppError;
 use rightsguard_domain::actor::Role;
-use rightsguard_domain::ids::{OrgId, RightId};
+use rightsguard_domain::ids::{AuthorisationId, OrgId, RightId};
 use rightsguard_domain::rule::RuleError;
 
 use super::i18n::tr;
@@ -25,6 +25,11 @@ use crate::{ApiError, AppState};
 /// One authorisation as the page shows it.
 #[derive(Debug)]
 pub struct AuthorisationRow {
+    /// Its id.
+    pub id: String,
+    /// Whether the viewer may revoke it (the granting side or an admin, while
+    /// it is not revoked).
+    pub revocable: bool,
     /// The seller authorised.
     pub seller: String,
     /// The right (brand).
@@ -53,6 +58,25 @@ struct AuthorisationsPage {
     grantor: bool,
     seller: bool,
     form: Form,
+    revoke: RevokeForm,
+}
+
+/// A revocation sent back with its error.
+#[derive(Debug, Default)]
+struct RevokeForm {
+    /// The authorisation it was for.
+    target: String,
+    reason: String,
+    error: Option<String>,
+}
+
+/// The revoke form as posted.
+#[derive(Debug, serde::Deserialize)]
+pub(super) struct RevokePost {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    reason: String,
 }
 
 const FIELDS: &[&str] = &["seller", "right", "valid_until", "evidence"];
@@ -61,10 +85,12 @@ async fn authorisations_view(
     web: &Web,
     s: &AppState,
     form: Form,
+    revoke: RevokeForm,
     status: StatusCode,
 ) -> PageResult {
     let actor = web.actor()?;
     let grantor = matches!(actor.role, Role::RightsHolder | Role::Agent);
+    let may_revoke = grantor || actor.role == Role::Admin;
     let rights = super::pages::verified_right_ids(s, actor).await?;
     let today = s.app.now().to_zoned(jiff::tz::TimeZone::UTC).date();
     let rows = s
@@ -82,6 +108,8 @@ async fn authorisations_view(
                 "au_valid"
             };
             AuthorisationRow {
+                id: a.id.to_string(),
+                revocable: may_revoke && !au.revoked,
                 seller: au.seller.to_string(),
                 right: au.right.to_string(),
                 owner: a.owner.to_string(),
@@ -102,12 +130,20 @@ async fn authorisations_view(
             grantor,
             seller: actor.role == Role::Seller,
             form,
+            revoke,
         },
     ))
 }
 
 pub(super) async fn authorisations_page(State(s): State<AppState>, web: Web) -> Response {
-    let r = authorisations_view(&web, &s, Form::default(), StatusCode::OK).await;
+    let r = authorisations_view(
+        &web,
+        &s,
+        Form::default(),
+        RevokeForm::default(),
+        StatusCode::OK,
+    )
+    .await;
     finish(&web, &s, r)
 }
 
@@ -149,8 +185,14 @@ pub(super) async fn grant_authorisation(
         }
         let back = |errors: &FieldErrors| Form(fields(&data, FIELDS, errors));
         let (Some(seller), Some(right), true) = (seller, right, errors.is_empty()) else {
-            return authorisations_view(&web, &s, back(&errors), StatusCode::UNPROCESSABLE_ENTITY)
-                .await;
+            return authorisations_view(
+                &web,
+                &s,
+                back(&errors),
+                RevokeForm::default(),
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await;
         };
         let mut evidence = None;
         for file in data.files.iter().take(1) {
@@ -162,8 +204,14 @@ pub(super) async fn grant_authorisation(
             }
         }
         let Some(evidence) = evidence else {
-            return authorisations_view(&web, &s, back(&errors), StatusCode::UNPROCESSABLE_ENTITY)
-                .await;
+            return authorisations_view(
+                &web,
+                &s,
+                back(&errors),
+                RevokeForm::default(),
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await;
         };
         match s
             .app
@@ -184,7 +232,57 @@ pub(super) async fn grant_authorisation(
                     _ => "right",
                 };
                 errors.insert(field, app_message(lang, &e));
-                authorisations_view(&web, &s, back(&errors), StatusCode::UNPROCESSABLE_ENTITY).await
+                authorisations_view(
+                    &web,
+                    &s,
+                    back(&errors),
+                    RevokeForm::default(),
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                )
+                .await
+            }
+            Err(e) => Err(e.into()),
+        }
+    }
+    .await;
+    finish(&web, &s, r)
+}
+
+/// Revokes an authorisation with a reason (the granting side, admins).
+pub(super) async fn revoke_authorisation(
+    State(s): State<AppState>,
+    web: Web,
+    Path(id): Path<String>,
+    axum::Form(form): axum::Form<RevokePost>,
+) -> Response {
+    let r: PageResult = async {
+        web.check_write(&form.csrf)?;
+        let actor = web.actor()?;
+        let lang = web.lang;
+        let aid = AuthorisationId::parse(&id)
+            .map_err(|_| AppError::NotFound(format!("authorisation {id}")))?;
+        let mut back = RevokeForm {
+            target: aid.to_string(),
+            reason: form.reason.clone(),
+            error: None,
+        };
+        if form.reason.trim().is_empty() {
+            back.error = Some(tr(lang, "reason_required").to_owned());
+            return authorisations_view(
+                &web,
+                &s,
+                Form::default(),
+                back,
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await;
+        }
+        match s.app.revoke_authorisation(actor, &aid, &form.reason).await {
+            Ok(_) => Ok(see_other("/authorisations")),
+            Err(e) if super::pages::for_the_form(&e) => {
+                let status = ApiError::app_status_and_code(&e).0;
+                back.error = Some(app_message(lang, &e));
+                authorisations_view(&web, &s, Form::default(), back, status).await
             }
             Err(e) => Err(e.into()),
         }

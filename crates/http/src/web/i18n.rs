@@ -902,6 +902,8 @@ pub const TABLE: &[(&str, &str, &str)] = &[
     ("au_valid", "Valid", "有效"),
     ("au_expired", "Expired", "已过期"),
     ("au_revoked", "Revoked", "已撤销"),
+    ("revoke", "Revoke", "撤销"),
+    ("actions", "Actions", "操作"),
     (
         "no_authorisations",
         "No authorisations on file.",

@@ -115,6 +115,10 @@ pub fn routes() -> Router<AppState> {
             get(super::authorisations::authorisations_page)
                 .post(super::authorisations::grant_authorisation),
         )
+        .route(
+            "/authorisations/{id}/revoke",
+            post(super::authorisations::revoke_authorisation),
+        )
         .route("/admin/policies", get(super::platform::policies_page))
         .route("/principal", post(super::agent::choose_principal))
         .route("/exports", get(super::platform::exports_page))
@@ -1740,7 +1744,8 @@ async fn act_on_complaint(
             Ok(_) => Ok(see_other(&format!("/complaints/{cid}"))),
             Err(e) if for_the_form(&e) => {
                 let msg = app_message(lang, &e);
-                complaint_view(&web, &s, &id, Some(msg), form, StatusCode::CONFLICT).await
+                let status = ApiError::app_status_and_code(&e).0;
+                complaint_view(&web, &s, &id, Some(msg), form, status).await
             }
             Err(e) => Err(e.into()),
         }
