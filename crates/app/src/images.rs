@@ -203,7 +203,9 @@ impl<S: Store + ListingStore + FindingStore> App<S> {
             }
         }
         self.rebuild_scan_index().await?;
-        Ok((image, true))
+        // As stored (instants at the store's microsecond precision).
+        let stored = self.right_image(&r.id, &sha).await?;
+        Ok((stored.unwrap_or(image), true))
     }
 
     /// The rescan a change of a right's images owes (a verified right
