@@ -547,7 +547,8 @@ pub(crate) fn sha256_of(bytes: &[u8]) -> Sha256 {
 #[derive(Debug)]
 pub(crate) struct Monitor {
     index: RwLock<Option<(Arc<ScanIndex>, Instant)>>,
-    interval: RwLock<SignedDuration>,
+    /// Set by [`App::set_scan_interval`]; otherwise the policy's.
+    interval: RwLock<Option<SignedDuration>>,
     rebuild: tokio::sync::Mutex<()>,
     dispatch: RwLock<Option<Arc<dyn ScanDispatch>>>,
     partition_size: AtomicI64,
@@ -559,7 +560,7 @@ impl Default for Monitor {
     fn default() -> Self {
         Self {
             index: RwLock::new(None),
-            interval: RwLock::new(SignedDuration::from_hours(24 * 7)),
+            interval: RwLock::new(None),
             rebuild: tokio::sync::Mutex::new(()),
             dispatch: RwLock::new(None),
             partition_size: AtomicI64::new(DEFAULT_PARTITION_SIZE),
@@ -706,21 +707,28 @@ fn classes_to_set(c: ClassSet) -> BTreeSet<NiceClass> {
 }
 
 impl<S: Store + ListingStore + FindingStore> App<S> {
-    /// Sets how often each rights holder's rights are rescanned (weekly by default).
+    /// Sets how often each rights holder's rights are rescanned, in place of
+    /// the policy's `monitoring.rescan_interval_days` (`serve --rescan-every-hours`).
     pub fn set_scan_interval(&self, every: SignedDuration) {
         *self
             .monitor
             .interval
             .write()
-            .unwrap_or_else(|p| p.into_inner()) = every;
+            .unwrap_or_else(|p| p.into_inner()) = Some(every);
     }
 
-    fn scan_interval(&self) -> SignedDuration {
-        *self
+    /// The time between scheduled rescans: as set, or the policy's.
+    pub fn scan_interval(&self) -> SignedDuration {
+        let set = *self
             .monitor
             .interval
             .read()
-            .unwrap_or_else(|p| p.into_inner())
+            .unwrap_or_else(|p| p.into_inner());
+        set.unwrap_or_else(|| {
+            SignedDuration::from_hours(
+                24 * i64::from(self.policy().monitoring.rescan_interval_days),
+            )
+        })
     }
 
     /// Hands scans to `dispatch` instead of running them here (scale-out).

@@ -102,6 +102,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             "127.0.0.0/8".parse()?,
             "::1/128".parse()?,
         ]),
+        rescan_every: None,
     };
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()

@@ -75,6 +75,12 @@ pub struct Args {
     /// it off (another server on the same database may deliver).
     #[arg(long, env = "RIGHTSGUARD_WEBHOOKS_EVERY_MS", default_value_t = 1000)]
     webhooks_every_ms: u64,
+    /// Hours between the scheduled rescans of each rights holder's rights
+    /// over every listing (1 to 8784); default: the policy profile's
+    /// `monitoring.rescan_interval_days` (weekly in the built-in profiles).
+    #[arg(long, env = "RIGHTSGUARD_RESCAN_EVERY_HOURS",
+          value_parser = clap::value_parser!(u16).range(1..=8784))]
+    rescan_every_hours: Option<u16>,
     /// NATS server URL (JetStream enabled): scans are published to the work
     /// stream for `rightsguard worker` processes instead of run here
     /// (scale-out; use with PostgreSQL), and every outbound action (the
@@ -145,6 +151,9 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         smtp: args.smtp,
         smtp_from: args.smtp_from,
         webhook_egress: rightsguard_app::egress::EgressPolicy::new(args.webhooks_allow_net),
+        rescan_every: args
+            .rescan_every_hours
+            .map(|h| jiff::SignedDuration::from_hours(i64::from(h))),
     };
     let categories = read_categories(args.categories.as_deref())?;
     let rt = tokio::runtime::Builder::new_multi_thread()

@@ -79,9 +79,29 @@ pub struct Policy {
     pub penalties: PenaltyPolicy,
     /// Notifier accuracy, good-faith programme and abuse.
     pub notifiers: NotifierPolicy,
+    /// Monitoring: how often rights holders' listings are rescanned.
+    #[serde(default)]
+    pub monitoring: MonitoringPolicy,
     /// EU DSA duties, present when the `dsa` overlay is applied.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub dsa: Option<DsaPolicy>,
+}
+
+/// Monitoring of listings against verified rights.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MonitoringPolicy {
+    /// Days between the scheduled rescans of a rights holder's rights over
+    /// every listing (1 to 365; weekly unless the profile says otherwise).
+    pub rescan_interval_days: u32,
+}
+
+impl Default for MonitoringPolicy {
+    fn default() -> Self {
+        Self {
+            rescan_interval_days: 7,
+        }
+    }
 }
 
 /// Which rights a site accepts.
@@ -336,6 +356,9 @@ impl Policy {
                 "must be 1 to 12 months before the lapse",
             );
         }
+        if !(1..=365).contains(&self.monitoring.rescan_interval_days) {
+            return bad("monitoring.rescan_interval_days", "must be 1 to 365 days");
+        }
         if self.rights.accepted_jurisdictions.is_empty() {
             return bad(
                 "rights.accepted_jurisdictions",
@@ -580,6 +603,20 @@ mod tests {
     }
 
     #[test]
+    fn listings_are_rescanned_weekly_unless_a_profile_says_otherwise() {
+        for name in Policy::names() {
+            let p = Policy::builtin(name).unwrap();
+            assert_eq!(p.monitoring.rescan_interval_days, 7, "{name}");
+        }
+        // A profile written before the setting existed means weekly.
+        let old =
+            edited("[monitoring]", "[monitoring_gone]").replace("rescan_interval_days = 7", "");
+        let old = old.replace("[monitoring_gone]", "");
+        let p = Policy::from_toml("old", &old).unwrap();
+        assert_eq!(p.monitoring, MonitoringPolicy::default());
+    }
+
+    #[test]
     fn unknown_profile_lists_the_known_ones() {
         let e = Policy::builtin("ebay").unwrap_err().to_string();
         assert!(e.contains("taobao") && e.contains("aliexpress"), "{e}");
@@ -616,6 +653,11 @@ mod tests {
                 "{ at = 48, action = \"close\" }",
                 "{ at = 48, action = \"freeze\" }",
                 "penalties.general_thresholds",
+            ),
+            (
+                "rescan_interval_days = 7",
+                "rescan_interval_days = 0",
+                "monitoring.rescan_interval_days",
             ),
         ];
         for (from, to, key) in cases {

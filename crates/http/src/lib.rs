@@ -136,6 +136,9 @@ pub struct Config {
     /// Where webhooks may be sent: public addresses, plus the networks it
     /// allows (`serve --webhooks-allow-net`; tests allow loopback).
     pub webhook_egress: rightsguard_app::egress::EgressPolicy,
+    /// Time between the scheduled rescans of each rights holder's rights;
+    /// `None`: the policy's `monitoring.rescan_interval_days`.
+    pub rescan_every: Option<jiff::SignedDuration>,
 }
 
 /// The default sender of notification e-mails.
@@ -421,6 +424,9 @@ pub async fn build_state(config: &Config) -> Result<AppState, StartError> {
     let mut app = App::new(store, clock, policy, config.platform.clone())?
         .with_evidence(files)
         .with_egress(config.webhook_egress.clone());
+    if let Some(every) = config.rescan_every {
+        app.set_scan_interval(every);
+    }
     if let Some(url) = &config.smtp {
         app = app.with_mailer(rightsguard_app::notifications::Mailer::new(
             url,

@@ -191,6 +191,7 @@ pub fn test_config(db: &Database) -> Result<Config, Error> {
                 .map(str::parse)
                 .collect::<Result<_, _>>()?,
         ),
+        rescan_every: None,
     })
 }
 
