@@ -12,8 +12,13 @@
 //! ([`FindingStore::record_findings`]).
 //!
 //! The rights are matched through one [`ScanIndex`] (a [`TextIndex`] of the
-//! marks and aliases of every verified right) kept per process and rebuilt
-//! when a right is verified or leaves force, or its marks change. A rescan
+//! marks and aliases of every verified right, and a [`ReferenceSet`] of
+//! their reference images' perceptual hashes) kept per process and rebuilt
+//! when a right is verified or leaves force, or its marks or images change.
+//! Listing images are matched by the query hashes stored for their bytes
+//! (`image_hashes`, written when the marketplace uploads an image, see
+//! `images.rs`); an image without stored hashes is skipped until they come,
+//! and their upload schedules the scans of the listings that show it. A rescan
 //! of one rights holder (`rescan_holder`: weekly by default, and when one of
 //! its rights is verified or its marks change, or on request) walks every
 //! listing in id order and always builds a fresh index, so a change made by
@@ -42,10 +47,13 @@ use std::time::{Duration, Instant};
 
 use jiff::{SignedDuration, Timestamp};
 use rightsguard_detect::clearance::ClearanceIndex;
+use rightsguard_detect::image::{ImageHashes, ImageHit, MatchConfig, ReferenceSet, Transform};
 use rightsguard_detect::text::{ClassSet, Field, MarkSpec, TextHit, TextIndex, fold_text};
 use rightsguard_domain::actor::{Actor, Role};
 use rightsguard_domain::complaint::{ListingRef, ReasonCode, SubmitComplaint};
-use rightsguard_domain::finding::{Capture, Explanation, Finding, FindingState, may_triage};
+use rightsguard_domain::finding::{
+    Capture, Explanation, Finding, FindingState, ImageMatch, may_triage,
+};
 use rightsguard_domain::ids::{ComplaintId, ListingId, NiceClass, OrgId, RightId, Sha256};
 use rightsguard_domain::listing::{Listing, ListingContent};
 use rightsguard_domain::right::{Right, RightState};
@@ -156,13 +164,79 @@ pub trait ScanDispatch: Send + Sync + std::fmt::Debug {
     fn publish<'a>(&'a self, item: &'a WorkItem) -> DispatchFuture<'a>;
 }
 
-/// The verified rights with marks, ready to match.
+/// The verified rights with marks or reference images, ready to match.
 #[derive(Debug)]
 pub struct ScanIndex {
     index: TextIndex,
     rights: HashMap<String, MonitoredRight>,
+    /// The reference images' hashes of every right that has some (`None`
+    /// when no right has one: text-only sites pay nothing).
+    images: Option<ReferenceSet>,
+    /// Per right: its reference images (position = the matcher's
+    /// `reference`) with their hashes, and its classes.
+    references: HashMap<String, (ClassSet, Vec<(Sha256, ImageHashes)>)>,
     /// Built on the first clearance search, from `rights`.
     clearance: OnceLock<ClearanceIndex>,
+}
+
+/// The stored query hashes of listing images, by the file's SHA-256.
+pub type ListingImageHashes = HashMap<Sha256, ImageHashes>;
+
+/// Parses the engine's hashes as stored.
+pub(crate) fn parse_hashes(json: &str, what: &str) -> Result<ImageHashes> {
+    serde_json::from_str(json)
+        .map_err(|e| AppError::Store(StoreError::Corrupt(format!("hashes of {what}: {e}"))))
+}
+
+/// The classes a right is gated by (none on file: every class).
+fn right_classes(r: &Right) -> ClassSet {
+    if r.nice_classes.is_empty() {
+        return ClassSet::ALL;
+    }
+    ClassSet::from_classes(r.nice_classes.iter().map(|c| u16::from(c.get())))
+        .unwrap_or(ClassSet::ALL)
+}
+
+/// How a reference variant was derived, in words, for an explanation.
+pub fn describe_transform(t: &Transform) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    if t.dihedral != rightsguard_detect::image::Dihedral::Original {
+        parts.push(
+            serde_json::to_value(t.dihedral)
+                .ok()
+                .and_then(|v| v.as_str().map(|s| s.replace('_', " ")))
+                .unwrap_or_else(|| "mirrored".into()),
+        );
+    }
+    if t.rotation_deg != 0.0 {
+        parts.push(format!("rotated {:+.1}°", t.rotation_deg));
+    }
+    for (side, f) in ["left", "top", "right", "bottom"].iter().zip(t.crop) {
+        if f > 0.0 {
+            parts.push(format!("cut {:.1}% {side}", f * 100.0));
+        }
+    }
+    if t.scale < 1.0 {
+        parts.push(format!("thumbnail ×{:.2}", t.scale));
+    }
+    if t.banner_removed {
+        parts.push("banner removed".into());
+    }
+    if parts.is_empty() {
+        if t.trimmed {
+            "trimmed to content".into()
+        } else {
+            "as is".into()
+        }
+    } else {
+        parts.join(", ")
+    }
+}
+
+/// Whether a monitored right has text to search for (an image-only right
+/// has none).
+fn has_marks(m: &MonitoredRight) -> bool {
+    !m.marks.mark.trim().is_empty() || m.marks.aliases.iter().any(|a| !a.trim().is_empty())
 }
 
 /// A right's marks as the detection indexes take them.
@@ -181,19 +255,57 @@ fn mark_spec(m: &MonitoredRight) -> MarkSpec {
 }
 
 impl ScanIndex {
-    /// Builds the index of `rights` (each gated by its Nice classes).
+    /// Builds the index of `rights` (each gated by its Nice classes): their
+    /// marks into the text index, their reference images (with the hashes
+    /// stored on upload) into the image matcher, with the same thresholds
+    /// as `rightsguard scan` ([`MatchConfig::default`]).
     pub fn build(rights: Vec<MonitoredRight>) -> Result<ScanIndex> {
-        let specs: Vec<MarkSpec> = rights.iter().map(mark_spec).collect();
+        let specs: Vec<MarkSpec> = rights
+            .iter()
+            .filter(|m| has_marks(m))
+            .map(mark_spec)
+            .collect();
         let index = TextIndex::build(&specs)
             .map_err(|e| AppError::Store(StoreError::Corrupt(format!("scan index: {e}"))))?;
+        let mut references = HashMap::new();
+        let mut sets = Vec::new();
+        for m in rights.iter().filter(|m| !m.images.is_empty()) {
+            let mut refs = Vec::with_capacity(m.images.len());
+            for img in &m.images {
+                let what = format!("reference image {} of right {}", img.sha256, m.right.id);
+                refs.push((img.sha256, parse_hashes(&img.hashes, &what)?));
+            }
+            sets.push((
+                m.right.id.to_string(),
+                refs.iter().map(|(_, h)| h.clone()).collect::<Vec<_>>(),
+            ));
+            references.insert(m.right.id.to_string(), (right_classes(&m.right), refs));
+        }
+        let images = if sets.is_empty() {
+            None
+        } else {
+            Some(
+                ReferenceSet::build(sets, MatchConfig::default()).map_err(|e| {
+                    AppError::Store(StoreError::Corrupt(format!("image index: {e}")))
+                })?,
+            )
+        };
         Ok(ScanIndex {
             index,
             rights: rights
                 .into_iter()
                 .map(|m| (m.right.id.to_string(), m))
                 .collect(),
+            images,
+            references,
             clearance: OnceLock::new(),
         })
+    }
+
+    /// Whether any right has reference images (else listing images need
+    /// not be looked up).
+    pub fn has_images(&self) -> bool {
+        self.images.as_ref().is_some_and(|s| !s.is_empty())
     }
 
     /// The clearance index of the same rights, built on first use (most
@@ -204,7 +316,12 @@ impl ScanIndex {
         if let Some(c) = self.clearance.get() {
             return Ok(c);
         }
-        let specs: Vec<MarkSpec> = self.rights.values().map(mark_spec).collect();
+        let specs: Vec<MarkSpec> = self
+            .rights
+            .values()
+            .filter(|m| has_marks(m))
+            .map(mark_spec)
+            .collect();
         let built = ClearanceIndex::build(&specs)
             .map_err(|e| AppError::Store(StoreError::Corrupt(format!("clearance index: {e}"))))?;
         Ok(self.clearance.get_or_init(|| built))
@@ -228,12 +345,15 @@ impl ScanIndex {
     }
 
     /// The findings in `listing` (of rights of `owner` only, if given): one
-    /// per right and cause, the title's first.
+    /// per right and cause, the title's first, then its images' (matched
+    /// through `images`, the stored hashes of its image files; an image
+    /// without hashes is skipped).
     pub fn scan(
         &self,
         listing: &Listing,
         classes: ClassSet,
         owner: Option<&OrgId>,
+        images: &ListingImageHashes,
         now: Timestamp,
     ) -> Result<Vec<Finding>> {
         if self.rights.is_empty() {
@@ -277,7 +397,118 @@ impl ScanIndex {
                 });
             }
         }
+        self.scan_images(listing, classes, owner, images, &capture, now, &mut out)?;
         Ok(out)
+    }
+
+    /// The image half of [`ScanIndex::scan`]: one finding per (listing
+    /// image, reference image), cause `image:LISTING_SHA:REFERENCE_SHA`.
+    #[allow(clippy::too_many_arguments)]
+    fn scan_images(
+        &self,
+        listing: &Listing,
+        classes: ClassSet,
+        owner: Option<&OrgId>,
+        images: &ListingImageHashes,
+        capture: &Capture,
+        now: Timestamp,
+        out: &mut Vec<Finding>,
+    ) -> Result<()> {
+        let Some(set) = &self.images else {
+            return Ok(());
+        };
+        let mut seen: BTreeSet<Sha256> = BTreeSet::new();
+        for sha in &listing.content.image_hashes {
+            if !seen.insert(*sha) {
+                continue;
+            }
+            let Some(query) = images.get(sha) else {
+                continue;
+            };
+            for hit in set.match_image(query) {
+                let Some(m) = self.rights.get(&hit.right_id) else {
+                    continue;
+                };
+                if owner.is_some_and(|o| o != &m.right.owner) {
+                    continue;
+                }
+                let Some((right_classes, refs)) = self.references.get(&hit.right_id) else {
+                    continue;
+                };
+                if !classes.meets(*right_classes) {
+                    continue;
+                }
+                let Some((reference, ref_hashes)) = refs.get(hit.reference as usize) else {
+                    continue;
+                };
+                let cause = format!("image:{sha}:{reference}");
+                if out
+                    .iter()
+                    .any(|f| f.right == m.right.id && f.cause == cause)
+                {
+                    continue;
+                }
+                let mut capture = capture.clone();
+                capture.image_match = Some(image_match(sha, query, reference, ref_hashes, &hit));
+                let capture_sha256 = sha256_of(capture.canonical_json().as_bytes());
+                out.push(Finding {
+                    id: random_id("fd-")?,
+                    listing: listing.id.clone(),
+                    right: m.right.id.clone(),
+                    owner: m.right.owner.clone(),
+                    cause,
+                    explanation: image_explanation(sha, reference, &hit),
+                    capture,
+                    capture_sha256,
+                    relisting_of: None,
+                    state: FindingState::Open,
+                    found_at: now,
+                    updated_at: now,
+                });
+            }
+        }
+        Ok(())
+    }
+}
+
+/// An image hit as a finding explains it: `matched` is the listing image's
+/// SHA-256, `term` the reference image's, `distance` the PDQ Hamming
+/// distance (of 256 bits; at most 31 counts) and the score falls with it.
+fn image_explanation(listing_image: &Sha256, reference: &Sha256, hit: &ImageHit) -> Explanation {
+    let matched = listing_image.to_string();
+    Explanation {
+        method: "image".to_owned(),
+        term: reference.to_string(),
+        field: "images".to_owned(),
+        start: 0,
+        end: matched.len() as u64,
+        matched,
+        score: 1.0 - hit.distance as f32 / 256.0,
+        distance: u8::try_from(hit.distance).ok(),
+        transform: Some(describe_transform(&hit.transform)),
+    }
+}
+
+/// The hashes an image finding rests on, for its capture.
+fn image_match(
+    listing_image: &Sha256,
+    query: &ImageHashes,
+    reference: &Sha256,
+    ref_hashes: &ImageHashes,
+    hit: &ImageHit,
+) -> ImageMatch {
+    let reference_pdq = ref_hashes
+        .variants
+        .iter()
+        .find(|v| v.transform == hit.transform)
+        .map(|v| v.hash.to_string())
+        .unwrap_or_default();
+    ImageMatch {
+        listing_image: *listing_image,
+        listing_pdq: query.variants.iter().map(|v| v.hash.to_string()).collect(),
+        reference_image: *reference,
+        reference_pdq,
+        distance: u8::try_from(hit.distance).unwrap_or(u8::MAX),
     }
 }
 
@@ -292,6 +523,7 @@ fn explanation(field: Field, h: TextHit) -> Explanation {
         matched: h.matched,
         score: h.score,
         distance: h.method.distance(),
+        transform: None,
     }
 }
 
@@ -303,10 +535,11 @@ fn capture_of(l: &Listing, now: Timestamp) -> Capture {
         description: l.content.description.as_str().to_owned(),
         image_hashes: l.content.image_hashes.clone(),
         captured_at: now,
+        image_match: None,
     }
 }
 
-fn sha256_of(bytes: &[u8]) -> Sha256 {
+pub(crate) fn sha256_of(bytes: &[u8]) -> Sha256 {
     Sha256::from_bytes(sha2::Sha256::digest(bytes).into())
 }
 
@@ -377,6 +610,18 @@ pub(crate) fn scan_job(l: &Listing, version: i64, now: Timestamp) -> NewJob {
     }
 }
 
+/// The job that scans a listing again because the hashes of one of its
+/// images arrived (one per listing and image: a second upload of the same
+/// bytes schedules nothing new).
+pub(crate) fn image_scan_job(l: &ListingId, image: &Sha256, now: Timestamp) -> NewJob {
+    NewJob {
+        key: format!("{SCAN_LISTING}:{l}:image:{image}"),
+        kind: SCAN_LISTING.to_owned(),
+        payload: serde_json::json!({"listing": l}),
+        due_at: now,
+    }
+}
+
 /// The job that rescans one rights holder now, and its scan record's id.
 fn rescan_job(owner: &OrgId, reason: &str, due: Timestamp, key_suffix: &str) -> NewJob {
     let scan = format!("scan-{owner}-{reason}-{}", due.as_microsecond());
@@ -441,6 +686,7 @@ fn relistings(
                 matched,
                 score: 1.0,
                 distance: None,
+                transform: None,
             },
             capture: capture.clone(),
             capture_sha256,
@@ -545,7 +791,10 @@ impl<S: Store + ListingStore + FindingStore> App<S> {
             return Ok(());
         }
         self.rebuild_scan_index().await?;
-        if is && self.store().right_marks(&after.id).await?.is_some() {
+        if is
+            && (self.store().right_marks(&after.id).await?.is_some()
+                || !self.store().right_images(&after.id).await?.is_empty())
+        {
             let now = self.now();
             self.store()
                 .schedule_jobs(&self.rescan_jobs(&after.owner, "right_verified", now))
@@ -556,12 +805,31 @@ impl<S: Store + ListingStore + FindingStore> App<S> {
 
     /// A rescan of `owner` now, and the first of its scheduled rescans
     /// (scheduled once per owner; each scheduled rescan schedules the next).
-    fn rescan_jobs(&self, owner: &OrgId, reason: &str, now: Timestamp) -> Vec<NewJob> {
+    pub(crate) fn rescan_jobs(&self, owner: &OrgId, reason: &str, now: Timestamp) -> Vec<NewJob> {
+        self.rescan_jobs_for(owner, reason, now, None)
+    }
+
+    /// [`App::rescan_jobs`] owed by one named change (`change`, e.g. an image
+    /// added or removed): its job key and scan id name the change, so two
+    /// changes in the same instant each get their rescan.
+    pub(crate) fn rescan_jobs_for(
+        &self,
+        owner: &OrgId,
+        reason: &str,
+        now: Timestamp,
+        change: Option<&str>,
+    ) -> Vec<NewJob> {
         let next = now.checked_add(self.scan_interval()).unwrap_or(now);
-        vec![
-            rescan_job(owner, reason, now, &now.as_microsecond().to_string()),
-            rescan_job(owner, "scheduled", next, "first"),
-        ]
+        let at = now.as_microsecond().to_string();
+        let mut first = match change {
+            Some(c) => rescan_job(owner, reason, now, &format!("{at}:{c}")),
+            None => rescan_job(owner, reason, now, &at),
+        };
+        if let Some(c) = change {
+            let scan = format!("scan-{owner}-{reason}-{at}-{c}");
+            first.payload["scan"] = serde_json::Value::String(scan);
+        }
+        vec![first, rescan_job(owner, "scheduled", next, "first")]
     }
 
     /// Sets the mark and aliases a right is monitored for (its owner or the
@@ -736,6 +1004,7 @@ impl<S: Store + ListingStore + FindingStore> App<S> {
     /// What a scan of `l` finds against the rights `scope` (of `owner`, if
     /// given), relistings included, not yet reconciled; `None` for a
     /// category the site does not have.
+    #[allow(clippy::too_many_arguments)]
     fn scan_found(
         &self,
         index: &ScanIndex,
@@ -743,12 +1012,13 @@ impl<S: Store + ListingStore + FindingStore> App<S> {
         owner: Option<&OrgId>,
         taken: &[TakenDown],
         scope: &[RightId],
+        images: &ListingImageHashes,
         now: Timestamp,
     ) -> Result<Option<ListingScan>> {
         let Some(classes) = self.category_classes(l.content.category.as_str()) else {
             return Ok(None);
         };
-        let mut found = index.scan(l, classes, owner, now)?;
+        let mut found = index.scan(l, classes, owner, images, now)?;
         let mut scope = scope.to_vec();
         for f in relistings(l, owner, now, taken)? {
             if !scope.contains(&f.right) {
@@ -763,6 +1033,33 @@ impl<S: Store + ListingStore + FindingStore> App<S> {
         }))
     }
 
+    /// The stored hashes of the images of `listings`, in one query (none
+    /// when no right has reference images).
+    async fn listing_image_hashes(
+        &self,
+        index: &ScanIndex,
+        listings: &[&Listing],
+    ) -> Result<ListingImageHashes> {
+        if !index.has_images() {
+            return Ok(HashMap::new());
+        }
+        let shas: Vec<Sha256> = listings
+            .iter()
+            .flat_map(|l| l.content.image_hashes.iter().copied())
+            .collect();
+        if shas.is_empty() {
+            return Ok(HashMap::new());
+        }
+        self.store()
+            .image_hashes(&shas)
+            .await?
+            .into_iter()
+            .map(|(sha, json)| -> Result<(Sha256, ImageHashes)> {
+                Ok((sha, parse_hashes(&json, &format!("listing image {sha}"))?))
+            })
+            .collect()
+    }
+
     async fn scan_one(
         &self,
         index: &ScanIndex,
@@ -773,7 +1070,8 @@ impl<S: Store + ListingStore + FindingStore> App<S> {
     ) -> Result<FindingCounts> {
         let now = self.now();
         let scope = index.rights_of(owner);
-        let Some(s) = self.scan_found(index, l, owner, taken, &scope, now)? else {
+        let images = self.listing_image_hashes(index, &[l]).await?;
+        let Some(s) = self.scan_found(index, l, owner, taken, &scope, &images, now)? else {
             return Ok(FindingCounts::default());
         };
         for _ in 0..crate::RETRIES {
@@ -801,9 +1099,10 @@ impl<S: Store + ListingStore + FindingStore> App<S> {
     ) -> Result<FindingCounts> {
         let now = self.now();
         let scope = index.rights_of(Some(owner));
+        let images = self.listing_image_hashes(index, page).await?;
         let mut scans = Vec::with_capacity(page.len());
         for l in page {
-            if let Some(s) = self.scan_found(index, l, Some(owner), taken, &scope, now)? {
+            if let Some(s) = self.scan_found(index, l, Some(owner), taken, &scope, &images, now)? {
                 scans.push(s);
             }
         }
@@ -1135,6 +1434,7 @@ impl<S: Store + ListingStore + FindingStore> App<S> {
             });
             for f in findings {
                 evidence.insert(self.keep_capture(actor, f).await?);
+                evidence.extend(self.keep_pictures(actor, f).await?);
             }
         }
         let id = ComplaintId::parse(&random_id("c-")?)
@@ -1179,6 +1479,24 @@ impl<S: Store + ListingStore + FindingStore> App<S> {
             return Ok(up.record.sha256);
         }
         Ok(f.capture_sha256)
+    }
+
+    /// For an image finding: the listing's picture and the right's
+    /// reference picture, stored as evidence files of the actor's
+    /// organisation (those whose bytes this process has), so the complaint
+    /// shows both; their SHA-256s.
+    async fn keep_pictures(&self, actor: &Actor, f: &Finding) -> Result<Vec<Sha256>> {
+        let Some(m) = &f.capture.image_match else {
+            return Ok(Vec::new());
+        };
+        let mut out = Vec::new();
+        for sha in [m.listing_image, m.reference_image] {
+            if let Some(bytes) = self.stored_file(&sha).await? {
+                let up = self.upload_evidence(actor, bytes, None).await?;
+                out.push(up.record.sha256);
+            }
+        }
+        Ok(out)
     }
 
     async fn mark_complained(&self, id: &str, complaint: &ComplaintId) -> Result<()> {

@@ -30,6 +30,7 @@ mod evidence;
 mod exports;
 mod findings;
 pub mod idempotency;
+mod images;
 mod import;
 mod listings;
 pub mod notifications;
@@ -46,10 +47,11 @@ pub use escalation::{DocumentDetail, EscalationPackage, ProceedingDetail};
 pub use evidence::Uploaded;
 pub use exports::StatementPage;
 pub use findings::{
-    ComplaintFiled, DEFAULT_PARTITION_SIZE, DispatchFuture, RESCAN_HOLDER, SCAN_LISTING,
-    ScanDispatch, ScanIndex, WorkDone, WorkItem,
+    ComplaintFiled, DEFAULT_PARTITION_SIZE, DispatchFuture, ListingImageHashes, RESCAN_HOLDER,
+    SCAN_LISTING, ScanDispatch, ScanIndex, WorkDone, WorkItem, describe_transform,
 };
 pub use idempotency::{Answer, IdempotencyError, IdempotencyKey, Rendered};
+pub use images::{ImageFile, ListingImageHashed};
 pub use import::{ImportCache, ImportOutcome, RightImport};
 pub use listings::{Blocklist, MAX_PAGE};
 pub use rightsguard_detect::clearance::Reason as ClearanceReason;
@@ -141,6 +143,11 @@ pub enum AppError {
     /// An evidence file was refused or could not be read.
     #[error(transparent)]
     Evidence(#[from] rightsguard_store::evidence::EvidenceError),
+    /// An uploaded image cannot be used: not an image, a format the engine
+    /// does not decode, hostile (over the size, dimension or memory limits),
+    /// or too flat to hash; the decoder's reason.
+    #[error("not a usable image: {0}")]
+    Image(String),
     /// An evidence dossier could not be made (rendering or packaging failed).
     #[error("evidence dossier: {0}")]
     Dossier(String),

@@ -40,6 +40,7 @@ mod events;
 mod export;
 mod findings;
 mod hash;
+mod images;
 mod import;
 mod policy;
 mod scan;
@@ -125,6 +126,12 @@ enum Command {
     /// Monitoring findings: list them, dismiss one.
     #[command(subcommand)]
     Findings(findings::FindingsCommand),
+    /// Rights: the reference images they are monitored for.
+    #[command(subcommand)]
+    Rights(images::RightsCommand),
+    /// Listing images: upload their bytes so monitoring can match them.
+    #[command(subcommand)]
+    ListingImages(images::ListingImagesCommand),
     /// Rescan every listing against a rights holder's verified rights (or every holder's).
     Rescan(findings::RescanArgs),
     /// Scale-out: consume the work stream on NATS JetStream (listing scans,
@@ -171,6 +178,8 @@ fn main() -> ExitCode {
         Command::Clearance(args) => clearance::run(args),
         Command::Import(command) => import::run(command),
         Command::Rescan(args) => findings::rescan(args),
+        Command::Rights(command) => images::rights(command),
+        Command::ListingImages(command) => images::listing_images(command),
         Command::Worker(args) => worker::run(args),
         Command::SimulateFeed(args) => simulate_feed::run(args),
     };

@@ -302,7 +302,10 @@ impl Env {
                     .app
                     .category_classes(l.content.category.as_str())
                     .unwrap();
-                for f in index.scan(l, classes, None, self.app.now()).unwrap() {
+                for f in index
+                    .scan(l, classes, None, &Default::default(), self.app.now())
+                    .unwrap()
+                {
                     out.insert((f.listing.to_string(), f.right.to_string(), f.cause));
                 }
             }

@@ -427,6 +427,19 @@ pub enum EventKind {
         /// Its listing.
         listing: ListingId,
     },
+    /// A reference image was added to a right (monitoring matches listing
+    /// images against it).
+    RightImageAdded {
+        /// SHA-256 of the image file.
+        sha256: Sha256,
+        /// How many perceptual hashes were computed from it.
+        hashes: u32,
+    },
+    /// A reference image was removed from a right (the file is kept).
+    RightImageRemoved {
+        /// SHA-256 of the image file.
+        sha256: Sha256,
+    },
     /// An admin configured a webhook endpoint of the marketplace (created,
     /// changed, secret rotated); secrets are never logged.
     WebhookEndpointChanged {

@@ -36,8 +36,13 @@ pub struct Explanation {
     pub matched: String,
     /// Confidence in (0, 1].
     pub score: f32,
-    /// Edit distance of a fuzzy match.
+    /// Edit distance of a fuzzy match, or the Hamming distance (PDQ bits)
+    /// of an image match.
     pub distance: Option<u8>,
+    /// For an image match: how the reference variant that matched was
+    /// derived from the reference image (e.g. `trimmed, crop 5% left`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub transform: Option<String>,
 }
 
 /// The listing as it was when the finding was made.
@@ -60,6 +65,28 @@ pub struct Capture {
     /// When it was captured.
     #[cfg_attr(feature = "openapi", schema(value_type = String))]
     pub captured_at: Timestamp,
+    /// For an image finding: the perceptual match it rests on (absent for
+    /// text findings, whose canonical JSON is unchanged by it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub image_match: Option<ImageMatch>,
+}
+
+/// The perceptual hashes behind an image finding, as captured.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ImageMatch {
+    /// SHA-256 of the listing's image file.
+    #[cfg_attr(feature = "openapi", schema(value_type = String))]
+    pub listing_image: Sha256,
+    /// Its PDQ hashes (64 hex digits each; the plain hash first).
+    pub listing_pdq: Vec<String>,
+    /// SHA-256 of the right's reference image it matched.
+    #[cfg_attr(feature = "openapi", schema(value_type = String))]
+    pub reference_image: Sha256,
+    /// The reference hash within reach (64 hex digits).
+    pub reference_pdq: String,
+    /// Hamming distance between the two, in bits of 256.
+    pub distance: u8,
 }
 
 impl Capture {
@@ -116,7 +143,8 @@ pub struct Finding {
     pub right: RightId,
     /// The right's owner (who may see and triage it).
     pub owner: OrgId,
-    /// The cause: `text:METHOD:TERM`, `image:SHA256` or `relisting:COMPLAINT`.
+    /// The cause: `text:METHOD:TERM`, `image:LISTING_IMAGE:REFERENCE_IMAGE`
+    /// (both SHA-256) or `relisting:COMPLAINT:LISTING`.
     pub cause: String,
     /// Why it matched.
     pub explanation: Explanation,

@@ -165,6 +165,7 @@ impl ApiError {
             AppError::Account(e) => account(e),
             AppError::Store(e) => store(e),
             AppError::Evidence(e) => evidence(e),
+            AppError::Image(_) => (StatusCode::UNPROCESSABLE_ENTITY, "invalid_image"),
             AppError::Dossier(_) => INTERNAL,
             AppError::Idempotency(e) => idempotency(e),
             AppError::NotifierSuspended { .. } => (StatusCode::FORBIDDEN, "notifier_suspended"),

@@ -77,7 +77,7 @@ impl From<EvidenceRecord> for EvidenceView {
 }
 
 /// The raw body, with our error shape when it is too large.
-struct RawBody(Bytes);
+pub(crate) struct RawBody(pub(crate) Bytes);
 
 impl FromRequest<AppState> for RawBody {
     type Rejection = ApiError;

@@ -42,22 +42,30 @@ fn not_found(what: &str, id: &str) -> ApiError {
 /// Why a listing matched.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ExplanationView {
-    /// `exact`, `folded`, `homoglyph`, `leet`, `spaced`, `joined` or `fuzzy`.
+    /// `exact`, `folded`, `homoglyph`, `leet`, `spaced`, `joined`, `fuzzy`,
+    /// `image` or `relisting`.
     pub method: String,
-    /// The mark or alias that matched.
+    /// The mark or alias that matched (for `image`: the SHA-256 of the
+    /// right's reference image).
     pub term: String,
-    /// `title` or `description`.
+    /// `title`, `description` or `images`.
     pub field: String,
     /// Byte offset of the match in the field.
     pub start: u64,
     /// Byte offset just past the match.
     pub end: u64,
-    /// The listing's text at the match.
+    /// The listing's text at the match (for `image`: the SHA-256 of the
+    /// listing's image).
     pub matched: String,
-    /// Confidence in (0, 1].
+    /// Confidence in (0, 1] (for `image`: 1 - distance/256).
     pub score: f32,
-    /// Edit distance of a fuzzy match.
+    /// Edit distance of a fuzzy match; PDQ Hamming distance (bits of 256,
+    /// at most 31) of an image match.
     pub distance: Option<u8>,
+    /// For `image`: the variant of the reference that matched (e.g.
+    /// `rotated +3.0°`, `cut 5.0% left`, `trimmed to content`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub transform: Option<String>,
 }
 
 /// The listing as it was when found.
@@ -79,6 +87,9 @@ pub struct CaptureView {
     /// SHA-256 of the capture's canonical JSON (the evidence file attached
     /// to a complaint filed from the finding).
     pub sha256: String,
+    /// For an image finding: the perceptual hashes it rests on.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub image_match: Option<rightsguard_domain::finding::ImageMatch>,
 }
 
 /// A finding as the API shows it.
@@ -92,7 +103,8 @@ pub struct FindingView {
     pub right: String,
     /// The right's owner.
     pub owner: String,
-    /// `text:METHOD:TERM`: one finding per listing, right and cause.
+    /// `text:METHOD:TERM`, `image:LISTING_IMAGE:REFERENCE_IMAGE` or
+    /// `relisting:COMPLAINT:LISTING`: one finding per listing, right and cause.
     pub cause: String,
     /// Why it matched.
     pub explanation: ExplanationView,
@@ -140,6 +152,7 @@ impl From<Finding> for FindingView {
                 matched: e.matched,
                 score: e.score,
                 distance: e.distance,
+                transform: e.transform,
             },
             capture: CaptureView {
                 listing: c.listing.to_string(),
@@ -149,6 +162,7 @@ impl From<Finding> for FindingView {
                 image_hashes: c.image_hashes.iter().map(ToString::to_string).collect(),
                 captured_at: c.captured_at,
                 sha256: f.capture_sha256.to_string(),
+                image_match: c.image_match,
             },
             state: f.state.name().to_owned(),
             dismissed_reason,
@@ -353,7 +367,7 @@ pub struct ScanView {
     pub id: String,
     /// The rights holder whose rights were scanned.
     pub owner: String,
-    /// `scheduled`, `right_verified`, `marks_changed` or `requested`.
+    /// `scheduled`, `right_verified`, `marks_changed`, `images_changed` or `requested`.
     pub reason: String,
     /// When it started.
     #[schema(value_type = String, format = DateTime)]

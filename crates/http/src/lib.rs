@@ -51,6 +51,7 @@ mod exports;
 mod extract;
 mod findings;
 mod idempotency;
+mod images;
 mod listings;
 mod metrics;
 mod notifications;
@@ -304,6 +305,7 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
         .merge(api::routes())
         .merge(accounts::routes())
         .merge(evidence::routes(DEFAULT_EVIDENCE_LIMIT))
+        .merge(images::routes(DEFAULT_EVIDENCE_LIMIT))
         .merge(idempotency::routes())
         .merge(notifiers::routes())
         .merge(notifications::routes())
@@ -323,6 +325,7 @@ pub fn router(state: AppState) -> Router {
         .merge(api::routes())
         .merge(accounts::routes())
         .merge(evidence::routes(state.evidence_limit))
+        .merge(images::routes(state.evidence_limit))
         .merge(idempotency::routes())
         .merge(notifiers::routes())
         .merge(notifications::routes())

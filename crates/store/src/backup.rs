@@ -33,12 +33,16 @@ impl SqlStore {
     }
 
     /// Every evidence file uploaded (whose bytes the file store must hold),
-    /// in hash order. Citations of files never uploaded are not counted: a
+    /// rights' reference images and hashed listing images included, in
+    /// hash order. Citations of files never uploaded are not counted: a
     /// complaint may cite a hash whose file its notifier keeps.
     pub async fn evidence_hashes(&self) -> Result<Vec<Sha256>> {
-        let rows = sqlx::query("SELECT DISTINCT sha256 FROM evidence ORDER BY sha256")
-            .fetch_all(self.pool())
-            .await?;
+        let rows = sqlx::query(
+            "SELECT sha256 FROM evidence UNION SELECT sha256 FROM right_images \
+             UNION SELECT sha256 FROM image_hashes ORDER BY sha256",
+        )
+        .fetch_all(self.pool())
+        .await?;
         rows.iter()
             .map(|r| {
                 let s: String = r.try_get(0)?;

@@ -1,5 +1,6 @@
-//! Storage of monitoring: the marks each right is searched for, findings
-//! and scan records.
+//! Storage of monitoring: the marks and reference images each right is
+//! searched for, the perceptual hashes of listing images, findings and scan
+//! records.
 //!
 //! The main design decision is that [`FindingStore::record_findings`] takes
 //! *everything* one scan of one listing found for a set of rights and
@@ -18,20 +19,21 @@
 //! partition's counts are kept from its first completion only: the scan's
 //! totals do not depend on crashes or on how many workers shared it.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::future::Future;
 
 use jiff::Timestamp;
+use rightsguard_domain::event::DomainEvent;
 use rightsguard_domain::finding::{Finding, FindingState};
-use rightsguard_domain::ids::{ListingId, OrgId, RightId};
+use rightsguard_domain::ids::{ListingId, OrgId, RightId, Sha256};
 use rightsguard_domain::right::Right;
 use serde::{Deserialize, Serialize};
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
 use crate::{
-    NewJob, Result, SqlStore, StoreError, Versioned, from_json, from_micros, insert_jobs,
-    is_unique_violation, micros, to_json,
+    NewJob, Result, SqlStore, StoreError, Versioned, append_audit, corrupt, from_json, from_micros,
+    insert_jobs, is_unique_violation, micros, to_json,
 };
 
 /// What a right is searched for in listings.
@@ -44,13 +46,37 @@ pub struct RightMarks {
     pub aliases: Vec<String>,
 }
 
-/// A verified right with its marks: what scans match against.
+/// A reference image of a right: the file (by SHA-256, its bytes in the
+/// evidence file store) and the detection engine's reference hashes of it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RightImage {
+    /// The right.
+    pub right: RightId,
+    /// The right's owner.
+    pub owner: OrgId,
+    /// SHA-256 of the file.
+    pub sha256: Sha256,
+    /// The engine's reference hashes as JSON (opaque to storage).
+    pub hashes: String,
+    /// How many hashes `hashes` holds.
+    pub variants: i64,
+    /// When it was added.
+    pub added_at: Timestamp,
+    /// Who added it: `ORG/USER` (or `ORG` without a person).
+    pub added_by: String,
+}
+
+/// A verified right with its marks and reference images: what scans match
+/// against. A right is monitored when it has marks, images or both (or
+/// neither but open findings, until a scan resolves them).
 #[derive(Debug, Clone, PartialEq)]
 pub struct MonitoredRight {
     /// The right.
     pub right: Right,
-    /// Its marks.
+    /// Its marks (empty for an image-only right).
     pub marks: RightMarks,
+    /// Its reference images, oldest first.
+    pub images: Vec<RightImage>,
 }
 
 /// What one reconciliation changed.
@@ -79,7 +105,7 @@ pub struct ScanRecord {
     pub id: String,
     /// The rights holder.
     pub owner: OrgId,
-    /// Why it ran: `scheduled`, `right_verified`, `marks_changed`, `requested`.
+    /// Why it ran: `scheduled`, `right_verified`, `marks_changed`, `images_changed`, `requested`.
     pub reason: String,
     /// When it started.
     pub started_at: Timestamp,
@@ -149,8 +175,53 @@ pub trait FindingStore: Send + Sync {
         &self,
         right: &RightId,
     ) -> impl Future<Output = Result<Option<RightMarks>>> + Send;
-    /// Every verified right that has marks, in id order.
+    /// Every verified right that has marks or reference images, in id
+    /// order; also one that has neither but still has open findings (its
+    /// last reference image was removed), so that scans resolve them.
     fn monitored_rights(&self) -> impl Future<Output = Result<Vec<MonitoredRight>>> + Send;
+    /// Adds a reference image to a right with its audit records and jobs
+    /// (its rescan), in one transaction; `false` (and nothing written) if
+    /// the right has that image already.
+    fn add_right_image(
+        &self,
+        image: &RightImage,
+        events: &[DomainEvent],
+        jobs: &[NewJob],
+    ) -> impl Future<Output = Result<bool>> + Send;
+    /// The reference images of a right, oldest first.
+    fn right_images(&self, right: &RightId)
+    -> impl Future<Output = Result<Vec<RightImage>>> + Send;
+    /// Removes a reference image from a right with its audit records and
+    /// jobs, in one transaction; `false` (and nothing written) if the right
+    /// has no such image. The file itself is kept.
+    fn remove_right_image(
+        &self,
+        right: &RightId,
+        sha256: &Sha256,
+        events: &[DomainEvent],
+        jobs: &[NewJob],
+    ) -> impl Future<Output = Result<bool>> + Send;
+    /// The listings that carry (or carried) an image, in id order.
+    fn listings_with_image(
+        &self,
+        sha256: &Sha256,
+    ) -> impl Future<Output = Result<Vec<ListingId>>> + Send;
+    /// Stores the query hashes of a listing image (kept if stored already:
+    /// the same bytes hash the same) and schedules `jobs` (the scans of the
+    /// listings that show it) in one transaction; `true` if newly stored.
+    fn put_image_hashes(
+        &self,
+        sha256: &Sha256,
+        hashes: &str,
+        now: Timestamp,
+        jobs: &[NewJob],
+    ) -> impl Future<Output = Result<bool>> + Send;
+    /// The stored query hashes (JSON) of those of `images` that have them,
+    /// in one query per 500 images.
+    fn image_hashes(
+        &self,
+        images: &[Sha256],
+    ) -> impl Future<Output = Result<HashMap<Sha256, String>>> + Send;
     /// Every listing that a complaint took down and that is still down
     /// (upheld, counter-notice pending or forwarded, escalated, established).
     fn taken_down(&self) -> impl Future<Output = Result<Vec<TakenDown>>> + Send;
@@ -266,6 +337,21 @@ fn scan_row(r: &AnyRow) -> Result<ScanRecord> {
     })
 }
 
+const RIGHT_IMAGE_COLUMNS: &str =
+    "i.right_id, i.sha256, i.owner, i.hashes, i.variants, i.added_at, i.added_by";
+
+fn right_image_row(r: &AnyRow) -> Result<RightImage> {
+    Ok(RightImage {
+        right: RightId::parse(&r.try_get::<String, _>("right_id")?).map_err(corrupt)?,
+        owner: OrgId::parse(&r.try_get::<String, _>("owner")?).map_err(corrupt)?,
+        sha256: Sha256::parse(&r.try_get::<String, _>("sha256")?).map_err(corrupt)?,
+        hashes: r.try_get("hashes")?,
+        variants: r.try_get("variants")?,
+        added_at: from_micros(r.try_get("added_at")?)?,
+        added_by: r.try_get("added_by")?,
+    })
+}
+
 const SCAN_COLUMNS: &str =
     "id, owner, reason, started_at, finished_at, listings, found_new, found_known, resolved";
 
@@ -305,19 +391,166 @@ impl FindingStore for SqlStore {
 
     async fn monitored_rights(&self) -> Result<Vec<MonitoredRight>> {
         let rows = sqlx::query(
-            "SELECT r.body, m.body FROM rights r JOIN right_marks m ON m.right_id = r.id \
-             WHERE r.state = 'verified' ORDER BY r.id",
+            "SELECT r.body, m.body FROM rights r LEFT JOIN right_marks m ON m.right_id = r.id \
+             WHERE r.state = 'verified' AND (m.right_id IS NOT NULL \
+             OR EXISTS (SELECT 1 FROM right_images i WHERE i.right_id = r.id) \
+             OR EXISTS (SELECT 1 FROM findings f WHERE f.right_id = r.id AND f.state = 'open')) \
+             ORDER BY r.id",
         )
         .fetch_all(self.pool())
         .await?;
+        let image_rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT {RIGHT_IMAGE_COLUMNS} FROM right_images i JOIN rights r ON r.id = i.right_id \
+             WHERE r.state = 'verified' ORDER BY i.right_id, i.added_at, i.sha256"
+        )))
+        .fetch_all(self.pool())
+        .await?;
+        let mut images: BTreeMap<String, Vec<RightImage>> = BTreeMap::new();
+        for r in &image_rows {
+            let image = right_image_row(r)?;
+            images
+                .entry(image.right.as_str().to_owned())
+                .or_default()
+                .push(image);
+        }
         rows.iter()
             .map(|r| {
+                let right: Right = from_json(&r.try_get::<String, _>(0)?, "right")?;
+                let marks = r
+                    .try_get::<Option<String>, _>(1)?
+                    .map(|b| from_json(&b, "right marks"))
+                    .transpose()?
+                    .unwrap_or_default();
+                let images = images.remove(right.id.as_str()).unwrap_or_default();
                 Ok(MonitoredRight {
-                    right: from_json(&r.try_get::<String, _>(0)?, "right")?,
-                    marks: from_json(&r.try_get::<String, _>(1)?, "right marks")?,
+                    right,
+                    marks,
+                    images,
                 })
             })
             .collect()
+    }
+
+    async fn add_right_image(
+        &self,
+        image: &RightImage,
+        events: &[DomainEvent],
+        jobs: &[NewJob],
+    ) -> Result<bool> {
+        let mut tx = self.begin_write().await?;
+        let done = sqlx::query(
+            "INSERT INTO right_images (right_id, sha256, owner, hashes, variants, added_at, added_by) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING",
+        )
+        .bind(image.right.as_str())
+        .bind(image.sha256.to_string())
+        .bind(image.owner.as_str())
+        .bind(image.hashes.as_str())
+        .bind(image.variants)
+        .bind(micros(image.added_at))
+        .bind(image.added_by.as_str())
+        .execute(&mut *tx)
+        .await?;
+        if done.rows_affected() != 1 {
+            return Ok(false);
+        }
+        append_audit(&mut tx, events).await?;
+        insert_jobs(&mut tx, jobs).await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    async fn right_images(&self, right: &RightId) -> Result<Vec<RightImage>> {
+        sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT {RIGHT_IMAGE_COLUMNS} FROM right_images i WHERE i.right_id = $1 \
+             ORDER BY i.added_at, i.sha256"
+        )))
+        .bind(right.as_str())
+        .fetch_all(self.pool())
+        .await?
+        .iter()
+        .map(right_image_row)
+        .collect()
+    }
+
+    async fn remove_right_image(
+        &self,
+        right: &RightId,
+        sha256: &Sha256,
+        events: &[DomainEvent],
+        jobs: &[NewJob],
+    ) -> Result<bool> {
+        let mut tx = self.begin_write().await?;
+        let done = sqlx::query("DELETE FROM right_images WHERE right_id = $1 AND sha256 = $2")
+            .bind(right.as_str())
+            .bind(sha256.to_string())
+            .execute(&mut *tx)
+            .await?;
+        if done.rows_affected() != 1 {
+            return Ok(false);
+        }
+        append_audit(&mut tx, events).await?;
+        insert_jobs(&mut tx, jobs).await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    async fn listings_with_image(&self, sha256: &Sha256) -> Result<Vec<ListingId>> {
+        sqlx::query("SELECT listing FROM listing_images WHERE sha256 = $1 ORDER BY listing")
+            .bind(sha256.to_string())
+            .fetch_all(self.pool())
+            .await?
+            .iter()
+            .map(|r| ListingId::parse(&r.try_get::<String, _>(0)?).map_err(corrupt))
+            .collect()
+    }
+
+    async fn put_image_hashes(
+        &self,
+        sha256: &Sha256,
+        hashes: &str,
+        now: Timestamp,
+        jobs: &[NewJob],
+    ) -> Result<bool> {
+        let mut tx = self.begin_rows().await?;
+        let done = sqlx::query(
+            "INSERT INTO image_hashes (sha256, hashes, computed_at) VALUES ($1, $2, $3) \
+             ON CONFLICT DO NOTHING",
+        )
+        .bind(sha256.to_string())
+        .bind(hashes)
+        .bind(micros(now))
+        .execute(&mut *tx)
+        .await?;
+        insert_jobs(&mut tx, jobs).await?;
+        tx.commit().await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    async fn image_hashes(&self, images: &[Sha256]) -> Result<HashMap<Sha256, String>> {
+        let mut out = HashMap::new();
+        let unique: Vec<Sha256> = images
+            .iter()
+            .copied()
+            .collect::<std::collections::BTreeSet<_>>()
+            .into_iter()
+            .collect();
+        for chunk in unique.chunks(500) {
+            let marks: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
+            // Only placeholders are formatted in; the hashes are bound.
+            let mut q = sqlx::query(sqlx::AssertSqlSafe(format!(
+                "SELECT sha256, hashes FROM image_hashes WHERE sha256 IN ({})",
+                marks.join(", ")
+            )));
+            for sha in chunk {
+                q = q.bind(sha.to_string());
+            }
+            for r in q.fetch_all(self.pool()).await? {
+                let sha = Sha256::parse(&r.try_get::<String, _>(0)?).map_err(corrupt)?;
+                out.insert(sha, r.try_get::<String, _>(1)?);
+            }
+        }
+        Ok(out)
     }
 
     async fn taken_down(&self) -> Result<Vec<TakenDown>> {

@@ -28,6 +28,8 @@ conformance!(
     a_rescan_run_again_counts_what_it_wrote_the_same_way,
     partitioned_scans_add_up_each_partition_once,
     many_listings_reconcile_in_one_call_as_one_by_one,
+    right_images_are_added_once_audited_listed_and_removed,
+    listing_image_hashes_are_stored_once_by_content_with_their_scans,
 );
 
 fn t0() -> Timestamp {
@@ -66,6 +68,7 @@ fn finding(id: &str, listing: &str, right: &str, owner: &str, cause: &str) -> Fi
         description: String::new(),
         image_hashes: vec![],
         captured_at: t0(),
+        image_match: None,
     };
     Finding {
         id: id.into(),
@@ -82,6 +85,7 @@ fn finding(id: &str, listing: &str, right: &str, owner: &str, cause: &str) -> Fi
             matched: "Acme".into(),
             score: 1.0,
             distance: None,
+            transform: None,
         },
         capture_sha256: Sha256::from_bytes([9; 32]),
         capture,
@@ -524,4 +528,198 @@ async fn many_listings_reconcile_in_one_call_as_one_by_one(store: &SqlStore) {
         store.record_findings_many(&bad, t0(), None).await,
         Err(StoreError::Corrupt(_))
     ));
+}
+
+fn right_image(right: &str, sha: u8) -> rightsguard_store::findings::RightImage {
+    rightsguard_store::findings::RightImage {
+        right: rid(right),
+        owner: org("acme"),
+        sha256: Sha256::from_bytes([sha; 32]),
+        hashes: format!("{{\"variants\":[],\"n\":{sha}}}"),
+        variants: 109,
+        added_at: t0(),
+        added_by: "acme/alice".into(),
+    }
+}
+
+async fn right_images_are_added_once_audited_listed_and_removed(store: &SqlStore) {
+    use rightsguard_domain::actor::Actor;
+    use rightsguard_domain::event::{DomainEvent, EventKind, Subject};
+    use rightsguard_domain::ids::UserId;
+    right(store, "r1", "acme", RightState::Verified).await;
+    right(store, "r22", "acme", RightState::Pending).await;
+    let alice = Actor::rights_holder(org("acme"), UserId::parse("alice").unwrap());
+    let added = |r: &str, sha: u8| {
+        DomainEvent::right(
+            rid(r),
+            &alice,
+            t0(),
+            EventKind::RightImageAdded {
+                sha256: Sha256::from_bytes([sha; 32]),
+                hashes: 109,
+            },
+        )
+    };
+    let job = NewJob {
+        key: "rescan_holder:acme:images_changed:1".into(),
+        kind: "rescan_holder".into(),
+        payload: serde_json::json!({"owner": "acme"}),
+        due_at: t0(),
+    };
+    // No marks, one image: an image-only right is monitored.
+    assert!(store.monitored_rights().await.unwrap().is_empty());
+    let a = right_image("r1", 1);
+    assert!(
+        store
+            .add_right_image(&a, &[added("r1", 1)], std::slice::from_ref(&job))
+            .await
+            .unwrap()
+    );
+    // The same image again writes nothing (no second audit record or job).
+    assert!(
+        !store
+            .add_right_image(&a, &[added("r1", 1)], std::slice::from_ref(&job))
+            .await
+            .unwrap()
+    );
+    let b = right_image("r1", 2);
+    assert!(
+        store
+            .add_right_image(&b, &[added("r1", 2)], &[])
+            .await
+            .unwrap()
+    );
+    // A pending right's images are stored but not monitored.
+    let c = right_image("r22", 3);
+    assert!(
+        store
+            .add_right_image(&c, &[added("r22", 3)], &[])
+            .await
+            .unwrap()
+    );
+    assert_eq!(
+        store.right_images(&rid("r1")).await.unwrap(),
+        [a.clone(), b.clone()]
+    );
+    let m = store.monitored_rights().await.unwrap();
+    assert_eq!(m.len(), 1);
+    assert_eq!(m[0].right.id, rid("r1"));
+    assert_eq!(m[0].marks, RightMarks::default());
+    assert_eq!(m[0].images, [a.clone(), b.clone()]);
+    // Marks and images together: one monitored right with both.
+    let marks = RightMarks {
+        mark: "ACME".into(),
+        aliases: vec![],
+    };
+    store
+        .set_right_marks(&rid("r1"), &org("acme"), &marks, t0(), &[])
+        .await
+        .unwrap();
+    let m = store.monitored_rights().await.unwrap();
+    assert_eq!((m.len(), &m[0].marks, m[0].images.len()), (1, &marks, 2));
+    // Removal: once; audited with the change.
+    let removed = DomainEvent::right(
+        rid("r1"),
+        &alice,
+        t0(),
+        EventKind::RightImageRemoved { sha256: a.sha256 },
+    );
+    assert!(
+        store
+            .remove_right_image(&rid("r1"), &a.sha256, std::slice::from_ref(&removed), &[])
+            .await
+            .unwrap()
+    );
+    assert!(
+        !store
+            .remove_right_image(&rid("r1"), &a.sha256, std::slice::from_ref(&removed), &[])
+            .await
+            .unwrap()
+    );
+    assert_eq!(store.right_images(&rid("r1")).await.unwrap(), [b]);
+    let audit: Vec<EventKind> = store
+        .audit_of(&Subject::Right { right: rid("r1") })
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|r| r.event.kind)
+        .collect();
+    assert_eq!(
+        audit,
+        [added("r1", 1).kind, added("r1", 2).kind, removed.kind]
+    );
+    assert!(store.verify_audit(None).await.unwrap().ok());
+    // The rescan job was scheduled once, with the first add.
+    let jobs = store
+        .claim_due_jobs(t0(), "w", jiff::SignedDuration::from_secs(60), 10)
+        .await
+        .unwrap();
+    assert_eq!(jobs.len(), 1);
+}
+
+async fn listing_image_hashes_are_stored_once_by_content_with_their_scans(store: &SqlStore) {
+    use rightsguard_domain::actor::Actor;
+    use rightsguard_domain::blocklist::GateDecision;
+    use rightsguard_domain::ids::UserId;
+    use rightsguard_domain::listing::Listing;
+    let pic = Sha256::from_bytes([7; 32]);
+    let other = Sha256::from_bytes([8; 32]);
+    for (id, images) in [("L1", vec![pic]), ("L2", vec![pic, other]), ("L3", vec![])] {
+        let t = Listing::create(
+            ListingId::parse(id).unwrap(),
+            org("shop"),
+            serde_json::from_value(serde_json::json!({
+                "title": "Shoes", "category": "Shoes",
+                "image_hashes": images.iter().map(ToString::to_string).collect::<Vec<_>>()}))
+            .unwrap(),
+            GateDecision::Pass,
+            &Actor::seller(org("shop"), UserId::parse("sam").unwrap()),
+            t0(),
+        )
+        .unwrap();
+        store.create_listing(&t.state, &t.events).await.unwrap();
+    }
+    let ids = |v: Vec<ListingId>| v.into_iter().map(|l| l.to_string()).collect::<Vec<_>>();
+    assert_eq!(
+        ids(store.listings_with_image(&pic).await.unwrap()),
+        ["L1", "L2"]
+    );
+    assert_eq!(
+        ids(store.listings_with_image(&other).await.unwrap()),
+        ["L2"]
+    );
+    assert!(store.image_hashes(&[pic, other]).await.unwrap().is_empty());
+    let jobs: Vec<NewJob> = ["L1", "L2"]
+        .iter()
+        .map(|l| NewJob {
+            key: format!("scan_listing:{l}:image:{pic}"),
+            kind: "scan_listing".into(),
+            payload: serde_json::json!({"listing": l}),
+            due_at: t0(),
+        })
+        .collect();
+    assert!(
+        store
+            .put_image_hashes(&pic, "{\"a\":1}", t0(), &jobs)
+            .await
+            .unwrap()
+    );
+    // Stored once by content: a second upload keeps the first hashes and
+    // schedules nothing twice.
+    assert!(
+        !store
+            .put_image_hashes(&pic, "{\"a\":2}", t0(), &jobs)
+            .await
+            .unwrap()
+    );
+    let got = store.image_hashes(&[pic, other, pic]).await.unwrap();
+    assert_eq!(got.len(), 1);
+    assert_eq!(got[&pic], "{\"a\":1}");
+    let claimed = store
+        .claim_due_jobs(t0(), "w", jiff::SignedDuration::from_secs(60), 10)
+        .await
+        .unwrap();
+    let mut keys: Vec<String> = claimed.into_iter().map(|j| j.key).collect();
+    keys.sort();
+    assert_eq!(keys, jobs.iter().map(|j| j.key.clone()).collect::<Vec<_>>());
 }

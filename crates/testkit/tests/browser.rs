@@ -11,9 +11,11 @@
 
 use reqwest::{Client, StatusCode};
 use rightsguard_app::Secret;
+use rightsguard_detect::image::testset::{VariantKind, variants};
 use rightsguard_domain::ids::UserId;
 use rightsguard_testkit::{Backend, spawn_app};
 use serde_json::json;
+use sha2::Digest;
 
 const SUFFIX: &str = "-browser-pass";
 
@@ -148,6 +150,39 @@ async fn the_lifecycle_through_the_pages_in_a_real_browser() {
         .await
         .unwrap();
     assert_eq!(resp.status(), StatusCode::CREATED);
+    // Image monitoring: a listing showing a cropped copy of a logo, its
+    // bytes uploaded by the marketplace; the script adds the logo as a
+    // reference image of the holder's right on the findings page.
+    let images = tempfile::tempdir().unwrap();
+    let logo = r##"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 24 24"><path d="M12 2 L22 20 H2 Z M12 7 L7 17 H17 Z"/><circle cx="12" cy="14" r="2"/></svg>"##;
+    let made = variants(logo.as_bytes(), 5).unwrap();
+    let pick = |k: VariantKind| made.iter().find(|v| v.kind == k).unwrap().bytes.clone();
+    let (reference, copy) = (pick(VariantKind::Resize), pick(VariantKind::Crop6));
+    let reference_path = images.path().join("logo.png");
+    std::fs::write(&reference_path, &reference).unwrap();
+    let copy_sha: String = sha2::Sha256::digest(&copy)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    let resp = client
+        .post(app.url("/api/v1/listings"))
+        .bearer_auth(&app.tokens.admin)
+        .json(
+            &json!({"id": "L3", "seller": "shop1", "title": "Sneakers with the triangle logo",
+                      "category": "Shoes", "image_hashes": [copy_sha]}),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::CREATED);
+    let resp = client
+        .put(app.url(&format!("/api/v1/listing-images/{copy_sha}")))
+        .bearer_auth(&app.tokens.admin)
+        .body(copy)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::CREATED);
     let shots = std::env::var("RG_SCREENSHOTS")
         .unwrap_or_else(|_| "/var/tmp/rightsguard-screenshots".to_owned());
     let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/browser/lifecycle.mjs");
@@ -161,6 +196,7 @@ async fn the_lifecycle_through_the_pages_in_a_real_browser() {
             .env("RG_SCREENSHOTS", &shots)
             .env("RG_PASSWORD_SUFFIX", SUFFIX)
             .env("RG_HOSTILE_EVIDENCE", &hostile)
+            .env("RG_REFERENCE_IMAGE", &reference_path)
             .output()
             .unwrap()
     })

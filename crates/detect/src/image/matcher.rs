@@ -29,7 +29,7 @@
 //! hashes are PDQ's DCT and median bits on our own 64×64 input, so they are
 //! compared only with each other; the plain hash stays true PDQ.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::ImageError;
 use super::decode::{Limits, decode_luma};
@@ -37,7 +37,7 @@ use super::index::{HammingIndex, IndexError};
 use super::pdq::{Dihedral, LumaImage, PdqHash, hash_luma};
 
 /// How one hash of an image was derived from the image.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct Transform {
     /// Rotation or mirror of the whole image.
     pub dihedral: Dihedral,
@@ -66,7 +66,7 @@ impl Transform {
 }
 
 /// One hash of an image with its quality and how it was derived.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct HashVariant {
     /// The PDQ hash.
     pub hash: PdqHash,
@@ -77,7 +77,7 @@ pub struct HashVariant {
 }
 
 /// All hashes kept for one image: the plain PDQ hash first, then variants.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ImageHashes {
     /// `variants[0]` is the image as it is.
     pub variants: Vec<HashVariant>,

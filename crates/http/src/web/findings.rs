@@ -1,7 +1,9 @@
 //! Monitoring pages: the findings to triage (select many, file one batch
 //! complaint or dismiss them with a reason), each with the match
-//! highlighted in the listing's text, the scans, and the marks a verified
-//! right is monitored for.
+//! highlighted in the listing's text (or, for an image match, the listing's
+//! picture beside the right's reference picture with their distance), the
+//! scans, and the marks and reference images a verified right is monitored
+//! for.
 //!
 //! Rights holders and their agents see their own rights' findings, staff
 //! all; sellers are refused by the app (403), as over the API.
@@ -9,20 +11,20 @@
 use std::collections::BTreeMap;
 
 use askama::Template;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Multipart, Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use rightsguard_app::AppError;
 use rightsguard_domain::complaint::ReasonCode;
 use rightsguard_domain::finding::{Finding, FindingState};
-use rightsguard_domain::ids::RightId;
+use rightsguard_domain::ids::{RightId, Sha256};
 use rightsguard_domain::right::RightState;
 use rightsguard_domain::rule::RuleError;
 use rightsguard_store::findings::{FindingStore as _, RightMarks};
 use serde::Deserialize;
 
 use super::i18n::tr;
-use super::pages::{Frame, PageResult, finish};
+use super::pages::{Frame, PageResult, finish, read_multipart};
 use super::{PageError, Web, render, see_other};
 use crate::AppState;
 
@@ -88,6 +90,21 @@ pub struct FindingRow {
     pub found: String,
     /// Whether the user ticked it (kept after an error).
     pub picked: bool,
+    /// For an image match: both pictures and their distance.
+    pub image: Option<ImageRow>,
+}
+
+/// The two pictures of an image finding.
+#[derive(Debug, Clone)]
+pub struct ImageRow {
+    /// SHA-256 of the listing's picture.
+    pub listing: String,
+    /// SHA-256 of the right's reference picture.
+    pub reference: String,
+    /// PDQ Hamming distance, in bits of 256.
+    pub distance: String,
+    /// The reference variant that matched.
+    pub transform: String,
 }
 
 fn row(f: Finding, picked: &[String]) -> FindingRow {
@@ -101,7 +118,14 @@ fn row(f: Finding, picked: &[String]) -> FindingRow {
         FindingState::Complained { complaint } => Some(complaint.to_string()),
         _ => f.relisting_of.as_ref().map(ToString::to_string),
     };
+    let image = f.capture.image_match.as_ref().map(|m| ImageRow {
+        listing: m.listing_image.to_string(),
+        reference: m.reference_image.to_string(),
+        distance: m.distance.to_string(),
+        transform: e.transform.clone().unwrap_or_default(),
+    });
     FindingRow {
+        image,
         picked: picked.contains(&f.id),
         id: f.id.clone(),
         listing: f.listing.to_string(),
@@ -118,7 +142,7 @@ fn row(f: Finding, picked: &[String]) -> FindingRow {
     }
 }
 
-/// A verified right and the marks it is monitored for.
+/// A verified right and the marks and reference images it is monitored for.
 #[derive(Debug, Clone)]
 pub struct MarksRow {
     /// The right.
@@ -127,6 +151,9 @@ pub struct MarksRow {
     pub mark: String,
     /// Its aliases, comma-separated.
     pub aliases: String,
+    /// Its reference images: SHA-256, its first 12 digits, and how many
+    /// hashes each has.
+    pub images: Vec<(String, String, i64)>,
 }
 
 #[derive(Template)]
@@ -195,10 +222,22 @@ async fn view(web: &Web, s: &AppState, v: View<'_>, status: StatusCode) -> PageR
                 .right_marks(&r.id)
                 .await
                 .map_err(AppError::from)?;
+            let images = s
+                .app
+                .right_images_visible_to(actor, &r.id)
+                .await?
+                .into_iter()
+                .map(|i| {
+                    let sha = i.sha256.to_string();
+                    let short = sha.chars().take(12).collect();
+                    (sha, short, i.variants)
+                })
+                .collect();
             marks.push(MarksRow {
                 right: r.id.to_string(),
                 mark: m.as_ref().map(|m| m.mark.clone()).unwrap_or_default(),
                 aliases: m.map(|m| m.aliases.join(", ")).unwrap_or_default(),
+                images,
             });
         }
     }
@@ -411,6 +450,114 @@ pub(super) async fn set_marks(
             .set_right_marks(actor, &right, RightMarks { mark, aliases })
             .await?;
         Ok(see_other("/findings"))
+    }
+    .await;
+    finish(&web, &s, r)
+}
+
+fn right_of(id: &str) -> Result<RightId, AppError> {
+    RightId::parse(id).map_err(|_| AppError::NotFound(format!("right {id}")))
+}
+
+fn sha_of(sha: &str) -> Result<Sha256, AppError> {
+    Sha256::parse(sha).map_err(|_| AppError::NotFound(format!("image {sha}")))
+}
+
+/// Adds a reference image (the form's file) to a verified right; a file
+/// that is not a usable image comes back on the page with the decoder's
+/// reason.
+pub(super) async fn add_right_image(
+    State(s): State<AppState>,
+    web: Web,
+    Path(id): Path<String>,
+    m: Multipart,
+) -> Response {
+    let r = async {
+        let data = read_multipart(m, s.evidence_limit).await?;
+        web.check_write(&data.get("csrf"))?;
+        let actor = web.actor()?;
+        let right = right_of(&id)?;
+        let refused = |error: String| View {
+            state: "open",
+            picked: &[],
+            reason: "counterfeit".into(),
+            dismiss_reason: String::new(),
+            error: Some(error),
+            notice: None,
+        };
+        let Some(file) = data.files.into_iter().next() else {
+            let msg = tr(web.lang, "choose_image").to_owned();
+            return view(&web, &s, refused(msg), StatusCode::UNPROCESSABLE_ENTITY).await;
+        };
+        match s.app.add_right_image(actor, &right, file).await {
+            Ok(_) => Ok(see_other("/findings")),
+            Err(e @ AppError::Image(_)) => {
+                let msg = format!("{}: {e}", tr(web.lang, "image_refused"));
+                view(&web, &s, refused(msg), StatusCode::UNPROCESSABLE_ENTITY).await
+            }
+            Err(e) => Err(PageError::from(e)),
+        }
+    }
+    .await;
+    finish(&web, &s, r)
+}
+
+#[derive(Debug, Deserialize)]
+pub(super) struct CsrfForm {
+    csrf: String,
+}
+
+/// Removes a reference image from a right (the file is kept).
+pub(super) async fn remove_right_image(
+    State(s): State<AppState>,
+    web: Web,
+    Path((id, sha)): Path<(String, String)>,
+    axum::Form(form): axum::Form<CsrfForm>,
+) -> Response {
+    let r = async {
+        web.check_write(&form.csrf)?;
+        let actor = web.actor()?;
+        s.app
+            .remove_right_image(actor, &right_of(&id)?, &sha_of(&sha)?)
+            .await?;
+        Ok(see_other("/findings"))
+    }
+    .await;
+    finish(&web, &s, r)
+}
+
+/// A right's reference picture, for the page's thumbnails.
+pub(super) async fn right_image(
+    State(s): State<AppState>,
+    web: Web,
+    Path((id, sha)): Path<(String, String)>,
+) -> Response {
+    let r = async {
+        let actor = web.actor()?;
+        let file = s
+            .app
+            .right_image_file(actor, &right_of(&id)?, &sha_of(&sha)?)
+            .await?;
+        Ok(crate::images::image_response(file))
+    }
+    .await;
+    finish(&web, &s, r)
+}
+
+/// A picture of an image finding (the listing's or the reference).
+pub(super) async fn finding_image(
+    State(s): State<AppState>,
+    web: Web,
+    Path((id, sha)): Path<(String, String)>,
+) -> Response {
+    let r = async {
+        let actor = web.actor()?;
+        let file = s
+            .app
+            .finding_image_file(actor, &id, &sha_of(&sha)?)
+            .await?
+            .ok_or_else(|| AppError::NotFound(format!("stored image {sha}")))?;
+        Ok(crate::images::image_response(file))
     }
     .await;
     finish(&web, &s, r)

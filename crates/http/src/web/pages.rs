@@ -57,6 +57,22 @@ pub fn routes() -> Router<AppState> {
             get(super::findings::findings_page).post(super::findings::act_on_findings),
         )
         .route("/rights/{id}/marks", post(super::findings::set_marks))
+        .route(
+            "/rights/{id}/images",
+            post(super::findings::add_right_image),
+        )
+        .route(
+            "/rights/{id}/images/{sha}",
+            get(super::findings::right_image),
+        )
+        .route(
+            "/rights/{id}/images/{sha}/remove",
+            post(super::findings::remove_right_image),
+        )
+        .route(
+            "/findings/{id}/images/{sha}",
+            get(super::findings::finding_image),
+        )
         .route("/admin", get(admin_page))
         .route("/admin/clock", post(advance_clock))
         .route("/admin/jobs", post(run_jobs))

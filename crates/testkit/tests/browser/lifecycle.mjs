@@ -335,10 +335,48 @@ async function hostileEvidence() {
   await alice.context.close();
 }
 
+// Image monitoring on the findings page: the holder adds a reference
+// image to its right (a thumbnail; a file that is not an image is refused
+// with the decoder's reason), the rescan finds the listing showing a
+// cropped copy, and the finding shows both pictures with their distance.
+async function imageMonitoring(lang, right) {
+  const zh = lang === 'zh';
+  const alice = await as('alice', lang);
+  await alice.page.goto(`${base}/findings`);
+  await alice.page.locator(`#image-${right}`).setInputFiles(file('notes.txt', 'not a picture'));
+  await submit(alice.page, `form[action="/rights/${right}/images"] button`);
+  assert.match(await alice.page.locator('#findings-error').innerText(), zh ? /图片被拒绝/ : /image was refused.*unrecognised image format/);
+  await alice.page.locator(`#image-${right}`).setInputFiles(process.env.RG_REFERENCE_IMAGE);
+  await submit(alice.page, `form[action="/rights/${right}/images"] button`);
+  const thumbs = alice.page.locator(`#images-${right} img`);
+  assert.equal(await thumbs.count(), 1, 'one reference image');
+  assert.ok(await thumbs.first().evaluate((img) => img.complete && img.naturalWidth > 0), 'the thumbnail loads');
+  await shot(alice.page, `${lang}-rights-holder-reference-images`);
+  const adam = await as('adam', lang);
+  await adam.page.goto(`${base}/admin`);
+  await submit(adam.page, 'form[action="/admin/jobs"] button');
+  await alice.page.goto(`${base}/findings`);
+  const row = alice.page.locator('#findings tbody tr').filter({ hasText: 'L3' }).filter({ hasText: right });
+  assert.equal(await row.count(), 1, 'one image finding of L3');
+  assert.match(await row.locator('.distance').innerText(), /^\d+$/);
+  const pictures = row.locator('.image-match img');
+  assert.equal(await pictures.count(), 2, 'both pictures');
+  for (const img of await pictures.all()) {
+    await img.scrollIntoViewIfNeeded();
+    assert.ok(await img.evaluate((i) => i.complete && i.naturalWidth > 0), 'the picture loads');
+  }
+  await row.scrollIntoViewIfNeeded();
+  await shot(alice.page, `${lang}-rights-holder-image-finding`);
+  assert.deepEqual(alice.problems, []);
+  await alice.context.close();
+  await adam.context.close();
+}
+
 try {
   await hostileEvidence();
   await lifecycle('en', 1, 'L1', 'sam', 'sue');
   await lifecycle('zh', 2, 'L2', 'sue', 'sam');
+  await imageMonitoring('en', 'tm-web-1');
   console.log(`browser lifecycle passed; ${shotCount} screenshots in ${shots}`);
 } finally {
   await browser.close();
