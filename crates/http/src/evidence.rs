@@ -155,23 +155,39 @@ async fn download_evidence(
 /// An evidence file as an inert attachment (also served to the pages'
 /// sessions at `/evidence/{sha256}`).
 pub(crate) fn evidence_response(record: &EvidenceRecord, bytes: Vec<u8>) -> Response {
-    let ext = match record.content_type.as_str() {
+    let mut resp = attachment(&record.sha256.to_string(), &record.content_type, bytes);
+    if let Some(at) = record.captured_at
+        && let Ok(v) = HeaderValue::from_str(&at.to_string())
+    {
+        resp.headers_mut()
+            .insert(header::HeaderName::from_static("x-evidence-captured-at"), v);
+    }
+    resp
+}
+
+/// A stored, content-addressed file as an inert attachment: named by its
+/// hash, its type as sniffed at upload, never run by the browser
+/// (`nosniff`, a sandboxing CSP) and cached for good (the bytes behind a
+/// hash never change).
+pub(crate) fn attachment(sha256: &str, content_type: &str, bytes: Vec<u8>) -> Response {
+    let ext = match content_type {
         "image/jpeg" => "jpg",
         "image/png" => "png",
         "image/webp" => "webp",
         "image/gif" => "gif",
         "application/pdf" => "pdf",
-        _ => "txt",
+        "text/plain" => "txt",
+        _ => "bin",
     };
-    let disposition = format!("attachment; filename=\"{}.{ext}\"", record.sha256);
+    let disposition = format!("attachment; filename=\"{sha256}.{ext}\"");
     let mut resp = Body::from(bytes).into_response();
     let h = resp.headers_mut();
-    // Text evidence was accepted only as UTF-8: say so, so that no browser
-    // guesses another encoding (UTF-7 and friends).
-    let ct = if record.content_type == "text/plain" {
+    // Text was accepted only as UTF-8: say so, so that no browser guesses
+    // another encoding (UTF-7 and friends).
+    let ct = if content_type == "text/plain" {
         HeaderValue::from_static("text/plain; charset=utf-8")
     } else {
-        HeaderValue::from_str(&record.content_type)
+        HeaderValue::from_str(content_type)
             .unwrap_or(HeaderValue::from_static("application/octet-stream"))
     };
     h.insert(header::CONTENT_TYPE, ct);
@@ -186,15 +202,9 @@ pub(crate) fn evidence_response(record: &EvidenceRecord, bytes: Vec<u8>) -> Resp
         header::CONTENT_SECURITY_POLICY,
         HeaderValue::from_static("sandbox; default-src 'none'"),
     );
-    // Content-addressed: the bytes behind this URL never change.
     h.insert(
         header::CACHE_CONTROL,
         HeaderValue::from_static("private, max-age=31536000, immutable"),
     );
-    if let Some(at) = record.captured_at
-        && let Ok(v) = HeaderValue::from_str(&at.to_string())
-    {
-        h.insert(header::HeaderName::from_static("x-evidence-captured-at"), v);
-    }
     resp
 }

@@ -12,10 +12,9 @@
 //! served as plain text, never rendered).
 
 use axum::Json;
-use axum::body::Body;
 use axum::extract::{DefaultBodyLimit, Path, State};
-use axum::http::{HeaderValue, StatusCode, header};
-use axum::response::{IntoResponse, Response};
+use axum::http::StatusCode;
+use axum::response::Response;
 use jiff::Timestamp;
 use rightsguard_app::{ImageFile, ListingImageHashed};
 use rightsguard_domain::ids::{RightId, Sha256};
@@ -261,38 +260,5 @@ async fn get_finding_image(
 
 /// A stored picture as an inert attachment (also served to the pages).
 pub(crate) fn image_response(file: ImageFile) -> Response {
-    let ext = match file.content_type {
-        "image/jpeg" => "jpg",
-        "image/png" => "png",
-        "image/webp" => "webp",
-        "image/gif" => "gif",
-        "text/plain" => "txt",
-        _ => "bin",
-    };
-    let disposition = format!("attachment; filename=\"{}.{ext}\"", file.sha256);
-    let mut resp = Body::from(file.bytes).into_response();
-    let h = resp.headers_mut();
-    let ct = if file.content_type == "text/plain" {
-        HeaderValue::from_static("text/plain; charset=utf-8")
-    } else {
-        HeaderValue::from_str(file.content_type)
-            .unwrap_or(HeaderValue::from_static("application/octet-stream"))
-    };
-    h.insert(header::CONTENT_TYPE, ct);
-    if let Ok(v) = HeaderValue::from_str(&disposition) {
-        h.insert(header::CONTENT_DISPOSITION, v);
-    }
-    h.insert(
-        header::X_CONTENT_TYPE_OPTIONS,
-        HeaderValue::from_static("nosniff"),
-    );
-    h.insert(
-        header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static("sandbox; default-src 'none'"),
-    );
-    h.insert(
-        header::CACHE_CONTROL,
-        HeaderValue::from_static("private, max-age=31536000, immutable"),
-    );
-    resp
+    crate::evidence::attachment(&file.sha256.to_string(), file.content_type, file.bytes)
 }
