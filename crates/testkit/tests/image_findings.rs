@@ -164,7 +164,7 @@ async fn image_findings_over_http_with_roles(app: &TestApp) {
     )
     .await;
     assert_eq!(e["error"]["code"], "invalid_image", "{e}");
-    let bomb = png_header(60_000, 60_000);
+    let bomb = rightsguard_detect::image::testset::pixel_bomb_png(60_000, 60_000);
     let e = json_call(
         app,
         post.clone(),
@@ -333,39 +333,4 @@ async fn image_findings_over_http_with_roles(app: &TestApp) {
     run(app).await;
     let page = json_call(app, get.clone(), open, &t.holder, None, StatusCode::OK).await;
     assert!(page["findings"].as_array().unwrap().is_empty(), "{page}");
-}
-
-fn crc32(bytes: &[u8]) -> u32 {
-    let mut crc = !0u32;
-    for &b in bytes {
-        crc ^= u32::from(b);
-        for _ in 0..8 {
-            crc = if crc & 1 == 1 {
-                (crc >> 1) ^ 0xEDB8_8320
-            } else {
-                crc >> 1
-            };
-        }
-    }
-    !crc
-}
-
-/// A PNG whose header declares `width`×`height` pixels.
-fn png_header(width: u32, height: u32) -> Vec<u8> {
-    let mut out = b"\x89PNG\r\n\x1a\n".to_vec();
-    let mut chunk = |kind: &[u8; 4], data: &[u8]| {
-        out.extend_from_slice(&(data.len() as u32).to_be_bytes());
-        let mut body = kind.to_vec();
-        body.extend_from_slice(data);
-        out.extend_from_slice(&body);
-        out.extend_from_slice(&crc32(&body).to_be_bytes());
-    };
-    let mut ihdr = Vec::new();
-    ihdr.extend_from_slice(&width.to_be_bytes());
-    ihdr.extend_from_slice(&height.to_be_bytes());
-    ihdr.extend_from_slice(&[8, 2, 0, 0, 0]);
-    chunk(b"IHDR", &ihdr);
-    chunk(b"IDAT", &[0x78, 0x9c, 0x03, 0x00, 0x00, 0x00, 0x00, 0x01]);
-    chunk(b"IEND", &[]);
-    out
 }
